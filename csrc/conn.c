@@ -1,0 +1,1047 @@
+/* conn.c: sessions (one peer connection each) and listeners, run by the I/O thread.
+ *
+ * A session owns its fd and the protocol state: greeting, NULL handshake, then traffic. It is the
+ * end 1 of a pipe whose end 0 is the socket. Inbound frames are decoded straight into the pipe's
+ * inbound queue and committed per whole message; outbound records are encoded into a write
+ * buffer (small frames) or written from their own buffer (large ones).
+ *
+ * On the connecting side the session outlives its connections: it reconnects, and its pipe (with
+ * any queued messages) stays attached to the socket. On the accepting side, and with IMMEDIATE,
+ * the pipe exists only while a connection is up. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "ctx.h"
+#include "zmtp.h"
+
+#define RBUF_SIZE (64 * 1024)
+#define WBUF_SIZE (64 * 1024)
+#define CMD_MAX (RBUF_SIZE - 16) /* a command must fit in the read buffer */
+
+enum { S_IDLE, S_CONNECTING, S_GREETING, S_HANDSHAKE, S_ACTIVE };
+
+struct zf_session {
+    zf_handler h; /* h.fd < 0 when not connected */
+    uint64_t id;
+    zf_io *io;
+    zf_sock *sock; /* referenced */
+    zf_opts opts;
+    zf_addr addr;
+    char endpoint[300];
+    zf_listener *listener; /* accepting side: who accepted us (compared, never dereferenced late) */
+    int connect_side;
+    zf_pipe *pipe; /* our end is 1 */
+    int state;
+    int peer_minor;
+    int peer_type;
+    uint8_t peer_id[256];
+    int peer_id_len;
+    uint8_t *peer_props;
+    size_t peer_props_len;
+    /* inbound */
+    uint8_t *rbuf;
+    size_t rlen, rpos;
+    zf_buf *rx_big; /* a large frame being read straight into its own buffer */
+    uint64_t rx_size, rx_got;
+    int rx_flags;
+    int rx_mid;    /* inside a multipart message */
+    int rx_paused; /* inbound pipe at HWM: not reading */
+    int rx_dirty;  /* messages committed since the socket was last woken */
+    /* outbound */
+    uint8_t *wbuf;
+    size_t wlen, wpos;
+    zf_buf *tx_big;
+    const uint8_t *tx_big_ptr;
+    size_t tx_big_left;
+    int tx_mid;  /* the last record taken had MORE */
+    int tx_skip; /* after a lost connection: drop records to the next message boundary */
+    int tx_done; /* the socket's delimiter was reached */
+    uint8_t ctl[64]; /* control frames (PONG) waiting for a message boundary */
+    size_t ctl_len;
+    int out_armed;
+    /* timers */
+    zf_timer t_conn;   /* reconnect or handshake timeout */
+    zf_timer t_linger;
+    int cur_ivl;
+    int closing_seen;
+    int dead;
+    zf_session *next, *prev;
+};
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+static void on_event(zf_handler *h, uint32_t ev);
+static void conn_lost(zf_session *s);
+static void flush_out(zf_session *s);
+static void read_in(zf_session *s);
+static void decode(zf_session *s);
+
+const char *zf_session_endpoint(zf_session *s) { return s->endpoint; }
+zf_listener *zf_session_listener(zf_session *s) { return s->listener; }
+zf_session *zf_session_next(zf_session *s) { return s->next; }
+uint64_t zf_session_id(zf_session *s) { return s->id; }
+
+/* ---- lifetime ---------------------------------------------------------------------------- */
+
+static void t_conn_fire(zf_timer *t);
+static void t_linger_fire(zf_timer *t);
+
+static zf_session *session_alloc(zf_io *io, zf_sock *sock, const zf_opts *opts)
+{
+    zf_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->rbuf = malloc(RBUF_SIZE);
+    s->wbuf = malloc(WBUF_SIZE);
+    if (!s->rbuf || !s->wbuf) {
+        free(s->rbuf);
+        free(s->wbuf);
+        free(s);
+        return NULL;
+    }
+    s->id = atomic_fetch_add(&sock->ctx->next_id, 1);
+    s->h.fd = -1;
+    s->h.on_event = on_event;
+    s->io = io;
+    s->sock = sock;
+    zf_sock_ref(sock);
+    s->opts = *opts;
+    s->peer_type = -1;
+    s->t_conn.slot = -1;
+    s->t_conn.fire = t_conn_fire;
+    s->t_linger.slot = -1;
+    s->t_linger.fire = t_linger_fire;
+    s->cur_ivl = opts->reconnect_ivl;
+    zf_ctx_session_born(sock->ctx);
+    return s;
+}
+
+static void link_session(zf_session *s)
+{
+    s->next = s->io->sessions;
+    if (s->next)
+        s->next->prev = s;
+    s->prev = NULL;
+    s->io->sessions = s;
+}
+
+zf_session *zf_session_new_connect(zf_io *io, zf_sock *sock, const zf_opts *opts, const zf_addr *addr,
+                                   const char *endpoint, zf_pipe *pipe)
+{
+    zf_session *s = session_alloc(io, sock, opts);
+    if (!s)
+        return NULL;
+    s->connect_side = 1;
+    s->addr = *addr;
+    snprintf(s->endpoint, sizeof s->endpoint, "%s", endpoint);
+    s->pipe = pipe;
+    if (pipe) {
+        pipe->end[1].owner = s;
+        pipe->end[1].waker.parked = &pipe->end[1].own_parked;
+        pipe->end[1].waker.wake = zf_io_pipe_wake;
+        pipe->end[1].waker.arg = io;
+    }
+    return s;
+}
+
+/* Detach from the pipe: write our delimiter and tell the socket. */
+static void drop_pipe(zf_session *s)
+{
+    zf_pipe *p = s->pipe;
+    if (!p)
+        return;
+    s->pipe = NULL;
+    if (s->rx_mid || zf_queue_dirty(&p->q[1]))
+        zf_queue_rollback(&p->q[1]);
+    s->rx_mid = 0;
+    zf_pipe_close_end(p, 1);
+    p->end[1].owner = NULL;
+    if (!atomic_load(&p->end[0].closed)) {
+        zf_pipe_ref(p);
+        if (zf_sock_post(s->sock, ZF_SCMD_TERM, p) < 0)
+            zf_pipe_unref(p);
+    }
+    zf_pipe_unref(p);
+}
+
+static void close_fd(zf_session *s)
+{
+    if (s->h.fd >= 0) {
+        zf_io_del(s->io, &s->h);
+        close(s->h.fd);
+        s->h.fd = -1;
+    }
+    s->out_armed = 0;
+}
+
+static void session_destroy(zf_session *s)
+{
+    if (s->dead)
+        return;
+    s->dead = 1;
+    close_fd(s);
+    zf_io_timer_cancel(s->io, &s->t_conn);
+    zf_io_timer_cancel(s->io, &s->t_linger);
+    if (s->rx_big)
+        zf_buf_unref(s->rx_big);
+    if (s->tx_big)
+        zf_buf_unref(s->tx_big);
+    s->rx_big = s->tx_big = NULL;
+    drop_pipe(s);
+    if (s->prev)
+        s->prev->next = s->next;
+    else if (s->io->sessions == s)
+        s->io->sessions = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    free(s->peer_props);
+    s->peer_props = NULL;
+    zf_ctx *ctx = s->sock->ctx;
+    zf_sock_unref(s->sock);
+    zf_io_bury(s->io, s->rbuf);
+    zf_io_bury(s->io, s->wbuf);
+    zf_io_bury(s->io, s);
+    zf_ctx_session_died(ctx);
+}
+
+void zf_session_terminate(zf_session *s) { session_destroy(s); }
+
+static int socket_closed(zf_session *s)
+{
+    return s->pipe && atomic_load(&s->pipe->end[0].closed);
+}
+
+/* ---- connecting -------------------------------------------------------------------------- */
+
+static void schedule_reconnect(zf_session *s)
+{
+    int ivl = s->opts.reconnect_ivl;
+    if (ivl < 0) {
+        s->state = S_IDLE;
+        if (s->pipe && socket_closed(s))
+            session_destroy(s);
+        return; /* reconnection disabled: stay idle until the socket lets us go */
+    }
+    int64_t delay;
+    if (s->opts.reconnect_ivl_max > 0) {
+        delay = s->cur_ivl;
+        int next = s->cur_ivl * 2;
+        s->cur_ivl = next > s->opts.reconnect_ivl_max ? s->opts.reconnect_ivl_max : next;
+    } else {
+        /* jitter spreads out a crowd of peers reconnecting to a restarted server */
+        s->io->rng = s->io->rng * 6364136223846793005ULL + 1442695040888963407ULL;
+        delay = ivl + (ivl > 0 ? (int64_t)((s->io->rng >> 33) % (uint64_t)ivl) : 0);
+    }
+    s->state = S_IDLE;
+    zf_io_timer_set(s->io, &s->t_conn, delay);
+}
+
+static void set_sockopts(zf_session *s, int fd)
+{
+    if (s->addr.transport == ZF_TCP) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (s->opts.tcp_keepalive == 1)
+            setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    }
+    if (s->opts.sndbuf > 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &s->opts.sndbuf, sizeof s->opts.sndbuf);
+    if (s->opts.rcvbuf > 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &s->opts.rcvbuf, sizeof s->opts.rcvbuf);
+}
+
+static void connected(zf_session *s)
+{
+    s->state = S_GREETING;
+    s->rlen = s->rpos = 0;
+    s->wlen = s->wpos = 0;
+    s->ctl_len = 0;
+    zf_zmtp_greeting(s->wbuf, "NULL", 0);
+    s->wlen = ZF_GREETING_SIZE;
+    if (s->opts.handshake_ivl > 0)
+        zf_io_timer_set(s->io, &s->t_conn, s->opts.handshake_ivl);
+    zf_io_set(s->io, &s->h, ZF_IO_IN);
+    flush_out(s);
+}
+
+static void start_connect(zf_session *s)
+{
+    if (zf_addr_resolve(&s->addr, 0, s->opts.ipv6) < 0) {
+        schedule_reconnect(s);
+        return;
+    }
+    int fd = socket(s->addr.sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        schedule_reconnect(s);
+        return;
+    }
+    set_sockopts(s, fd);
+    s->h.fd = fd;
+    int rc = connect(fd, (struct sockaddr *)&s->addr.sa, s->addr.salen);
+    if (rc == 0) {
+        zf_io_add(s->io, &s->h, ZF_IO_IN);
+        connected(s);
+        return;
+    }
+    if (errno == EINPROGRESS) {
+        s->state = S_CONNECTING;
+        zf_io_add(s->io, &s->h, ZF_IO_OUT);
+        if (s->opts.connect_timeout > 0)
+            zf_io_timer_set(s->io, &s->t_conn, s->opts.connect_timeout);
+        return;
+    }
+    close(fd);
+    s->h.fd = -1;
+    schedule_reconnect(s);
+}
+
+void zf_session_start(zf_session *s)
+{
+    link_session(s);
+    start_connect(s);
+}
+
+static void t_conn_fire(zf_timer *t)
+{
+    zf_session *s = container_of(t, zf_session, t_conn);
+    if (s->state == S_IDLE)
+        start_connect(s);
+    else if (s->state != S_ACTIVE)
+        conn_lost(s); /* connect or handshake timeout */
+}
+
+static void t_linger_fire(zf_timer *t)
+{
+    session_destroy(container_of(t, zf_session, t_linger));
+}
+
+/* The socket closed its end: flush within the linger period, or go now. */
+static void on_socket_closed(zf_session *s)
+{
+    if (s->closing_seen)
+        return;
+    s->closing_seen = 1;
+    int linger = s->pipe ? s->pipe->end[0].linger : 0;
+    if (linger == 0 || (s->state != S_ACTIVE && !s->connect_side)) {
+        session_destroy(s);
+        return;
+    }
+    if (linger > 0)
+        zf_io_timer_set(s->io, &s->t_linger, linger);
+}
+
+/* The socket closed, or disconnected this endpoint: its pipe end (if any) is closed already. */
+void zf_session_sock_closed(zf_session *s)
+{
+    if (!s->pipe) {
+        session_destroy(s);
+        return;
+    }
+    on_socket_closed(s);
+}
+
+/* A connection ended (EOF, error, protocol violation, timeout). */
+static void conn_lost(zf_session *s)
+{
+    close_fd(s);
+    zf_io_timer_cancel(s->io, &s->t_conn);
+    if (s->rx_big) {
+        zf_buf_unref(s->rx_big);
+        s->rx_big = NULL;
+    }
+    if (s->pipe && (s->rx_mid || zf_queue_dirty(&s->pipe->q[1])))
+        zf_queue_rollback(&s->pipe->q[1]); /* never deliver part of a message */
+    s->rx_mid = 0;
+    s->rx_paused = 0;
+    s->rlen = s->rpos = 0;
+    s->wlen = s->wpos = 0;
+    s->ctl_len = 0;
+    if (s->tx_big) {
+        zf_buf_unref(s->tx_big);
+        s->tx_big = NULL;
+    }
+    if (s->tx_mid)
+        s->tx_skip = 1;
+    s->tx_mid = 0;
+    int was_active = s->state == S_ACTIVE;
+    s->state = S_IDLE;
+    if (!s->connect_side) {
+        session_destroy(s);
+        return;
+    }
+    if (s->opts.immediate && s->pipe && was_active)
+        drop_pipe(s);
+    if (s->pipe && socket_closed(s) && s->pipe->end[0].linger == 0) {
+        session_destroy(s);
+        return;
+    }
+    schedule_reconnect(s);
+}
+
+/* ---- handshake --------------------------------------------------------------------------- */
+
+struct ready_info {
+    int type;
+    const uint8_t *id;
+    size_t idlen;
+};
+
+static int ready_prop(void *arg, const uint8_t *name, size_t nl, const uint8_t *val, size_t vl)
+{
+    struct ready_info *ri = arg;
+    if (nl == 11 && strncasecmp((const char *)name, "Socket-Type", 11) == 0)
+        ri->type = zf_zmtp_type_from_name(val, vl);
+    else if (nl == 8 && strncasecmp((const char *)name, "Identity", 8) == 0) {
+        ri->id = val;
+        ri->idlen = vl;
+    }
+    return 0;
+}
+
+static void peer_address(zf_session *s, char *buf, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    buf[0] = 0;
+    if (getpeername(s->h.fd, (struct sockaddr *)&ss, &len) < 0)
+        return;
+    if (ss.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, (socklen_t)cap);
+    else if (ss.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, (socklen_t)cap);
+}
+
+static void fill_peer_info(zf_session *s, zf_pipe_end *e)
+{
+    e->peer_type = s->peer_type;
+    e->peer_id_len = (uint8_t)s->peer_id_len;
+    memcpy(e->peer_id, s->peer_id, (size_t)s->peer_id_len);
+    peer_address(s, e->peer_addr, sizeof e->peer_addr);
+    free(e->peer_props);
+    e->peer_props = s->peer_props;
+    e->peer_props_len = s->peer_props_len;
+    s->peer_props = NULL;
+    s->peer_props_len = 0;
+}
+
+/* READY exchanged: the connection carries traffic from now on. */
+static int handshake_done(zf_session *s)
+{
+    zf_io_timer_cancel(s->io, &s->t_conn);
+    s->cur_ivl = s->opts.reconnect_ivl;
+    if (!s->pipe) {
+        uint64_t sndhwm = s->opts.sndhwm > 0 ? (uint64_t)s->opts.sndhwm : 0;
+        uint64_t rcvhwm = s->opts.rcvhwm > 0 ? (uint64_t)s->opts.rcvhwm : 0;
+        zf_pipe *p = zf_pipe_new(sndhwm, rcvhwm);
+        if (!p)
+            return -1;
+        p->end[1].owner = s;
+        p->end[1].waker.parked = &p->end[1].own_parked;
+        p->end[1].waker.wake = zf_io_pipe_wake;
+        p->end[1].waker.arg = s->io;
+        fill_peer_info(s, &p->end[0]);
+        zf_sock_own_end(s->sock, p, 0);
+        zf_pipe_ref(p); /* the socket's */
+        if (zf_sock_post(s->sock, ZF_SCMD_ATTACH, p) < 0) {
+            p->end[1].owner = NULL;
+            zf_pipe_unref(p);
+            zf_pipe_unref(p);
+            return -1;
+        }
+        s->pipe = p;
+    }
+    s->state = S_ACTIVE;
+    return 0;
+}
+
+/* ---- inbound ----------------------------------------------------------------------------- */
+
+static void protocol_error(zf_session *s) { conn_lost(s); }
+
+static void queue_ctl(zf_session *s, const uint8_t *frame, size_t len)
+{
+    if (s->ctl_len + len <= sizeof s->ctl) {
+        memcpy(s->ctl + s->ctl_len, frame, len);
+        s->ctl_len += len;
+    }
+}
+
+static int handle_command(zf_session *s, const uint8_t *body, size_t len)
+{
+    const uint8_t *name, *data;
+    size_t nl, dl;
+    if (zf_zmtp_command(body, len, &name, &nl, &data, &dl) < 0)
+        return -1;
+    if (zf_zmtp_is_command(name, nl, "PING")) {
+        uint8_t pong[32];
+        size_t n = zf_zmtp_pong(pong, data, dl);
+        queue_ctl(s, pong, n);
+        return 1; /* wants output */
+    }
+    if (zf_zmtp_is_command(name, nl, "ERROR"))
+        return -1;
+    return 0; /* PONG and anything unknown: ignored, as libzmq does */
+}
+
+static int handle_ready(zf_session *s, const uint8_t *body, size_t len)
+{
+    const uint8_t *name, *data;
+    size_t nl, dl;
+    if (zf_zmtp_command(body, len, &name, &nl, &data, &dl) < 0)
+        return -1;
+    if (!zf_zmtp_is_command(name, nl, "READY"))
+        return -1; /* ERROR, or anything else before READY */
+    struct ready_info ri = {.type = -1};
+    if (zf_zmtp_parse_metadata(data, dl, ready_prop, &ri) < 0)
+        return -1;
+    if (ri.type < 0 || !zf_zmtp_compatible(s->opts.type, ri.type))
+        return -1;
+    s->peer_type = ri.type;
+    s->peer_id_len = ri.idlen > 255 ? 255 : (int)ri.idlen;
+    if (ri.id)
+        memcpy(s->peer_id, ri.id, (size_t)s->peer_id_len);
+    free(s->peer_props);
+    s->peer_props = malloc(dl ? dl : 1);
+    if (s->peer_props)
+        memcpy(s->peer_props, data, dl);
+    s->peer_props_len = s->peer_props ? dl : 0;
+    return 0;
+}
+
+static int send_ready(zf_session *s)
+{
+    int with_id = s->opts.type == ZF_REQ || s->opts.type == ZF_DEALER || s->opts.type == ZF_ROUTER;
+    long n = zf_zmtp_ready(s->wbuf + s->wlen, WBUF_SIZE - s->wlen, s->opts.type, s->opts.identity,
+                           s->opts.identity_len, with_id);
+    if (n < 0)
+        return -1;
+    s->wlen += (size_t)n;
+    return 0;
+}
+
+/* Put one complete data frame into the inbound queue. */
+static int push_frame(zf_session *s, const uint8_t *data, uint64_t size, zf_buf *big, int zflags)
+{
+    zf_queue *q = &s->pipe->q[1];
+    int more = zflags & ZF_F_MORE;
+    int rc = big ? zf_queue_put_ext(q, big, big->data, size, more ? ZF_REC_MORE : 0)
+                 : zf_queue_put(q, data, size, more ? ZF_REC_MORE : 0);
+    if (rc < 0) {
+        if (big)
+            zf_buf_unref(big);
+        return -1;
+    }
+    if (more) {
+        s->rx_mid = 1;
+    } else {
+        s->rx_mid = 0;
+        zf_pipe_commit(s->pipe, 1);
+        s->rx_dirty = 1;
+    }
+    return 0;
+}
+
+static void pause_rx(zf_session *s)
+{
+    s->rx_paused = 1;
+    zf_io_set(s->io, &s->h, s->out_armed ? ZF_IO_OUT : 0);
+}
+
+/* Decode what the read buffer holds. Stops at an incomplete frame, at HWM, or on error (after
+ * which the session may be gone: callers check s->h.fd). */
+static void decode(zf_session *s)
+{
+    int want_out = 0;
+    while (s->h.fd >= 0 && s->rpos < s->rlen && !s->rx_paused) {
+        uint8_t *p = s->rbuf + s->rpos;
+        size_t avail = s->rlen - s->rpos;
+        if (s->state == S_GREETING) {
+            int major, minor;
+            char mech[21];
+            int rc = zf_zmtp_parse_greeting(p, avail, &major, &minor, mech);
+            if (rc < 0) {
+                protocol_error(s);
+                return;
+            }
+            if (rc > 0)
+                break;
+            if (strcmp(mech, "NULL") != 0) {
+                protocol_error(s);
+                return;
+            }
+            s->peer_minor = minor;
+            s->rpos += ZF_GREETING_SIZE;
+            if (send_ready(s) < 0) {
+                protocol_error(s);
+                return;
+            }
+            s->state = S_HANDSHAKE;
+            want_out = 1;
+            continue;
+        }
+        int flags;
+        uint64_t size;
+        size_t hl = zf_zmtp_get_header(p, avail, &flags, &size);
+        if (!hl)
+            break;
+        if (s->state == S_HANDSHAKE) {
+            if (!(flags & ZF_F_COMMAND) || size > CMD_MAX) {
+                protocol_error(s); /* data before READY */
+                return;
+            }
+            if (avail - hl < size)
+                break;
+            if (handle_ready(s, p + hl, size) < 0) {
+                protocol_error(s);
+                return;
+            }
+            s->rpos += hl + size;
+            if (handshake_done(s) < 0) {
+                session_destroy(s);
+                return;
+            }
+            want_out = 1;
+            continue;
+        }
+        /* S_ACTIVE */
+        if (flags & ZF_F_COMMAND) {
+            if (size > CMD_MAX) {
+                protocol_error(s);
+                return;
+            }
+            if (avail - hl < size)
+                break;
+            int rc = handle_command(s, p + hl, size);
+            if (rc < 0) {
+                protocol_error(s);
+                return;
+            }
+            want_out |= rc;
+            s->rpos += hl + size;
+            continue;
+        }
+        if (s->opts.maxmsgsize >= 0 && size > (uint64_t)s->opts.maxmsgsize) {
+            protocol_error(s);
+            return;
+        }
+        if (!s->pipe) {
+            protocol_error(s);
+            return;
+        }
+        if (!s->rx_mid && !zf_pipe_check_write(s->pipe, 1)) {
+            pause_rx(s);
+            break;
+        }
+        if (size <= ZF_INLINE_MAX) {
+            if (avail - hl < size) {
+                if (s->rpos > 0 && s->rlen == RBUF_SIZE)
+                    break; /* read_in compacts */
+                break;
+            }
+            if (push_frame(s, p + hl, size, NULL, flags) < 0) {
+                protocol_error(s);
+                return;
+            }
+            s->rpos += hl + size;
+            continue;
+        }
+        /* A large frame: give it its own buffer and read the rest straight into it. */
+        if (size > (uint64_t)SIZE_MAX / 2) {
+            protocol_error(s);
+            return;
+        }
+        zf_buf *b = zf_buf_new((size_t)size);
+        if (!b) {
+            protocol_error(s);
+            return;
+        }
+        size_t have = avail - hl < size ? avail - hl : (size_t)size;
+        memcpy(b->data, p + hl, have);
+        s->rpos += hl + have;
+        if (have == size) {
+            if (push_frame(s, NULL, size, b, flags) < 0) {
+                protocol_error(s);
+                return;
+            }
+            continue;
+        }
+        s->rx_big = b;
+        s->rx_size = size;
+        s->rx_got = have;
+        s->rx_flags = flags;
+        break;
+    }
+    if (s->h.fd >= 0 && s->rpos == s->rlen)
+        s->rpos = s->rlen = 0;
+    if (s->rx_dirty && s->pipe) {
+        s->rx_dirty = 0;
+        zf_pipe_wake_peer(s->pipe, 1);
+    }
+    if (want_out && s->h.fd >= 0)
+        flush_out(s);
+}
+
+static void read_in(zf_session *s)
+{
+    for (int round = 0; round < 8 && s->h.fd >= 0 && !s->rx_paused; round++) {
+        ssize_t n;
+        if (s->rx_big) {
+            n = read(s->h.fd, s->rx_big->data + s->rx_got, (size_t)(s->rx_size - s->rx_got));
+            if (n > 0) {
+                s->rx_got += (uint64_t)n;
+                if (s->rx_got == s->rx_size) {
+                    zf_buf *b = s->rx_big;
+                    s->rx_big = NULL;
+                    if (push_frame(s, NULL, s->rx_size, b, s->rx_flags) < 0) {
+                        protocol_error(s);
+                        return;
+                    }
+                    decode(s); /* wakes the socket */
+                }
+                continue;
+            }
+        } else {
+            if (s->rpos > 0) { /* keep the partial frame at the start of the buffer */
+                memmove(s->rbuf, s->rbuf + s->rpos, s->rlen - s->rpos);
+                s->rlen -= s->rpos;
+                s->rpos = 0;
+            }
+            if (s->rlen == RBUF_SIZE) {
+                protocol_error(s); /* cannot happen with frames bounded as in decode() */
+                return;
+            }
+            size_t want = RBUF_SIZE - s->rlen;
+            n = read(s->h.fd, s->rbuf + s->rlen, want);
+            if (n > 0) {
+                s->rlen += (size_t)n;
+                decode(s);
+                if ((size_t)n < want)
+                    return; /* short read: the kernel buffer is empty */
+                continue;
+            }
+        }
+        if (n == 0) {
+            conn_lost(s);
+            return;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            conn_lost(s);
+        return;
+    }
+}
+
+/* ---- outbound ---------------------------------------------------------------------------- */
+
+static void take_ctl(zf_session *s)
+{
+    if (s->ctl_len && s->wlen + s->ctl_len <= WBUF_SIZE) {
+        memcpy(s->wbuf + s->wlen, s->ctl, s->ctl_len);
+        s->wlen += s->ctl_len;
+        s->ctl_len = 0;
+    }
+}
+
+/* Encode queued records into the write buffer until it is full or a large frame is next. */
+static void fill(zf_session *s)
+{
+    zf_pipe *p = s->pipe;
+    zf_queue *q = &p->q[0];
+    if (!s->tx_mid)
+        take_ctl(s);
+    while (!s->tx_big) {
+        zf_rec *r = zf_queue_peek(q);
+        if (!r)
+            return;
+        if (r->flags & ZF_REC_DELIM) {
+            zf_queue_pop(q, r);
+            s->tx_done = 1;
+            return;
+        }
+        int more = r->flags & ZF_REC_MORE;
+        if (s->tx_skip) {
+            zf_queue_drop(q, r);
+            if (!more) {
+                s->tx_skip = 0;
+                zf_pipe_msg_read(p, 1);
+            }
+            continue;
+        }
+        uint64_t size = r->size;
+        size_t hl = size <= 255 ? 2 : 9;
+        if (size <= ZF_INLINE_MAX) {
+            if (s->wlen + hl + size > WBUF_SIZE)
+                return; /* flush first */
+            s->wlen += zf_zmtp_put_header(s->wbuf + s->wlen, size, more ? ZF_F_MORE : 0);
+            memcpy(s->wbuf + s->wlen, zf_rec_data(r), (size_t)size);
+            s->wlen += (size_t)size;
+            zf_queue_drop(q, r);
+        } else {
+            if (s->wlen + hl > WBUF_SIZE)
+                return;
+            s->wlen += zf_zmtp_put_header(s->wbuf + s->wlen, size, more ? ZF_F_MORE : 0);
+            if (r->external) {
+                zf_rec_ext *e = zf_rec_ext_of(r);
+                s->tx_big = e->buf; /* the record's reference moves to us */
+                s->tx_big_ptr = e->data;
+            } else {
+                zf_buf *b = zf_buf_new((size_t)size);
+                memcpy(b->data, zf_rec_data(r), (size_t)size);
+                s->tx_big = b;
+                s->tx_big_ptr = b->data;
+            }
+            s->tx_big_left = (size_t)size;
+            zf_queue_pop(q, r);
+        }
+        s->tx_mid = more;
+        if (!more) {
+            zf_pipe_msg_read(p, 1);
+            take_ctl(s);
+        }
+    }
+}
+
+static void flush_out(zf_session *s)
+{
+    for (;;) {
+        if (s->h.fd < 0)
+            return;
+        if (s->state == S_ACTIVE && s->pipe && !s->tx_done)
+            fill(s);
+        size_t pending = s->wlen - s->wpos;
+        if (!pending && !s->tx_big) {
+            if (s->tx_done) {
+                session_destroy(s); /* everything the socket sent before closing is out */
+                return;
+            }
+            if (s->out_armed) {
+                s->out_armed = 0;
+                zf_io_set(s->io, &s->h, s->rx_paused ? 0 : ZF_IO_IN);
+            }
+            if (s->state != S_ACTIVE || !s->pipe)
+                return;
+            /* Park, then look once more: a commit racing with us either sees the flag or is
+             * seen by this second look. */
+            atomic_store_explicit(&s->pipe->end[1].own_parked, 1, memory_order_relaxed);
+            zf_fence();
+            if (!zf_queue_peek(&s->pipe->q[0]))
+                return;
+            atomic_store_explicit(&s->pipe->end[1].own_parked, 0, memory_order_relaxed);
+            continue;
+        }
+        ssize_t n;
+        if (s->tx_big) {
+            struct iovec iov[2];
+            int cnt = 0;
+            if (pending) {
+                iov[cnt].iov_base = s->wbuf + s->wpos;
+                iov[cnt++].iov_len = pending;
+            }
+            iov[cnt].iov_base = (void *)s->tx_big_ptr;
+            iov[cnt++].iov_len = s->tx_big_left;
+            n = writev(s->h.fd, iov, cnt);
+        } else {
+            n = send(s->h.fd, s->wbuf + s->wpos, pending, MSG_NOSIGNAL);
+        }
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                if (!s->out_armed) {
+                    s->out_armed = 1;
+                    zf_io_set(s->io, &s->h, (s->rx_paused ? 0 : ZF_IO_IN) | ZF_IO_OUT);
+                }
+                return;
+            }
+            conn_lost(s);
+            return;
+        }
+        size_t w = (size_t)n;
+        size_t a = w < pending ? w : pending;
+        s->wpos += a;
+        w -= a;
+        if (s->wpos == s->wlen)
+            s->wpos = s->wlen = 0;
+        if (s->tx_big) {
+            s->tx_big_ptr += w;
+            s->tx_big_left -= w;
+            if (!s->tx_big_left) {
+                zf_buf_unref(s->tx_big);
+                s->tx_big = NULL;
+            }
+        }
+    }
+}
+
+/* ---- events ------------------------------------------------------------------------------ */
+
+static void on_event(zf_handler *h, uint32_t ev)
+{
+    zf_session *s = container_of(h, zf_session, h);
+    if (s->state == S_CONNECTING) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err || (ev & ZF_IO_ERR && !(ev & ZF_IO_OUT))) {
+            conn_lost(s);
+            return;
+        }
+        zf_io_timer_cancel(s->io, &s->t_conn);
+        connected(s);
+        return;
+    }
+    if (ev & (ZF_IO_IN | ZF_IO_ERR))
+        read_in(s);
+    if (s->dead || s->h.fd < 0)
+        return;
+    if (ev & ZF_IO_OUT)
+        flush_out(s);
+}
+
+/* The socket committed data, returned credit, or closed its end. */
+void zf_session_kick(zf_session *s)
+{
+    if (s->dead)
+        return;
+    if (socket_closed(s))
+        on_socket_closed(s);
+    if (s->dead)
+        return;
+    if (s->h.fd >= 0 && s->state == S_ACTIVE) {
+        if (s->rx_paused && s->pipe && zf_pipe_check_write(s->pipe, 1)) {
+            s->rx_paused = 0;
+            zf_io_set(s->io, &s->h, ZF_IO_IN | (s->out_armed ? ZF_IO_OUT : 0));
+            if (s->rx_big)
+                read_in(s);
+            else
+                decode(s);
+            if (s->dead || s->h.fd < 0)
+                return;
+            if (!s->rx_paused)
+                read_in(s);
+        }
+        if (s->dead || s->h.fd < 0)
+            return;
+        flush_out(s);
+    }
+}
+
+/* ---- listeners --------------------------------------------------------------------------- */
+
+static void on_accept(zf_handler *h, uint32_t ev)
+{
+    zf_listener *l = container_of(h, zf_listener, h);
+    for (int i = 0; i < 64; i++) {
+        int fd = accept4(h->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return; /* EAGAIN, or a transient error (EMFILE...): try again on the next event */
+        zf_session *s = session_alloc(l->io, l->sock, &l->opts);
+        if (!s) {
+            close(fd);
+            continue;
+        }
+        s->listener = l;
+        s->addr = l->addr;
+        snprintf(s->endpoint, sizeof s->endpoint, "%s", l->endpoint);
+        set_sockopts(s, fd);
+        s->h.fd = fd;
+        link_session(s);
+        zf_io_add(l->io, &s->h, ZF_IO_IN);
+        connected(s);
+    }
+}
+
+int zf_listener_open(zf_listener *l)
+{
+    zf_addr *a = &l->addr;
+    if (a->transport == ZF_IPC && strcmp(a->name, "*") == 0) {
+        char tmpl[] = "/tmp/tmpXXXXXX";
+        if (!mkdtemp(tmpl))
+            return -errno;
+        snprintf(a->name, sizeof a->name, "%s/socket", tmpl);
+    }
+    int rc = zf_addr_resolve(a, 1, l->opts.ipv6);
+    if (rc < 0)
+        return rc;
+    int fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (a->transport == ZF_TCP) {
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (a->sa.ss_family == AF_INET6) {
+            int v6only = 0;
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+        }
+    } else {
+        unlink(a->name); /* a stale socket file from a dead process, as libzmq does */
+    }
+    if (l->opts.sndbuf > 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &l->opts.sndbuf, sizeof l->opts.sndbuf);
+    if (l->opts.rcvbuf > 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &l->opts.rcvbuf, sizeof l->opts.rcvbuf);
+    if (bind(fd, (struct sockaddr *)&a->sa, a->salen) < 0 || listen(fd, l->opts.backlog > 0 ? l->opts.backlog : 100) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    if (a->transport == ZF_TCP) {
+        socklen_t len = sizeof a->sa;
+        getsockname(fd, (struct sockaddr *)&a->sa, &len);
+        a->salen = len;
+    }
+    zf_addr_format(a, l->endpoint, sizeof l->endpoint);
+    l->h.fd = fd;
+    l->h.on_event = on_accept;
+    return 0;
+}
+
+void zf_listener_start(zf_listener *l)
+{
+    l->next = l->io->listeners;
+    l->io->listeners = l;
+    zf_io_add(l->io, &l->h, ZF_IO_IN);
+}
+
+/* Stop accepting. Sessions it accepted go with it (unbind), or only those that carry no traffic
+ * yet (socket close: the others flush within the linger period). */
+void zf_listener_close(zf_listener *l, int with_sessions)
+{
+    zf_io *io = l->io;
+    zf_listener **pp = &io->listeners;
+    while (*pp && *pp != l)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = l->next;
+    if (l->h.fd >= 0) {
+        zf_io_del(io, &l->h);
+        close(l->h.fd);
+        l->h.fd = -1;
+        if (l->addr.transport == ZF_IPC)
+            unlink(l->addr.name);
+    }
+    zf_session *s = io->sessions;
+    while (s) {
+        zf_session *n = s->next;
+        if (s->listener == l) {
+            s->listener = NULL;
+            if (!s->pipe || with_sessions)
+                session_destroy(s);
+        }
+        s = n;
+    }
+    zf_sock_unref(l->sock);
+    zf_io_bury(io, l);
+}

@@ -1,0 +1,296 @@
+/* ctx.c: contexts: I/O threads, the socket list, the inproc endpoint table, termination. */
+#include "ctx.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "zmtp.h"
+
+enum { ZF_CTX_IO_THREADS = 1, ZF_CTX_MAX_SOCKETS = 2, ZF_CTX_SOCKET_LIMIT = 3, ZF_CTX_IPV6 = 42,
+       ZF_CTX_BLOCKY = 70, ZF_CTX_MSG_T_SIZE = 6 };
+
+zf_ctx *zf_ctx_new(int io_threads)
+{
+    if (io_threads < 0)
+        return NULL;
+    zf_ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->cond, NULL);
+    c->nio = io_threads > 0 ? io_threads : 1;
+    c->max_sockets = 1023;
+    c->blocky = 1;
+    atomic_init(&c->next_id, 1);
+    return c;
+}
+
+/* I/O threads start with the first socket that needs one, so a context that only does inproc
+ * (or nothing) costs no thread. */
+zf_io *zf_ctx_choose_io(zf_ctx *c)
+{
+    if (!c->io_running) {
+        c->io = calloc((size_t)c->nio, sizeof(zf_io));
+        int started = 0;
+        for (int i = 0; c->io && i < c->nio; i++)
+            if (zf_io_start(&c->io[i], c) == 0)
+                started++;
+            else
+                break;
+        c->nio = started;
+        c->io_running = 1;
+    }
+    if (c->nio == 0)
+        return NULL;
+    zf_io *io = &c->io[c->next_io];
+    c->next_io = (c->next_io + 1) % c->nio;
+    return io;
+}
+
+int zf_ctx_set(zf_ctx *c, int option, int value)
+{
+    switch (option) {
+    case ZF_CTX_IO_THREADS:
+        if (value < 0)
+            return -EINVAL;
+        if (c->io_running)
+            return 0; /* libzmq ignores it once threads run */
+        c->nio = value > 0 ? value : 1;
+        return 0;
+    case ZF_CTX_MAX_SOCKETS:
+        if (value < 1)
+            return -EINVAL;
+        c->max_sockets = value;
+        return 0;
+    case ZF_CTX_IPV6:
+        c->ipv6 = value != 0;
+        return 0;
+    case ZF_CTX_BLOCKY:
+        c->blocky = value != 0;
+        return 0;
+    default:
+        return -EINVAL;
+    }
+}
+
+int zf_ctx_get(zf_ctx *c, int option)
+{
+    switch (option) {
+    case ZF_CTX_IO_THREADS: return c->nio;
+    case ZF_CTX_MAX_SOCKETS: return c->max_sockets;
+    case ZF_CTX_SOCKET_LIMIT: return 65535;
+    case ZF_CTX_IPV6: return c->ipv6;
+    case ZF_CTX_BLOCKY: return c->blocky;
+    case ZF_CTX_MSG_T_SIZE: return 64;
+    default: return -EINVAL;
+    }
+}
+
+void zf_ctx_shutdown(zf_ctx *c)
+{
+    pthread_mutex_lock(&c->lock);
+    atomic_store(&c->terminating, 1);
+    for (zf_sock *s = c->sockets; s; s = s->ctx_next)
+        zf_signal_raise(&s->sig);
+    pthread_mutex_unlock(&c->lock);
+}
+
+void zf_ctx_session_born(zf_ctx *c)
+{
+    pthread_mutex_lock(&c->lock);
+    c->live_sessions++;
+    pthread_mutex_unlock(&c->lock);
+}
+
+void zf_ctx_session_died(zf_ctx *c)
+{
+    pthread_mutex_lock(&c->lock);
+    c->live_sessions--;
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+}
+
+int zf_ctx_term_wait(zf_ctx *c, int timeout_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    if (timeout_ms >= 0) {
+        until.tv_sec += timeout_ms / 1000;
+        until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+    }
+    pthread_mutex_lock(&c->lock);
+    while (c->nsockets > 0 || c->live_sessions > 0) {
+        if (timeout_ms < 0) {
+            pthread_cond_wait(&c->cond, &c->lock);
+        } else if (pthread_cond_timedwait(&c->cond, &c->lock, &until) == ETIMEDOUT) {
+            pthread_mutex_unlock(&c->lock);
+            return -EAGAIN;
+        }
+    }
+    int running = c->io_running;
+    c->io_running = 0;
+    pthread_mutex_unlock(&c->lock);
+    if (running) {
+        for (int i = 0; i < c->nio; i++)
+            zf_io_stop(&c->io[i]);
+        free(c->io);
+        c->io = NULL;
+    }
+    return 0;
+}
+
+void zf_ctx_free(zf_ctx *c)
+{
+    zf_inproc *e = c->inproc;
+    while (e) {
+        zf_inproc *n = e->next;
+        if (e->pipe)
+            zf_pipe_unref(e->pipe);
+        free(e);
+        e = n;
+    }
+    pthread_mutex_destroy(&c->lock);
+    pthread_cond_destroy(&c->cond);
+    free(c);
+}
+
+void zf_ctx_forget(zf_ctx *c)
+{
+    /* In a forked child the I/O threads and their fds are the parent's: touch nothing. */
+    c->forgotten = 1;
+    atomic_store(&c->terminating, 1);
+    c->io_running = 0;
+}
+
+zf_release_stack *zf_ctx_release_stack(zf_ctx *c) { return &c->release; }
+
+int64_t zf_clock_ms(void) { return zf_now_ms(); }
+
+/* ---- inproc ------------------------------------------------------------------------------ */
+
+/* Join connecter (end 0) and binder (end 1): peer facts and the binder's ownership of end 1. */
+static void join(zf_pipe *p, zf_sock *connecter, zf_sock *binder)
+{
+    p->end[0].peer_type = binder->opts.type;
+    p->end[0].peer_id_len = binder->opts.identity_len;
+    memcpy(p->end[0].peer_id, binder->opts.identity, binder->opts.identity_len);
+    p->end[1].peer_type = connecter->opts.type;
+    p->end[1].peer_id_len = connecter->opts.identity_len;
+    memcpy(p->end[1].peer_id, connecter->opts.identity, connecter->opts.identity_len);
+    /* HWM across inproc is the sum of the sender's SNDHWM and the receiver's RCVHWM. */
+    p->end[0].hwm = hwm_pair(connecter->opts.sndhwm, binder->opts.rcvhwm);
+    p->end[1].hwm = hwm_pair(binder->opts.sndhwm, connecter->opts.rcvhwm);
+    zf_sock_own_end(binder, p, 1);
+}
+
+int zf_ctx_inproc_bind(zf_ctx *c, zf_sock *s, const char *name)
+{
+    pthread_mutex_lock(&c->lock);
+    for (zf_inproc *e = c->inproc; e; e = e->next) {
+        if (e->sock && strcmp(e->name, name) == 0) {
+            pthread_mutex_unlock(&c->lock);
+            return -EADDRINUSE;
+        }
+    }
+    zf_inproc *b = calloc(1, sizeof *b);
+    if (!b) {
+        pthread_mutex_unlock(&c->lock);
+        return -ENOMEM;
+    }
+    strcpy(b->name, name);
+    b->sock = s;
+    /* Connects that came first: hand their pipes to us. */
+    zf_pipe *ready[64];
+    int nready = 0;
+    for (zf_inproc **pp = &c->inproc; *pp;) {
+        zf_inproc *e = *pp;
+        if (!e->sock && strcmp(e->name, name) == 0 && nready < 64) {
+            *pp = e->next;
+            if (zf_zmtp_compatible(s->opts.type, e->connecter_type))
+                ready[nready++] = e->pipe;
+            else {
+                zf_pipe_close_end(e->pipe, 1);
+                zf_pipe_unref(e->pipe);
+            }
+            free(e);
+            continue;
+        }
+        pp = &e->next;
+    }
+    b->next = c->inproc;
+    c->inproc = b;
+    pthread_mutex_unlock(&c->lock);
+    for (int i = 0; i < nready; i++) {
+        zf_pipe *p = ready[i];
+        join(p, p->end[0].owner, s);
+        zf_sock_attach(s, p); /* the table's reference becomes ours */
+    }
+    return 0;
+}
+
+void zf_ctx_inproc_unbind(zf_ctx *c, zf_sock *s, const char *name)
+{
+    pthread_mutex_lock(&c->lock);
+    for (zf_inproc **pp = &c->inproc; *pp;) {
+        zf_inproc *e = *pp;
+        if (e->sock == s && (!name || strcmp(e->name, name) == 0)) {
+            *pp = e->next;
+            free(e);
+            continue;
+        }
+        pp = &e->next;
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+int zf_ctx_inproc_connect(zf_ctx *c, zf_sock *s, const char *name, zf_pipe **out)
+{
+    zf_pipe *p = zf_pipe_new(0, 0);
+    if (!p)
+        return -ENOMEM;
+    zf_sock_own_end(s, p, 0);
+    pthread_mutex_lock(&c->lock);
+    zf_sock *binder = NULL;
+    for (zf_inproc *e = c->inproc; e; e = e->next)
+        if (e->sock && strcmp(e->name, name) == 0) {
+            binder = e->sock;
+            break;
+        }
+    if (binder && !zf_zmtp_compatible(s->opts.type, binder->opts.type)) {
+        pthread_mutex_unlock(&c->lock);
+        zf_pipe_unref(p);
+        *out = NULL;
+        return 0; /* like tcp: an incompatible peer simply never talks to us */
+    }
+    if (binder) {
+        join(p, s, binder);
+        zf_pipe_ref(p);
+        if (zf_sock_post(binder, ZF_SCMD_ATTACH, p) < 0)
+            zf_pipe_unref(p);
+    } else {
+        zf_inproc *e = calloc(1, sizeof *e);
+        if (!e) {
+            pthread_mutex_unlock(&c->lock);
+            zf_pipe_unref(p);
+            return -ENOMEM;
+        }
+        strcpy(e->name, name);
+        e->pipe = p;
+        e->connecter_type = s->opts.type;
+        zf_pipe_ref(p);
+        /* Until a binder comes, HWM is ours alone. */
+        p->end[0].hwm = hwm_pair(s->opts.sndhwm, s->opts.rcvhwm);
+        e->next = c->inproc;
+        c->inproc = e;
+    }
+    pthread_mutex_unlock(&c->lock);
+    zf_sock_attach(s, p); /* the creation reference is ours */
+    *out = p;
+    return 0;
+}

@@ -1,0 +1,48 @@
+/* ctx.h: a context: its I/O threads, its sockets, the inproc endpoint table, termination. */
+#ifndef ZF_CTX_H
+#define ZF_CTX_H
+
+#include "socket.h"
+
+typedef struct zf_inproc {
+    struct zf_inproc *next;
+    char name[256];
+    zf_sock *sock;  /* bound socket (not referenced: removed at unbind/close) or NULL if pending */
+    zf_pipe *pipe;  /* pending connect: the connecter's pipe, referenced; end 1 awaits a binder */
+    int connecter_type; /* pending connect: the connecting socket's type */
+} zf_inproc;
+
+struct zf_ctx {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int nsockets;             /* open (not yet closed) sockets */
+    int live_sessions;        /* sessions not yet destroyed by their I/O thread */
+    _Atomic int terminating;
+    int forgotten;            /* fork child: unusable */
+    int io_running;
+    zf_io *io;
+    int nio;
+    int next_io;
+    int max_sockets;
+    int ipv6;
+    int blocky;
+    zf_sock *sockets;
+    zf_inproc *inproc;
+    zf_release_stack release;
+    _Atomic uint64_t next_id; /* session ids */
+};
+
+zf_io *zf_ctx_choose_io(zf_ctx *c);
+void zf_ctx_session_born(zf_ctx *c);
+void zf_ctx_session_died(zf_ctx *c);
+int zf_ctx_inproc_bind(zf_ctx *c, zf_sock *s, const char *name);
+void zf_ctx_inproc_unbind(zf_ctx *c, zf_sock *s, const char *name); /* name NULL: all of s */
+int zf_ctx_inproc_connect(zf_ctx *c, zf_sock *s, const char *name, zf_pipe **out);
+
+/* HWM of a direction that two sockets' limits add up to (0: unlimited). */
+static inline uint64_t hwm_pair(int snd, int rcv)
+{
+    return (snd <= 0 || rcv <= 0) ? 0 : (uint64_t)snd + (uint64_t)rcv;
+}
+
+#endif

@@ -1,0 +1,101 @@
+/* options.c: option defaults (libzmq 4.3's) and the integer option table. */
+#include "options.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+void zf_opts_defaults(zf_opts *o, int type)
+{
+    memset(o, 0, sizeof *o);
+    o->type = type;
+    o->sndhwm = o->rcvhwm = 1000;
+    o->linger = -1;
+    o->rcvtimeo = o->sndtimeo = -1;
+    o->reconnect_ivl = 100;
+    o->reconnect_ivl_max = 0;
+    o->maxmsgsize = -1;
+    o->sndbuf = o->rcvbuf = -1;
+    o->backlog = 100;
+    o->handshake_ivl = 30000;
+    o->tcp_keepalive = o->tcp_keepalive_cnt = o->tcp_keepalive_idle = o->tcp_keepalive_intvl = -1;
+    o->tos = 0;
+}
+
+/* One row per integer option: where it lives and the smallest value it takes. */
+typedef struct opt_row {
+    int option;
+    size_t offset;
+    int min;
+} opt_row;
+
+#define ROW(opt, field, min) {opt, offsetof(zf_opts, field), min}
+static const opt_row rows[] = {
+    ROW(ZF_OPT_SNDBUF, sndbuf, -1),
+    ROW(ZF_OPT_RCVBUF, rcvbuf, -1),
+    ROW(ZF_OPT_LINGER, linger, -1),
+    ROW(ZF_OPT_RECONNECT_IVL, reconnect_ivl, -1),
+    ROW(ZF_OPT_BACKLOG, backlog, 0),
+    ROW(ZF_OPT_RECONNECT_IVL_MAX, reconnect_ivl_max, 0),
+    ROW(ZF_OPT_SNDHWM, sndhwm, 0),
+    ROW(ZF_OPT_RCVHWM, rcvhwm, 0),
+    ROW(ZF_OPT_RCVTIMEO, rcvtimeo, -1),
+    ROW(ZF_OPT_SNDTIMEO, sndtimeo, -1),
+    ROW(ZF_OPT_TCP_KEEPALIVE, tcp_keepalive, -1),
+    ROW(ZF_OPT_TCP_KEEPALIVE_CNT, tcp_keepalive_cnt, -1),
+    ROW(ZF_OPT_TCP_KEEPALIVE_IDLE, tcp_keepalive_idle, -1),
+    ROW(ZF_OPT_TCP_KEEPALIVE_INTVL, tcp_keepalive_intvl, -1),
+    ROW(ZF_OPT_IMMEDIATE, immediate, 0),
+    ROW(ZF_OPT_IPV6, ipv6, 0),
+    ROW(ZF_OPT_TOS, tos, 0),
+    ROW(ZF_OPT_HANDSHAKE_IVL, handshake_ivl, 0),
+    ROW(ZF_OPT_CONNECT_TIMEOUT, connect_timeout, 0),
+};
+
+static const opt_row *find(int option)
+{
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (rows[i].option == option)
+            return &rows[i];
+    return NULL;
+}
+
+int zf_opts_set_int(zf_opts *o, int option, int64_t value)
+{
+    if (option == ZF_OPT_MAXMSGSIZE) {
+        if (value < -1)
+            return -EINVAL;
+        o->maxmsgsize = value;
+        return 0;
+    }
+    const opt_row *r = find(option);
+    if (!r)
+        return -ENOTSUP;
+    if (value < r->min || value > 0x7fffffff)
+        return -EINVAL;
+    if ((option == ZF_OPT_IMMEDIATE || option == ZF_OPT_IPV6) && value > 1)
+        return -EINVAL;
+    *(int *)((char *)o + r->offset) = (int)value;
+    return 0;
+}
+
+int zf_opts_get_int(const zf_opts *o, int option, int64_t *value)
+{
+    if (option == ZF_OPT_MAXMSGSIZE) {
+        *value = o->maxmsgsize;
+        return 0;
+    }
+    if (option == ZF_OPT_TYPE) {
+        *value = o->type;
+        return 0;
+    }
+    if (option == ZF_OPT_MECHANISM) {
+        *value = 0; /* NULL */
+        return 0;
+    }
+    const opt_row *r = find(option);
+    if (!r)
+        return -ENOTSUP;
+    *value = *(const int *)((const char *)o + r->offset);
+    return 0;
+}

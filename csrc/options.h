@@ -1,0 +1,46 @@
+/* options.h: a socket's option values. A session takes a copy at connect/bind time, so the I/O
+ * thread never reads state the application thread may be changing. */
+#ifndef ZF_OPTIONS_H
+#define ZF_OPTIONS_H
+
+#include <stdint.h>
+
+typedef struct zf_opts {
+    int type;
+    int sndhwm, rcvhwm;
+    int linger;
+    int rcvtimeo, sndtimeo;
+    int reconnect_ivl, reconnect_ivl_max;
+    int64_t maxmsgsize;
+    int immediate;
+    int sndbuf, rcvbuf;
+    int backlog;
+    int ipv6;
+    int handshake_ivl;
+    int heartbeat_ivl, heartbeat_ttl, heartbeat_timeout;
+    int tcp_keepalive, tcp_keepalive_cnt, tcp_keepalive_idle, tcp_keepalive_intvl;
+    int connect_timeout;
+    int tos;
+    uint8_t identity[255];
+    uint8_t identity_len;
+} zf_opts;
+
+void zf_opts_defaults(zf_opts *o, int type);
+
+#endif
+
+/* libzmq's option numbers for what the engine implements. */
+enum {
+    ZF_OPT_AFFINITY = 4, ZF_OPT_ROUTING_ID = 5, ZF_OPT_SUBSCRIBE = 6, ZF_OPT_UNSUBSCRIBE = 7,
+    ZF_OPT_SNDBUF = 11, ZF_OPT_RCVBUF = 12, ZF_OPT_RCVMORE = 13, ZF_OPT_FD = 14, ZF_OPT_EVENTS = 15,
+    ZF_OPT_TYPE = 16, ZF_OPT_LINGER = 17, ZF_OPT_RECONNECT_IVL = 18, ZF_OPT_BACKLOG = 19,
+    ZF_OPT_RECONNECT_IVL_MAX = 21, ZF_OPT_MAXMSGSIZE = 22, ZF_OPT_SNDHWM = 23, ZF_OPT_RCVHWM = 24,
+    ZF_OPT_RCVTIMEO = 27, ZF_OPT_SNDTIMEO = 28, ZF_OPT_LAST_ENDPOINT = 32,
+    ZF_OPT_TCP_KEEPALIVE = 34, ZF_OPT_TCP_KEEPALIVE_CNT = 35, ZF_OPT_TCP_KEEPALIVE_IDLE = 36,
+    ZF_OPT_TCP_KEEPALIVE_INTVL = 37, ZF_OPT_IMMEDIATE = 39, ZF_OPT_IPV6 = 42, ZF_OPT_MECHANISM = 43,
+    ZF_OPT_TOS = 57, ZF_OPT_HANDSHAKE_IVL = 66, ZF_OPT_CONNECT_TIMEOUT = 79,
+};
+
+/* Integer options kept in zf_opts: 0, -EINVAL (bad value), or -ENOTSUP (not an option here). */
+int zf_opts_set_int(zf_opts *o, int option, int64_t value);
+int zf_opts_get_int(const zf_opts *o, int option, int64_t *value);

@@ -1,0 +1,70 @@
+/* pipe.c: pipe creation, credit checks, closing and destruction. */
+#include "pipe.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+zf_pipe *zf_pipe_new(uint64_t hwm0, uint64_t hwm1)
+{
+    zf_pipe *p = aligned_alloc(ZF_CACHELINE, (sizeof(zf_pipe) + ZF_CACHELINE - 1) & ~(size_t)(ZF_CACHELINE - 1));
+    if (!p)
+        return NULL;
+    memset(p, 0, sizeof *p);
+    if (zf_queue_init(&p->q[0]) < 0) {
+        free(p);
+        return NULL;
+    }
+    if (zf_queue_init(&p->q[1]) < 0) {
+        zf_queue_destroy(&p->q[0]);
+        free(p);
+        return NULL;
+    }
+    atomic_init(&p->refs, 1);
+    p->end[0].hwm = hwm0;
+    p->end[1].hwm = hwm1;
+    for (int i = 0; i < 2; i++) {
+        p->end[i].slot = -1;
+        p->end[i].peer_type = -1;
+        p->end[i].waker.parked = &p->end[i].own_parked;
+    }
+    return p;
+}
+
+void zf_pipe_unref(zf_pipe *p)
+{
+    if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    zf_queue_destroy(&p->q[0]);
+    zf_queue_destroy(&p->q[1]);
+    for (int i = 0; i < 2; i++) {
+        free(p->end[i].peer_props);
+        if (p->end[i].release)
+            p->end[i].release(p->end[i].owner);
+    }
+    free(p);
+}
+
+int zf_pipe_check_write(zf_pipe *p, int e)
+{
+    if (zf_pipe_writable(p, e))
+        return 1;
+    atomic_store_explicit(&p->end[e].want_credit, 1, memory_order_relaxed);
+    zf_fence();
+    return zf_pipe_writable(p, e);
+}
+
+void zf_pipe_close_end(zf_pipe *p, int e)
+{
+    if (atomic_exchange(&p->end[e].closed, 1))
+        return;
+    zf_queue *q = &p->q[e];
+    zf_queue_rollback(q); /* a half-written multipart message is never delivered */
+    zf_queue_put(q, NULL, 0, ZF_REC_DELIM);
+    zf_queue_commit(q);
+    zf_fence();
+    /* The peer must notice even if it is not parked on this pipe right now. */
+    zf_pipe_end *peer = &p->end[1 - e];
+    atomic_store_explicit(peer->waker.parked, 0, memory_order_relaxed);
+    if (peer->waker.wake)
+        peer->waker.wake(peer->waker.arg, p, 1 - e);
+}

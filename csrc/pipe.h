@@ -1,0 +1,105 @@
+/* pipe.h: a bidirectional pipe joining two ends (socket<->session, or socket<->socket for inproc).
+ *
+ * End i writes queue q[i] and reads q[1-i]. HWM counts whole messages in flight per direction:
+ * the writer counts what it committed, the reader publishes what it consumed (nread), and the
+ * writer compares the two. When the writer is out of credit it sets want_credit and sleeps; the
+ * reader wakes it after consuming. When a reader has nothing to read it parks on its waker; the
+ * writer wakes it after committing. Both hand-offs cost a syscall only on those transitions.
+ *
+ * Ownership: a pipe is reference counted, one reference per attached end plus temporary ones
+ * held by in-flight commands. The last unref destroys the queues and drops the ends' owner
+ * references (see zf_pipe_end.release). */
+#ifndef ZF_PIPE_H
+#define ZF_PIPE_H
+
+#include "cmd.h"
+#include "queue.h"
+
+typedef struct zf_pipe zf_pipe;
+
+/* How to wake an end's owner: it parks on *parked, a waker that clears it calls wake(). */
+typedef struct zf_waker {
+    _Atomic int *parked;
+    void (*wake)(void *arg, zf_pipe *p, int end);
+    void *arg;
+} zf_waker;
+
+typedef struct zf_pipe_end {
+    zf_waker waker;
+    _Atomic int own_parked;  /* parked flag storage for owners that park per pipe (sessions) */
+    _Atomic int want_credit; /* this end is waiting for HWM room in its out queue */
+    _Atomic int closed;      /* this end has written its delimiter */
+    uint64_t hwm;            /* messages in flight allowed in q[end] (0: unlimited) */
+    uint64_t msgs_out;       /* writer-private: messages committed to q[end] */
+    int linger;              /* set before closing: how long (ms, -1 forever) the peer may flush */
+    /* Owner-private bookkeeping (touched only by the thread that owns this end). */
+    void *owner;
+    void (*release)(void *owner); /* called once when the pipe is destroyed */
+    int slot;                     /* index in the owner's pipe array */
+    int peer_gone;                /* the peer's delimiter was seen or announced */
+    int in_active;                /* socket side: the pipe may have data to read */
+    /* What this end's owner learned about the peer at the handshake (written before attach). */
+    int peer_type;
+    uint8_t peer_id[256];
+    uint8_t peer_id_len;
+    char peer_addr[64];
+    uint8_t *peer_props; /* READY metadata as received (malloc'd), for Frame.get */
+    size_t peer_props_len;
+} zf_pipe_end;
+
+struct zf_pipe {
+    _Atomic int refs;
+    zf_io_cmd kick_cmd; /* posted to the I/O thread when end 1 has work */
+    zf_queue q[2];
+    _Atomic uint64_t nread[2] ZF_ALIGNED; /* messages read from q[i] by end 1-i */
+    zf_pipe_end end[2];
+};
+
+zf_pipe *zf_pipe_new(uint64_t hwm0, uint64_t hwm1);
+static inline void zf_pipe_ref(zf_pipe *p) { atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed); }
+void zf_pipe_unref(zf_pipe *p);
+
+static inline void zf_waker_kick(zf_waker *w, zf_pipe *p, int end)
+{
+    zf_fence();
+    if (atomic_load_explicit(w->parked, memory_order_relaxed) &&
+        atomic_exchange_explicit(w->parked, 0, memory_order_acq_rel))
+        w->wake(w->arg, p, end);
+}
+
+/* Writer side (end e). */
+static inline int zf_pipe_writable(zf_pipe *p, int e)
+{
+    uint64_t hwm = p->end[e].hwm;
+    return !hwm || p->end[e].msgs_out - atomic_load_explicit(&p->nread[e], memory_order_acquire) < hwm;
+}
+/* Writable, or arm want_credit so the reader wakes us when room appears (then re-check). */
+int zf_pipe_check_write(zf_pipe *p, int e);
+/* Publish a complete message written to q[e]; the peer is not woken (see zf_pipe_wake_peer). */
+static inline void zf_pipe_commit(zf_pipe *p, int e)
+{
+    zf_queue_commit(&p->q[e]);
+    p->end[e].msgs_out++;
+}
+static inline void zf_pipe_wake_peer(zf_pipe *p, int e) { zf_waker_kick(&p->end[1 - e].waker, p, 1 - e); }
+/* End e closes: writes its delimiter (after any complete messages) and wakes the peer. */
+void zf_pipe_close_end(zf_pipe *p, int e);
+
+/* Reader side (end e reads q[1-e]). */
+static inline zf_queue *zf_pipe_inq(zf_pipe *p, int e) { return &p->q[1 - e]; }
+/* Called after end e consumed the last frame of a message. */
+static inline void zf_pipe_msg_read(zf_pipe *p, int e)
+{
+    atomic_store_explicit(&p->nread[1 - e], atomic_load_explicit(&p->nread[1 - e], memory_order_relaxed) + 1,
+                          memory_order_release);
+    zf_fence();
+    if (atomic_load_explicit(&p->end[1 - e].want_credit, memory_order_relaxed) &&
+        atomic_exchange_explicit(&p->end[1 - e].want_credit, 0, memory_order_acq_rel)) {
+        /* The writer set want_credit and then parked: wake it whatever its parked flag says. */
+        zf_pipe_end *w = &p->end[1 - e];
+        atomic_store_explicit(w->waker.parked, 0, memory_order_relaxed);
+        w->waker.wake(w->waker.arg, p, 1 - e);
+    }
+}
+
+#endif

@@ -1,0 +1,633 @@
+/* socket.c: socket lifetime, mailbox, endpoints, options, and the data/wait entry points.
+ * Routing lives in route.c and the patterns in sock_*.c. */
+#include "socket.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctx.h"
+#include "zmtp.h"
+
+/* ---- lifetime and references ------------------------------------------------------------- */
+
+static const zf_sock_ops *ops_for(int type)
+{
+    switch (type) {
+    case ZF_PAIR: return &zf_pair_ops;
+    case ZF_PUSH: return &zf_push_ops;
+    case ZF_PULL: return &zf_pull_ops;
+    default: return NULL;
+    }
+}
+
+int zf_sock_new(zf_ctx *c, int type, zf_sock **out)
+{
+    if (type < 0 || type >= ZF_NTYPES)
+        return -EINVAL;
+    const zf_sock_ops *ops = ops_for(type);
+    if (!ops)
+        return -ENOTSUP;
+    zf_sock *s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    int rc = zf_signal_init(&s->sig);
+    if (rc < 0) {
+        free(s);
+        return rc;
+    }
+    atomic_init(&s->refs, 1);
+    pthread_mutex_init(&s->mlock, NULL);
+    s->ops = ops;
+    s->ctx = c;
+    zf_opts_defaults(&s->opts, type);
+    s->opts.ipv6 = c->ipv6;
+    pthread_mutex_lock(&c->lock);
+    if (c->terminating || c->forgotten) {
+        pthread_mutex_unlock(&c->lock);
+        zf_signal_close(&s->sig);
+        free(s);
+        return -ZF_ETERM;
+    }
+    if (c->nsockets >= c->max_sockets) {
+        pthread_mutex_unlock(&c->lock);
+        zf_signal_close(&s->sig);
+        free(s);
+        return -EMFILE;
+    }
+    s->io = zf_ctx_choose_io(c);
+    c->nsockets++;
+    s->ctx_next = c->sockets;
+    if (c->sockets)
+        c->sockets->ctx_prev = s;
+    c->sockets = s;
+    pthread_mutex_unlock(&c->lock);
+    *out = s;
+    return 0;
+}
+
+void zf_sock_ref(zf_sock *s) { atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed); }
+
+void zf_sock_unref(zf_sock *s)
+{
+    if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    zf_signal_close(&s->sig);
+    pthread_mutex_destroy(&s->mlock);
+    free(s->pipes);
+    free(s);
+}
+
+static void sock_wake(void *arg, zf_pipe *p, int end)
+{
+    (void)p;
+    (void)end;
+    zf_signal_raise(&((zf_sock *)arg)->sig);
+}
+
+static void sock_release(void *owner) { zf_sock_unref(owner); }
+
+void zf_sock_own_end(zf_sock *s, zf_pipe *p, int e)
+{
+    zf_pipe_end *end = &p->end[e];
+    end->owner = s;
+    end->waker.parked = &s->sig.parked;
+    end->waker.wake = sock_wake;
+    end->waker.arg = s;
+    end->release = sock_release;
+    zf_sock_ref(s);
+}
+
+/* ---- mailbox ----------------------------------------------------------------------------- */
+
+int zf_sock_post(zf_sock *s, int type, zf_pipe *p)
+{
+    zf_sock_cmd *c = malloc(sizeof *c);
+    if (!c)
+        return -1;
+    c->next = NULL;
+    c->type = type;
+    c->pipe = p;
+    pthread_mutex_lock(&s->mlock);
+    if (s->mclosed) {
+        pthread_mutex_unlock(&s->mlock);
+        free(c);
+        return -1;
+    }
+    if (s->mtail)
+        s->mtail->next = c;
+    else
+        s->mhead = c;
+    s->mtail = c;
+    atomic_store_explicit(&s->mpending, 1, memory_order_relaxed);
+    pthread_mutex_unlock(&s->mlock);
+    zf_signal_kick(&s->sig);
+    return 0;
+}
+
+static int has_only_delim(zf_sock *s, zf_pipe *p)
+{
+    zf_rec *r = zf_queue_peek(zf_pipe_inq(p, zf_sock_end(s, p)));
+    return r && (r->flags & ZF_REC_DELIM);
+}
+
+static void run_cmd(zf_sock *s, zf_sock_cmd *c)
+{
+    zf_pipe *p = c->pipe;
+    if (c->type == ZF_SCMD_ATTACH) {
+        if (s->closed) {
+            zf_pipe_close_end(p, zf_sock_end(s, p));
+            zf_pipe_unref(p);
+        } else {
+            zf_sock_attach(s, p); /* the command's reference becomes the socket's */
+        }
+    } else if (c->type == ZF_SCMD_TERM) {
+        int e = zf_sock_end(s, p);
+        p->end[e].peer_gone = 1;
+        /* A reader keeps the pipe until it has read what arrived before the end. */
+        if (p->end[e].slot >= 0 && (!s->ops->reads || has_only_delim(s, p)))
+            zf_sock_detach(s, p);
+        zf_pipe_unref(p);
+    }
+    free(c);
+}
+
+void zf_sock_process(zf_sock *s)
+{
+    pthread_mutex_lock(&s->mlock);
+    zf_sock_cmd *c = s->mhead;
+    s->mhead = s->mtail = NULL;
+    atomic_store_explicit(&s->mpending, 0, memory_order_relaxed);
+    pthread_mutex_unlock(&s->mlock);
+    while (c) {
+        zf_sock_cmd *n = c->next;
+        run_cmd(s, c);
+        c = n;
+    }
+}
+
+static inline void check_mail(zf_sock *s)
+{
+    if (zf_unlikely(atomic_load_explicit(&s->mpending, memory_order_relaxed)))
+        zf_sock_process(s);
+}
+
+/* ---- pipes ------------------------------------------------------------------------------- */
+
+void zf_sock_attach(zf_sock *s, zf_pipe *p)
+{
+    int e = zf_sock_end(s, p);
+    if (s->ops->attach && s->ops->attach(s, p) < 0) {
+        zf_pipe_close_end(p, e);
+        zf_pipe_unref(p);
+        return;
+    }
+    if (s->npipes == s->cap) {
+        int cap = s->cap ? s->cap * 2 : 4;
+        zf_pipe **np = realloc(s->pipes, (size_t)cap * sizeof *np);
+        if (!np) {
+            zf_pipe_close_end(p, e);
+            zf_pipe_unref(p);
+            return;
+        }
+        s->pipes = np;
+        s->cap = cap;
+    }
+    p->end[e].slot = s->npipes;
+    s->pipes[s->npipes++] = p;
+    /* Wake a blocked call: a new peer may make a send possible. */
+    zf_signal_raise(&s->sig);
+}
+
+void zf_sock_detach(zf_sock *s, zf_pipe *p)
+{
+    int e = zf_sock_end(s, p);
+    int slot = p->end[e].slot;
+    if (slot < 0)
+        return;
+    zf_pipe *last = s->pipes[--s->npipes];
+    s->pipes[slot] = last;
+    last->end[zf_sock_end(s, last)].slot = slot;
+    p->end[e].slot = -1;
+    if (s->lb_next >= s->npipes)
+        s->lb_next = 0;
+    if (s->fq_next >= s->npipes)
+        s->fq_next = 0;
+    if (s->tx_pipe == p)
+        s->tx_pipe = NULL; /* the rest of a multipart message in progress is dropped */
+    if (s->rx_pipe == p) {
+        s->rx_pipe = NULL;
+        s->rx_more = 0;
+    }
+    if (s->ops->detach)
+        s->ops->detach(s, p);
+    p->end[e].linger = s->opts.linger;
+    zf_pipe_close_end(p, e);
+    zf_pipe_unref(p);
+}
+
+/* ---- endpoints --------------------------------------------------------------------------- */
+
+static zf_endpoint *add_endpoint(zf_sock *s, const char *uri, int transport, int bound)
+{
+    zf_endpoint *ep = calloc(1, sizeof *ep);
+    if (!ep)
+        return NULL;
+    snprintf(ep->uri, sizeof ep->uri, "%s", uri);
+    ep->transport = transport;
+    ep->bound = bound;
+    ep->next = s->endpoints;
+    s->endpoints = ep;
+    return ep;
+}
+
+static int check_usable(zf_sock *s)
+{
+    if (zf_unlikely(atomic_load_explicit(&s->ctx->terminating, memory_order_relaxed)))
+        return -ZF_ETERM;
+    check_mail(s);
+    return 0;
+}
+
+int zf_sock_bind(zf_sock *s, const char *endpoint)
+{
+    int rc = check_usable(s);
+    if (rc < 0)
+        return rc;
+    zf_addr a;
+    rc = zf_addr_parse(endpoint, 1, &a);
+    if (rc < 0)
+        return rc;
+    if (a.transport == ZF_INPROC) {
+        rc = zf_ctx_inproc_bind(s->ctx, s, a.name);
+        if (rc < 0)
+            return rc;
+        add_endpoint(s, endpoint, ZF_INPROC, 1);
+        snprintf(s->last_endpoint, sizeof s->last_endpoint, "%s", endpoint);
+        return 0;
+    }
+    zf_listener *l = calloc(1, sizeof *l);
+    if (!l)
+        return -ENOMEM;
+    l->io = s->io;
+    l->sock = s;
+    l->opts = s->opts;
+    l->addr = a;
+    l->h.fd = -1;
+    rc = zf_listener_open(l);
+    if (rc < 0) {
+        free(l);
+        return rc;
+    }
+    zf_sock_ref(s);
+    zf_endpoint *ep = add_endpoint(s, l->endpoint, a.transport, 1);
+    if (ep)
+        ep->listener = l;
+    snprintf(s->last_endpoint, sizeof s->last_endpoint, "%s", l->endpoint);
+    zf_io_call(s->io, ZF_CMD_LISTEN, l);
+    return 0;
+}
+
+int zf_sock_connect(zf_sock *s, const char *endpoint)
+{
+    int rc = check_usable(s);
+    if (rc < 0)
+        return rc;
+    zf_addr a;
+    rc = zf_addr_parse(endpoint, 0, &a);
+    if (rc < 0)
+        return rc;
+    if (a.transport == ZF_INPROC) {
+        zf_pipe *p = NULL;
+        rc = zf_ctx_inproc_connect(s->ctx, s, a.name, &p);
+        if (rc < 0)
+            return rc;
+        zf_endpoint *ep = add_endpoint(s, endpoint, ZF_INPROC, 0);
+        if (ep && p) {
+            zf_pipe_ref(p);
+            ep->pipe = p;
+        }
+        snprintf(s->last_endpoint, sizeof s->last_endpoint, "%s", endpoint);
+        return 0;
+    }
+    zf_pipe *p = NULL;
+    if (!s->opts.immediate) {
+        p = zf_pipe_new(s->opts.sndhwm > 0 ? (uint64_t)s->opts.sndhwm : 0,
+                        s->opts.rcvhwm > 0 ? (uint64_t)s->opts.rcvhwm : 0);
+        if (!p)
+            return -ENOMEM;
+        zf_sock_own_end(s, p, 0);
+    }
+    zf_session *ss = zf_session_new_connect(s->io, s, &s->opts, &a, endpoint, p);
+    if (!ss) {
+        if (p)
+            zf_pipe_unref(p);
+        return -ENOMEM;
+    }
+    zf_endpoint *ep = add_endpoint(s, endpoint, a.transport, 0);
+    if (ep) {
+        ep->session = ss;
+        ep->session_id = zf_session_id(ss);
+        if (p) {
+            zf_pipe_ref(p);
+            ep->pipe = p;
+        }
+    }
+    if (p) {
+        zf_pipe_ref(p); /* the socket's; the creation reference is the session's */
+        zf_sock_attach(s, p);
+    }
+    zf_io_cmd *c = calloc(1, sizeof *c);
+    c->type = ZF_CMD_CONNECT;
+    c->a = ss;
+    zf_io_post(s->io, c);
+    snprintf(s->last_endpoint, sizeof s->last_endpoint, "%s", endpoint);
+    return 0;
+}
+
+/* Take an endpoint away: listeners close now, connections flush within LINGER. */
+static void end_endpoint(zf_sock *s, zf_endpoint *ep, int closing)
+{
+    if (ep->listener)
+        zf_io_call(s->io, closing ? ZF_CMD_CLOSE_LISTENER : ZF_CMD_UNBIND, ep->listener);
+    if (ep->pipe) {
+        if (ep->pipe->end[zf_sock_end(s, ep->pipe)].slot >= 0)
+            zf_sock_detach(s, ep->pipe);
+        zf_pipe_unref(ep->pipe);
+    }
+    if (ep->session_id)
+        zf_io_post_id(s->io, ZF_CMD_SOCK_CLOSED, ep->session_id);
+    if (ep->transport == ZF_INPROC && ep->bound) {
+        zf_addr a;
+        if (zf_addr_parse(ep->uri, 1, &a) == 0)
+            zf_ctx_inproc_unbind(s->ctx, s, a.name);
+    }
+    free(ep);
+}
+
+static int remove_endpoint(zf_sock *s, const char *endpoint, int bound)
+{
+    int rc = check_usable(s);
+    if (rc < 0)
+        return rc;
+    zf_addr a;
+    rc = zf_addr_parse(endpoint, bound, &a);
+    if (rc < 0)
+        return rc;
+    for (zf_endpoint **pp = &s->endpoints; *pp; pp = &(*pp)->next) {
+        zf_endpoint *ep = *pp;
+        if (ep->bound == bound && strcmp(ep->uri, endpoint) == 0) {
+            *pp = ep->next;
+            end_endpoint(s, ep, 0);
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+int zf_sock_unbind(zf_sock *s, const char *endpoint) { return remove_endpoint(s, endpoint, 1); }
+int zf_sock_disconnect(zf_sock *s, const char *endpoint) { return remove_endpoint(s, endpoint, 0); }
+
+int zf_sock_close(zf_sock *s, int linger_set, int linger)
+{
+    if (linger_set)
+        s->opts.linger = linger;
+    zf_sock_process(s);
+    pthread_mutex_lock(&s->mlock);
+    s->mclosed = 1; /* from now on posters keep their pipes */
+    pthread_mutex_unlock(&s->mlock);
+    s->closed = 1;
+    zf_sock_process(s); /* what slipped in before the door closed */
+    while (s->endpoints) {
+        zf_endpoint *ep = s->endpoints;
+        s->endpoints = ep->next;
+        end_endpoint(s, ep, 1);
+    }
+    zf_ctx_inproc_unbind(s->ctx, s, NULL);
+    while (s->npipes)
+        zf_sock_detach(s, s->pipes[s->npipes - 1]);
+    zf_ctx *c = s->ctx;
+    pthread_mutex_lock(&c->lock);
+    if (s->ctx_prev)
+        s->ctx_prev->ctx_next = s->ctx_next;
+    else
+        c->sockets = s->ctx_next;
+    if (s->ctx_next)
+        s->ctx_next->ctx_prev = s->ctx_prev;
+    c->nsockets--;
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+    zf_sock_unref(s);
+    return 0;
+}
+
+/* ---- options ----------------------------------------------------------------------------- */
+
+int zf_sock_type(zf_sock *s) { return s->opts.type; }
+int zf_sock_fd(zf_sock *s) { return s->sig.rfd; }
+int zf_sock_rcvmore(zf_sock *s) { return s->rx_more; }
+
+int zf_sock_setopt_int(zf_sock *s, int option, int64_t value)
+{
+    if (option == ZF_OPT_AFFINITY)
+        return 0; /* one I/O thread per socket is chosen at creation; accepted for compatibility */
+    return zf_opts_set_int(&s->opts, option, value);
+}
+
+int zf_sock_getopt_int(zf_sock *s, int option, int64_t *value)
+{
+    switch (option) {
+    case ZF_OPT_RCVMORE:
+        *value = s->rx_more;
+        return 0;
+    case ZF_OPT_FD:
+        *value = s->sig.rfd;
+        return 0;
+    case ZF_OPT_EVENTS:
+        *value = zf_sock_events(s);
+        return 0;
+    case ZF_OPT_AFFINITY:
+        *value = 0;
+        return 0;
+    default:
+        return zf_opts_get_int(&s->opts, option, value);
+    }
+}
+
+int zf_sock_setopt_bytes(zf_sock *s, int option, const void *value, size_t len)
+{
+    if (option == ZF_OPT_ROUTING_ID) {
+        if (len < 1 || len > 255)
+            return -EINVAL;
+        if (((const uint8_t *)value)[0] == 0)
+            return -EINVAL; /* ids starting with 0 are reserved for generated ones */
+        memcpy(s->opts.identity, value, len);
+        s->opts.identity_len = (uint8_t)len;
+        return 0;
+    }
+    return -ENOTSUP;
+}
+
+int zf_sock_getopt_bytes(zf_sock *s, int option, void *value, size_t *len)
+{
+    const void *src;
+    size_t n;
+    if (option == ZF_OPT_ROUTING_ID) {
+        src = s->opts.identity;
+        n = s->opts.identity_len;
+    } else if (option == ZF_OPT_LAST_ENDPOINT) {
+        src = s->last_endpoint;
+        n = strlen(s->last_endpoint);
+    } else {
+        return -ENOTSUP;
+    }
+    if (n > *len)
+        return -EINVAL;
+    memcpy(value, src, n);
+    *len = n;
+    return 0;
+}
+
+/* ---- data -------------------------------------------------------------------------------- */
+
+int zf_sock_send(zf_sock *s, const void *data, size_t len, int flags)
+{
+    int rc = check_usable(s);
+    if (rc < 0)
+        return rc;
+    if (!s->ops->send)
+        return -ENOTSUP;
+    return s->ops->send(s, data, len, NULL, flags);
+}
+
+int zf_sock_send_buf(zf_sock *s, zf_buf *buf, const void *data, size_t len, int flags)
+{
+    int rc = check_usable(s);
+    if (rc >= 0)
+        rc = s->ops->send ? s->ops->send(s, data, len, buf, flags) : -ENOTSUP;
+    if (rc < 0)
+        zf_buf_unref(buf);
+    return rc;
+}
+
+int zf_sock_recv(zf_sock *s, zf_frame *f)
+{
+    int rc = check_usable(s);
+    if (rc < 0)
+        return rc;
+    if (!s->ops->recv)
+        return -ENOTSUP;
+    return s->ops->recv(s, f);
+}
+
+static int readiness(zf_sock *s, int arm)
+{
+    int ev = 0;
+    if (s->ops->has_in && s->ops->has_in(s))
+        ev |= ZF_POLLIN;
+    if (s->ops->has_out && s->ops->has_out(s, arm))
+        ev |= ZF_POLLOUT;
+    return ev;
+}
+
+/* Drain the fd, declare ourselves parked, then look: any change after this look raises the fd
+ * again, so a caller that waits on the fd after a "not ready" answer cannot miss a wake-up. */
+static int arm_and_look(zf_sock *s)
+{
+    zf_signal_drain(&s->sig);
+    zf_signal_park(&s->sig);
+    check_mail(s);
+    return readiness(s, 1);
+}
+
+int zf_sock_events(zf_sock *s)
+{
+    if (atomic_load(&s->ctx->terminating))
+        return 0;
+    return arm_and_look(s);
+}
+
+int zf_sock_wait(zf_sock *s, int events, int timeout_ms)
+{
+    if (atomic_load(&s->ctx->terminating))
+        return -ZF_ETERM;
+    int ready = arm_and_look(s) & events;
+    if (ready || atomic_load(&s->mpending))
+        return 0;
+    if (atomic_load(&s->ctx->terminating))
+        return -ZF_ETERM;
+    return zf_signal_wait(&s->sig, timeout_ms);
+}
+
+/* ---- polling ----------------------------------------------------------------------------- */
+
+int zf_poll_scan(zf_pollitem *items, int n)
+{
+    int ready = 0, nfds = 0;
+    struct pollfd small[32], *pfd = small;
+    for (int i = 0; i < n; i++)
+        nfds += items[i].sock == NULL;
+    if (nfds > 32 && !(pfd = malloc((size_t)nfds * sizeof *pfd)))
+        return -ENOMEM;
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        zf_pollitem *it = &items[i];
+        it->revents = 0;
+        if (it->sock) {
+            if (atomic_load(&it->sock->ctx->terminating)) {
+                if (pfd != small)
+                    free(pfd);
+                return -ZF_ETERM;
+            }
+            it->revents = (short)(arm_and_look(it->sock) & it->events);
+        } else {
+            pfd[k].fd = it->fd;
+            pfd[k].events = (short)((it->events & ZF_POLLIN ? POLLIN : 0) | (it->events & ZF_POLLOUT ? POLLOUT : 0));
+            pfd[k].revents = 0;
+            k++;
+        }
+    }
+    if (k && poll(pfd, (nfds_t)k, 0) > 0) {
+        k = 0;
+        for (int i = 0; i < n; i++) {
+            if (items[i].sock)
+                continue;
+            short r = pfd[k++].revents;
+            items[i].revents = (short)((r & POLLIN ? ZF_POLLIN : 0) | (r & POLLOUT ? ZF_POLLOUT : 0) |
+                                       (r & (POLLERR | POLLHUP | POLLNVAL) ? ZF_POLLERR : 0));
+            items[i].revents &= (short)(items[i].events | ZF_POLLERR);
+        }
+    }
+    for (int i = 0; i < n; i++)
+        ready += items[i].revents != 0;
+    if (pfd != small)
+        free(pfd);
+    return ready;
+}
+
+int zf_poll_wait(zf_pollitem *items, int n, int timeout_ms)
+{
+    struct pollfd small[32], *pfd = small;
+    if (n > 32 && !(pfd = malloc((size_t)n * sizeof *pfd)))
+        return -ENOMEM;
+    for (int i = 0; i < n; i++) {
+        zf_pollitem *it = &items[i];
+        if (it->sock) {
+            pfd[i].fd = it->sock->sig.rfd;
+            pfd[i].events = POLLIN;
+        } else {
+            pfd[i].fd = it->fd;
+            pfd[i].events = (short)((it->events & ZF_POLLIN ? POLLIN : 0) | (it->events & ZF_POLLOUT ? POLLOUT : 0));
+        }
+        pfd[i].revents = 0;
+    }
+    int rc = poll(pfd, (nfds_t)n, timeout_ms);
+    int err = errno;
+    if (pfd != small)
+        free(pfd);
+    if (rc < 0)
+        return -err;
+    return rc == 0 ? -EAGAIN : 0;
+}

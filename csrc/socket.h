@@ -1,0 +1,91 @@
+/* socket.h: a socket as its owning application thread sees it. Routing state (pipes, cursors,
+ * the multipart message in progress) is private to that thread; other threads reach the socket
+ * only through its mailbox and its signal. */
+#ifndef ZF_SOCKET_H
+#define ZF_SOCKET_H
+
+#include <pthread.h>
+
+#include "io.h"
+#include "zf.h"
+
+typedef struct zf_sock_cmd {
+    struct zf_sock_cmd *next;
+    int type; /* ZF_SCMD_* */
+    zf_pipe *pipe; /* referenced by the command */
+} zf_sock_cmd;
+
+enum { ZF_SCMD_ATTACH = 1, ZF_SCMD_TERM };
+
+/* What the socket bound or connected, so unbind/disconnect/close can find it. */
+typedef struct zf_endpoint {
+    struct zf_endpoint *next;
+    char uri[300];
+    int transport;
+    int bound;
+    zf_listener *listener; /* tcp/ipc bind */
+    zf_session *session;   /* tcp/ipc connect: handed to the I/O thread, never dereferenced here */
+    uint64_t session_id;
+    zf_pipe *pipe;         /* connect: the pipe made for it (referenced), if any */
+} zf_endpoint;
+
+typedef struct zf_sock_ops {
+    int reads, writes;                        /* which directions the pattern uses */
+    int (*attach)(zf_sock *s, zf_pipe *p);    /* 0, or -1 to refuse the pipe */
+    void (*detach)(zf_sock *s, zf_pipe *p);   /* p is leaving the socket's arrays */
+    int (*send)(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags);
+    int (*recv)(zf_sock *s, zf_frame *f);
+    int (*has_in)(zf_sock *s);
+    int (*has_out)(zf_sock *s, int arm);
+} zf_sock_ops;
+
+struct zf_sock {
+    zf_ctx *ctx;
+    zf_io *io;
+    _Atomic int refs;
+    zf_signal sig;
+    const zf_sock_ops *ops;
+    /* mailbox */
+    pthread_mutex_t mlock;
+    zf_sock_cmd *mhead, *mtail;
+    _Atomic int mpending;
+    int mclosed;
+    /* owner-thread state */
+    zf_opts opts;
+    int closed;
+    zf_pipe **pipes;
+    int npipes, cap;
+    int lb_next, fq_next;
+    zf_pipe *tx_pipe; /* pipe of the multipart message being sent; NULL with tx_more: drop the rest */
+    int tx_more;
+    zf_pipe *rx_pipe; /* pipe of the multipart message being received */
+    int rx_more;
+    zf_endpoint *endpoints;
+    char last_endpoint[300];
+    struct zf_sock *ctx_next, *ctx_prev;
+};
+
+void zf_sock_ref(zf_sock *s);
+void zf_sock_unref(zf_sock *s);
+/* Any thread: make pipe end e belong to socket s (waker, release, a reference on s). */
+void zf_sock_own_end(zf_sock *s, zf_pipe *p, int e);
+/* Any thread: post a command; -1 if the socket is closed (the caller keeps the pipe reference). */
+int zf_sock_post(zf_sock *s, int type, zf_pipe *p);
+/* Owner thread: attach / detach a pipe end 0... (end is always the socket's: see zf_sock_own_end). */
+void zf_sock_attach(zf_sock *s, zf_pipe *p);
+void zf_sock_detach(zf_sock *s, zf_pipe *p);
+void zf_sock_process(zf_sock *s);
+/* Which end of p belongs to s. */
+static inline int zf_sock_end(zf_sock *s, zf_pipe *p) { return p->end[0].owner == s ? 0 : 1; }
+
+/* route.c: load-balancing and fair-queuing over the socket's pipes. */
+int zf_lb_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags);
+int zf_lb_has_out(zf_sock *s, int arm);
+int zf_fq_recv(zf_sock *s, zf_frame *f);
+int zf_fq_has_in(zf_sock *s);
+int zf_pipe_put(zf_pipe *p, int e, const void *data, size_t len, zf_buf *buf, int more);
+
+/* Pattern tables. */
+extern const zf_sock_ops zf_pair_ops, zf_push_ops, zf_pull_ops;
+
+#endif

@@ -1,0 +1,95 @@
+/* zf.h: the engine's API, the only header the Python binding sees. Plain C types; functions
+ * return 0 (or a count) on success and a negative errno on failure. Error numbers are libzmq's. */
+#ifndef ZF_H
+#define ZF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "msg.h"
+
+typedef struct zf_ctx zf_ctx;
+typedef struct zf_sock zf_sock;
+
+/* libzmq's own error numbers (beyond the OS's). */
+#define ZF_HAUSNUMERO 156384712
+#define ZF_EFSM (ZF_HAUSNUMERO + 51)
+#define ZF_ENOCOMPATPROTO (ZF_HAUSNUMERO + 52)
+#define ZF_ETERM (ZF_HAUSNUMERO + 53)
+#define ZF_EMTHREAD (ZF_HAUSNUMERO + 54)
+
+/* Flags and poll events, with libzmq's values. */
+#define ZF_DONTWAIT 1
+#define ZF_SNDMORE 2
+#define ZF_POLLIN 1
+#define ZF_POLLOUT 2
+#define ZF_POLLERR 4
+
+/* A received frame. data is valid until the next receive on the socket; if buf is set the
+ * caller owns one reference to it (and data points into it). */
+typedef struct zf_frame {
+    const uint8_t *data;
+    size_t size;
+    zf_buf *buf;
+    int more;
+} zf_frame;
+
+/* Monotonic milliseconds, for callers computing what is left of a timeout. */
+int64_t zf_clock_ms(void);
+
+/* Context. */
+zf_ctx *zf_ctx_new(int io_threads);
+int zf_ctx_set(zf_ctx *c, int option, int value);
+int zf_ctx_get(zf_ctx *c, int option);
+/* Start termination: blocking calls in any thread return -ETERM from now on. */
+void zf_ctx_shutdown(zf_ctx *c);
+/* Wait (ms, -1 forever) until every socket is closed and lingering is over; then stop the I/O
+ * threads. 0 when done, -EAGAIN on timeout (call again). */
+int zf_ctx_term_wait(zf_ctx *c, int timeout_ms);
+void zf_ctx_free(zf_ctx *c);
+zf_release_stack *zf_ctx_release_stack(zf_ctx *c);
+/* After fork() in the child: the I/O threads do not exist here; make every call fail. */
+void zf_ctx_forget(zf_ctx *c);
+
+/* Socket lifetime and endpoints. */
+int zf_sock_new(zf_ctx *c, int type, zf_sock **out);
+int zf_sock_close(zf_sock *s, int linger_set, int linger);
+int zf_sock_bind(zf_sock *s, const char *endpoint);
+int zf_sock_connect(zf_sock *s, const char *endpoint);
+int zf_sock_unbind(zf_sock *s, const char *endpoint);
+int zf_sock_disconnect(zf_sock *s, const char *endpoint);
+
+/* Options: integers (int and int64 alike) and byte strings. */
+int zf_sock_setopt_int(zf_sock *s, int option, int64_t value);
+int zf_sock_getopt_int(zf_sock *s, int option, int64_t *value);
+int zf_sock_setopt_bytes(zf_sock *s, int option, const void *value, size_t len);
+int zf_sock_getopt_bytes(zf_sock *s, int option, void *value, size_t *len);
+int zf_sock_type(zf_sock *s);
+int zf_sock_fd(zf_sock *s);
+
+/* Data. None of these blocks: -EAGAIN means "would block" (see zf_sock_wait). */
+int zf_sock_send(zf_sock *s, const void *data, size_t len, int flags);
+/* Zero-copy: the engine takes over the caller's reference to buf (also on failure). */
+int zf_sock_send_buf(zf_sock *s, zf_buf *buf, const void *data, size_t len, int flags);
+int zf_sock_recv(zf_sock *s, zf_frame *f);
+int zf_sock_rcvmore(zf_sock *s);
+/* Readiness now, arming the socket's fd so it turns readable on any change. */
+int zf_sock_events(zf_sock *s);
+/* Block until the socket may be ready for events (spurious wake-ups allowed). Call without
+ * the GIL. 0, -EAGAIN (timeout), -EINTR (signal: check and retry), -ETERM. */
+int zf_sock_wait(zf_sock *s, int events, int timeout_ms);
+
+/* Polling sockets and plain fds together. */
+typedef struct zf_pollitem {
+    zf_sock *sock; /* or NULL for fd */
+    int fd;
+    short events;
+    short revents;
+} zf_pollitem;
+/* Non-blocking readiness scan; arms every socket. Returns the number of ready items. */
+int zf_poll_scan(zf_pollitem *items, int n);
+/* Sleep on all items until something may have changed (call without the GIL).
+ * 0, -EAGAIN timeout, -EINTR. */
+int zf_poll_wait(zf_pollitem *items, int n, int timeout_ms);
+
+#endif

@@ -1,0 +1,81 @@
+"""zmqfast: a fast ZeroMQ implementation with pyzmq's API.
+
+``import zmqfast as zmq`` and existing pyzmq code keeps working; it talks ZMTP 3.1 to any libzmq
+peer. The engine is zmqfast's own (C, in csrc/); libzmq is not used.
+"""
+
+from __future__ import annotations
+
+from . import constants, error
+from ._core import Frame, zmq_poll
+from .constants import *  # noqa: F401,F403
+from .constants import COPY_THRESHOLD, DRAFT_API, IPC_PATH_MAX_LEN, PYZMQ_DRAFT_API
+from .context import Context
+from .error import *  # noqa: F401,F403
+from .error import strerror
+from .poll import Poller, select
+from .socket import Socket
+from .tracker import MessageTracker
+
+__version__ = "0.1.0"
+
+Message = Frame
+SyncContext = Context
+SyncSocket = Socket
+
+# The libzmq release whose behaviour (and version-gated code paths) zmqfast follows.
+_ZMQ_VERSION_INFO = (4, 3, 5)
+
+
+def zmq_version_info() -> tuple[int, int, int]:
+    """The libzmq version zmqfast emulates, as a tuple."""
+    return _ZMQ_VERSION_INFO
+
+
+def zmq_version() -> str:
+    """The libzmq version zmqfast emulates, as a string."""
+    return "%i.%i.%i" % _ZMQ_VERSION_INFO
+
+
+def pyzmq_version_info() -> tuple[int, ...]:
+    """zmqfast's own version, as a tuple."""
+    return tuple(int(p) for p in __version__.split(".")[:3])
+
+
+def pyzmq_version() -> str:
+    """zmqfast's own version."""
+    return __version__
+
+
+_CAPABILITIES = {"ipc": True, "pgm": False, "tipc": False, "norm": False, "curve": False,
+                 "gssapi": False, "draft": False, "vmci": False, "ws": False}
+
+
+def has(capability: str) -> bool:
+    """Whether this build supports capability ("ipc", "curve", "draft", ...)."""
+    return _CAPABILITIES.get(capability, False)
+
+
+def zmq_errno() -> int:
+    """libzmq's last error; zmqfast raises errors directly, so there is none to report."""
+    return 0
+
+
+def proxy(frontend: Socket, backend: Socket, capture: Socket | None = None) -> None:
+    """Not available yet: it arrives with the socket patterns."""
+    raise NotImplementedError("zmqfast.proxy is not implemented yet")
+
+
+def get_includes() -> list[str]:
+    """Directories with the engine's C headers."""
+    import os
+
+    here = os.path.dirname(__file__)
+    return [here]
+
+
+def get_library_dirs() -> list[str]:
+    """Directories with the engine's compiled extension."""
+    import os
+
+    return [os.path.dirname(__file__)]

@@ -1,0 +1,787 @@
+# cython: language_level=3
+"""The binding: Context, Socket, Frame and polling over the C engine.
+
+send, recv, send_multipart and recv_multipart are methods of the extension type itself, so a
+call from Python goes straight to C. The GIL is released only to wait (zf_sock_wait and
+friends); everything that cannot block runs with it held, which is cheaper than releasing it.
+"""
+cimport cython
+from cpython.buffer cimport (PyBUF_ANY_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_FillInfo,
+                             PyBuffer_Release, PyObject_GetBuffer)
+from cpython.bytes cimport (PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_FromStringAndSize,
+                            PyBytes_GET_SIZE)
+from cpython.exc cimport PyErr_CheckSignals
+from cpython.ref cimport Py_DECREF, Py_INCREF
+from libc.errno cimport EAGAIN, EINTR, EINVAL, ENOTSOCK
+
+cdef extern from "errno.h":
+    int ENOTSUP
+from libc.stdint cimport int64_t, uint8_t
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
+from posix.unistd cimport getpid
+
+from ._zf cimport *
+
+from . import error as _error
+from . import constants as _constants
+
+cdef int _DONTWAIT = 1
+cdef int _SNDMORE = 2
+cdef int _OPT_RCVMORE = 13
+cdef int _OPT_FD = 14
+cdef int _OPT_EVENTS = 15
+cdef int _OPT_TYPE = 16
+cdef int _OPT_LINGER = 17
+cdef int _OPT_RCVTIMEO = 27
+cdef int _OPT_SNDTIMEO = 28
+
+COPY_THRESHOLD = 65536
+
+_BYTES_OPTS = frozenset(_constants.bytes_sockopts)
+_KNOWN_OPTS = frozenset(int(o) for o in _constants.SocketOption)
+_TYPE_NAMES = {int(t): t.name for t in _constants.SocketType}
+_OPT_NAMES = {int(o): o.name for o in _constants.SocketOption}
+
+
+cdef int _raise(int rc) except -1:
+    raise _error._error_for(-rc)
+
+
+cdef int _addr_error(int rc, addr) except -1:
+    e = _error._error_for(-rc)
+    raise type(e)(-rc, f"{_error.strerror(-rc)} (addr={addr!r})")
+
+
+cdef int _raise_closed() except -1:
+    raise _error.ZMQError(ENOTSOCK)
+
+
+# ---- zero-copy sends ---------------------------------------------------------------------------
+
+@cython.final
+cdef class _Hold:
+    """Keeps the object behind a zero-copy send alive until the engine hands the buffer back."""
+    cdef object obj
+    cdef public bint done
+
+    def __cinit__(self, obj):
+        self.obj = obj
+        self.done = False
+
+
+cdef void _drain_releases(zf_ctx *c) noexcept:
+    """Take back the buffers the engine (often the I/O thread) has finished with."""
+    cdef zf_buf *b = zf_release_stack_take(zf_ctx_release_stack(c))
+    cdef zf_buf *n
+    cdef _Hold h
+    while b != NULL:
+        n = b.next
+        h = <_Hold>b.hint
+        h.done = True
+        h.obj = None
+        Py_DECREF(h)
+        zf_buf_free_external(b)
+        b = n
+
+
+cdef zf_buf *_hold_buffer(zf_ctx *c, _Hold h, const void *data, size_t size) except NULL:
+    cdef zf_buf *b = zf_buf_external(<void *>data, size, zf_ctx_release_stack(c), <void *>h)
+    if b == NULL:
+        raise MemoryError()
+    Py_INCREF(h)  # dropped by _drain_releases
+    return b
+
+
+# ---- Context -----------------------------------------------------------------------------------
+
+cdef class Context:
+    """The engine's context: its I/O threads and its sockets (see zmqfast.Context)."""
+    cdef zf_ctx *_ctx
+    cdef bint _terminated
+    cdef int _pid
+    cdef object __weakref__
+    cdef dict __dict__
+
+    def __cinit__(self, int io_threads=1, *args, **kwargs):
+        if io_threads < 0:
+            raise _error.ZMQError(EINVAL)
+        self._ctx = zf_ctx_new(io_threads)
+        if self._ctx == NULL:
+            raise MemoryError()
+        self._pid = getpid()
+        self._terminated = False
+
+    def __dealloc__(self):
+        if self._ctx != NULL and self._pid == getpid():
+            _drain_releases(self._ctx)
+            if not self._terminated:
+                zf_ctx_shutdown(self._ctx)
+                if zf_ctx_term_wait(self._ctx, 0) != 0:
+                    return  # connections still lingering: leave them to finish in the background
+            zf_ctx_free(self._ctx)
+            self._ctx = NULL
+
+    @property
+    def closed(self):
+        """Whether term() has completed."""
+        return self._terminated
+
+    @property
+    def underlying(self):
+        """The address of the engine's context, as an int."""
+        return <size_t>self._ctx
+
+    def _forget(self):
+        """After fork(), in the child: the engine's threads are the parent's; never touch them."""
+        if self._ctx != NULL:
+            zf_ctx_forget(self._ctx)
+        self._pid = getpid()
+        self._terminated = True
+
+    def term(self):
+        """Close the context: blocking calls in other threads raise ContextTerminated, then
+        wait until every socket is closed and their messages are sent (or LINGER runs out)."""
+        cdef int rc
+        if self._terminated or self._ctx == NULL:
+            return
+        if self._pid != getpid():
+            return  # inherited over fork: harmless no-op, as in pyzmq
+        zf_ctx_shutdown(self._ctx)
+        while True:
+            with nogil:
+                rc = zf_ctx_term_wait(self._ctx, 100)
+            _drain_releases(self._ctx)
+            if rc == 0:
+                break
+            PyErr_CheckSignals()
+        self._terminated = True
+
+    def set(self, int option, int optval):
+        """Set a context option (IO_THREADS, MAX_SOCKETS, IPV6, BLOCKY)."""
+        if self._terminated:
+            raise _error.ZMQError(ZF_ETERM)
+        cdef int rc = zf_ctx_set(self._ctx, option, optval)
+        if rc < 0:
+            _raise(rc)
+
+    def get(self, int option):
+        """Get a context option."""
+        if self._terminated:
+            raise _error.ZMQError(ZF_ETERM)
+        cdef int rc = zf_ctx_get(self._ctx, option)
+        if rc < 0:
+            _raise(rc)
+        return rc
+
+
+# ---- Frame -------------------------------------------------------------------------------------
+
+@cython.freelist(16)
+cdef class Frame:
+    """A message frame. Frames received with copy=False share the engine's buffer."""
+    cdef zf_buf *_buf          # one reference when the data lives in an engine buffer
+    cdef object _obj           # the Python object the data lives in, otherwise
+    cdef const uint8_t *_data
+    cdef size_t _size
+    cdef object _bytes
+    cdef public bint more
+    cdef public object tracker
+    cdef object __weakref__
+
+    def __cinit__(self, data=None, track=False, copy=None, copy_threshold=None, **kwargs):
+        cdef Py_buffer view
+        self._buf = NULL
+        self.more = False
+        self.tracker = None
+        if data is None:
+            self._obj = b""
+            self._bytes = b""
+            self._data = <const uint8_t *>PyBytes_AS_STRING(b"")
+            self._size = 0
+            return
+        if isinstance(data, str):
+            raise TypeError("Str objects not allowed. Only: bytes, buffer interfaces.")
+        if isinstance(data, Frame):
+            data = (<Frame>data).bytes
+        if PyBytes_CheckExact(data):
+            self._obj = data
+            self._bytes = data
+            self._data = <const uint8_t *>PyBytes_AS_STRING(data)
+            self._size = PyBytes_GET_SIZE(data)
+            return
+        mv = memoryview(data)
+        if not mv.c_contiguous:
+            mv = memoryview(mv.tobytes())
+        PyObject_GetBuffer(mv, &view, PyBUF_ANY_CONTIGUOUS)
+        self._data = <const uint8_t *>view.buf
+        self._size = view.len
+        PyBuffer_Release(&view)  # mv itself keeps the exporter's buffer alive
+        self._obj = mv
+
+    def __dealloc__(self):
+        if self._buf != NULL:
+            zf_buf_unref(self._buf)
+            self._buf = NULL
+
+    def __getbuffer__(self, Py_buffer *buffer, int flags):
+        PyBuffer_FillInfo(buffer, self, <void *>self._data, self._size, 1, flags)
+
+    def __releasebuffer__(self, Py_buffer *buffer):
+        pass
+
+    def __len__(self):
+        return self._size
+
+    @property
+    def bytes(self):
+        """The frame's content as bytes (made once, then cached)."""
+        if self._bytes is None:
+            self._bytes = PyBytes_FromStringAndSize(<const char *>self._data, self._size)
+        return self._bytes
+
+    @property
+    def buffer(self):
+        """A memoryview of the frame's content (no copy)."""
+        return memoryview(self)
+
+    def __bytes__(self):
+        return self.bytes
+
+    def __eq__(self, other):
+        if isinstance(other, Frame):
+            return self.bytes == (<Frame>other).bytes
+        return self.bytes == other
+
+    def __hash__(self):
+        return hash(self.bytes)
+
+    def __repr__(self):
+        if self._size <= 32:
+            return f"<zmq.Frame({self.bytes!r})>"
+        head = PyBytes_FromStringAndSize(<const char *>self._data, 12)
+        return f"<zmq.Frame({head!r}...{self._size}B)>"
+
+    def get(self, option):
+        """Frame properties: MORE (int option 1); metadata by name comes later."""
+        if option == 1:
+            return int(self.more)
+        raise NotImplementedError(f"zmqfast Frame.get({option!r}) is not implemented yet")
+
+
+cdef Frame _frame_from(zf_frame *f):
+    cdef Frame fr = Frame.__new__(Frame)
+    if f.buf != NULL:
+        fr._buf = f.buf  # the reference moves into the frame: no copy
+        fr._data = f.data
+        fr._size = f.size
+    else:
+        fr._bytes = PyBytes_FromStringAndSize(<const char *>f.data, f.size)
+        fr._obj = fr._bytes
+        fr._data = <const uint8_t *>PyBytes_AS_STRING(fr._bytes)
+        fr._size = f.size
+    fr.more = f.more != 0
+    return fr
+
+
+cdef inline object _bytes_from(zf_frame *f):
+    cdef object o
+    cdef _Hold h
+    if f.buf == NULL:
+        return PyBytes_FromStringAndSize(<const char *>f.data, f.size)
+    if f.buf.stack != NULL:
+        # The sender handed over an immutable bytes object (inproc): give that same object back.
+        h = <_Hold>f.buf.hint
+        o = h.obj
+        if PyBytes_CheckExact(o) and <const uint8_t *>PyBytes_AS_STRING(o) == f.data and \
+                <size_t>PyBytes_GET_SIZE(o) == f.size:
+            zf_buf_unref(f.buf)
+            return o
+    o = PyBytes_FromStringAndSize(<const char *>f.data, f.size)
+    zf_buf_unref(f.buf)
+    return o
+
+
+# ---- Socket ------------------------------------------------------------------------------------
+
+@cython.no_gc_clear
+cdef class Socket:
+    """A socket of the engine (see zmqfast.Socket for the full pyzmq surface)."""
+    cdef zf_sock *_s
+    cdef zf_ctx *_zctx
+    cdef Context _context
+    cdef int _type
+    cdef int _pid
+    cdef public int copy_threshold
+    cdef object __weakref__
+    cdef dict __dict__
+
+    def __cinit__(self, context=None, int socket_type=-1, *args, shadow=0, copy_threshold=None, **kwargs):
+        cdef int rc
+        if not isinstance(context, Context):
+            raise TypeError("a zmqfast Context is needed to make a Socket")
+        self._context = <Context>context
+        if self._context._terminated or self._context._ctx == NULL:
+            raise _error.ZMQError(ZF_ETERM)
+        self._zctx = self._context._ctx
+        rc = zf_sock_new(self._zctx, socket_type, &self._s)
+        if rc == -ENOTSUP:
+            name = _TYPE_NAMES.get(socket_type, str(socket_type))
+            raise _error.ZMQError(ENOTSUP, f"zmqfast does not implement socket type {name} yet")
+        if rc < 0:
+            _raise(rc)
+        self._type = socket_type
+        self._pid = getpid()
+        self.copy_threshold = COPY_THRESHOLD if copy_threshold is None else copy_threshold
+
+    def __dealloc__(self):
+        if self._s != NULL and self._pid == getpid():
+            zf_sock_close(self._s, 0, 0)
+        self._s = NULL
+
+    @property
+    def context(self):
+        return self._context
+
+    @property
+    def closed(self):
+        """Whether close() has been called."""
+        return self._s == NULL
+
+    @property
+    def underlying(self):
+        """The address of the engine's socket, as an int."""
+        return <size_t>self._s
+
+    @property
+    def socket_type(self):
+        return self._type
+
+    def close(self, linger=None):
+        """Close the socket. Queued messages are still sent for up to LINGER ms (default:
+        the socket's LINGER option, -1 = until delivered) unless linger is given."""
+        if self._s == NULL:
+            return
+        if self._pid != getpid():
+            self._s = NULL  # inherited over fork: the parent's engine, not ours to touch
+            return
+        _drain_releases(self._zctx)
+        if linger is None:
+            zf_sock_close(self._s, 0, 0)
+        else:
+            zf_sock_close(self._s, 1, int(linger))
+        self._s = NULL
+
+    # -- endpoints --
+
+    def bind(self, addr):
+        """Bind to an endpoint: tcp://host:port (port * for any), ipc://path, inproc://name."""
+        if self._s == NULL:
+            _raise_closed()
+        cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
+        cdef int rc = zf_sock_bind(self._s, b)
+        if rc < 0:
+            _addr_error(rc, addr)
+
+    def connect(self, addr):
+        """Connect to an endpoint; the connection is made (and remade) in the background."""
+        if self._s == NULL:
+            _raise_closed()
+        cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
+        cdef int rc = zf_sock_connect(self._s, b)
+        if rc < 0:
+            _addr_error(rc, addr)
+
+    def unbind(self, addr):
+        """Stop listening on an endpoint bound earlier."""
+        if self._s == NULL:
+            _raise_closed()
+        cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
+        cdef int rc = zf_sock_unbind(self._s, b)
+        if rc < 0:
+            _addr_error(rc, addr)
+
+    def disconnect(self, addr):
+        """Drop a connection made with connect()."""
+        if self._s == NULL:
+            _raise_closed()
+        cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
+        cdef int rc = zf_sock_disconnect(self._s, b)
+        if rc < 0:
+            _addr_error(rc, addr)
+
+    # -- options --
+
+    def set(self, int option, optval):
+        """Set a socket option (setsockopt)."""
+        cdef int rc
+        cdef const char *p
+        if self._s == NULL:
+            _raise_closed()
+        if option in _BYTES_OPTS:
+            if isinstance(optval, str):
+                raise TypeError("unicode not allowed, use setsockopt_string")
+            b = bytes(optval)
+            rc = zf_sock_setopt_bytes(self._s, option, <const char *>b, len(b))
+        else:
+            if isinstance(optval, (str, bytes)):
+                raise TypeError(f"expected int, got: {optval!r}")
+            rc = zf_sock_setopt_int(self._s, option, int(optval))
+        if rc < 0:
+            self._option_error(option, rc)
+
+    def get(self, int option):
+        """Get a socket option (getsockopt)."""
+        cdef int rc
+        cdef int64_t v = 0
+        cdef char buf[512]
+        cdef size_t n = sizeof(buf)
+        if self._s == NULL:
+            _raise_closed()
+        if option == _OPT_RCVMORE:
+            return zf_sock_rcvmore(self._s)
+        if option in _BYTES_OPTS:
+            rc = zf_sock_getopt_bytes(self._s, option, buf, &n)
+            if rc < 0:
+                self._option_error(option, rc)
+            return PyBytes_FromStringAndSize(buf, n)
+        if option == _OPT_EVENTS:
+            _drain_releases(self._zctx)
+        rc = zf_sock_getopt_int(self._s, option, &v)
+        if rc < 0:
+            self._option_error(option, rc)
+        return v
+
+    cdef int _option_error(self, int option, int rc) except -1:
+        if rc == -ENOTSUP:
+            if option not in _KNOWN_OPTS:
+                raise _error.ZMQError(EINVAL)
+            raise _error.ZMQError(
+                ENOTSUP, f"zmqfast does not support socket option {_OPT_NAMES[option]} yet")
+        _raise(rc)
+
+    def fileno(self):
+        """The socket's FD: readable when its EVENTS may have changed."""
+        if self._s == NULL:
+            _raise_closed()
+        return zf_sock_fd(self._s)
+
+    # -- blocking --
+
+    cdef int _timeout(self, int option):
+        cdef int64_t v = -1
+        zf_sock_getopt_int(self._s, option, &v)
+        return <int>v
+
+    cdef int _block(self, int events, int64_t deadline) except -1:
+        """Sleep (GIL released) until the socket may be ready or the deadline (ms) passes."""
+        cdef int rc, t
+        while True:
+            if deadline < 0:
+                t = -1
+            else:
+                t = <int>(deadline - zf_clock_ms())
+                if t <= 0:
+                    raise _error.Again(EAGAIN)
+            with nogil:
+                rc = zf_sock_wait(self._s, events, t)
+            if rc == -EINTR:
+                PyErr_CheckSignals()  # Ctrl-C raises KeyboardInterrupt here
+                continue
+            if rc == 0 or rc == -EAGAIN:
+                return 0
+            _raise(rc)
+
+    cdef inline int64_t _deadline(self, int option):
+        cdef int t = self._timeout(option)
+        return -1 if t < 0 else zf_clock_ms() + t
+
+    # -- sending --
+
+    cdef int _send_raw(self, const void *data, size_t n, int flags) except -1:
+        cdef int rc = zf_sock_send(self._s, data, n, flags)
+        cdef int64_t deadline
+        if rc == 0:
+            return 0
+        if rc != -EAGAIN or flags & _DONTWAIT:
+            _raise(rc)
+        deadline = self._deadline(_OPT_SNDTIMEO)
+        while rc == -EAGAIN:
+            self._block(ZF_POLLOUT, deadline)
+            rc = zf_sock_send(self._s, data, n, flags)
+        if rc < 0:
+            _raise(rc)
+        return 0
+
+    cdef _Hold _send_held(self, object owner, const void *data, size_t n, int flags):
+        """Send without copying: the engine keeps owner alive until it is done with data."""
+        cdef zf_buf *b
+        cdef int rc
+        cdef int64_t deadline = -2
+        cdef _Hold hold
+        _drain_releases(self._zctx)
+        while True:
+            hold = _Hold(owner)
+            b = _hold_buffer(self._zctx, hold, data, n)
+            rc = zf_sock_send_buf(self._s, b, data, n, flags)  # takes the buffer either way
+            if rc != -EAGAIN or flags & _DONTWAIT:
+                break
+            if deadline == -2:
+                deadline = self._deadline(_OPT_SNDTIMEO)
+            self._block(ZF_POLLOUT, deadline)
+            _drain_releases(self._zctx)
+        if rc < 0:
+            _raise(rc)
+        return hold
+
+    cdef object _send_obj(self, object data, int flags, bint copy):
+        cdef Py_buffer view
+        cdef Frame fr
+        cdef Py_ssize_t n
+        if PyBytes_CheckExact(data):
+            n = PyBytes_GET_SIZE(data)
+            if n >= self.copy_threshold:
+                # bytes are immutable: holding a reference is as good as a copy, and cheaper
+                return self._send_held(data, PyBytes_AS_STRING(data), n, flags)
+            self._send_raw(PyBytes_AS_STRING(data), n, flags)
+            return None
+        if isinstance(data, Frame):
+            fr = <Frame>data
+            if fr._size >= <size_t>self.copy_threshold:
+                return self._send_held(fr, fr._data, fr._size, flags)
+            self._send_raw(fr._data, fr._size, flags)
+            return None
+        if isinstance(data, str):
+            raise TypeError("unicode not allowed, use send_string")
+        PyObject_GetBuffer(data, &view, PyBUF_ANY_CONTIGUOUS)
+        try:
+            if not copy and view.len >= self.copy_threshold:
+                return self._send_held(memoryview(data), view.buf, view.len, flags)
+            self._send_raw(view.buf, view.len, flags)
+            return None
+        finally:
+            PyBuffer_Release(&view)
+
+    def send(self, data, int flags=0, bint copy=True, bint track=False, routing_id=None, group=None):
+        """Send one frame. flags: DONTWAIT, SNDMORE. With copy=False (at or above
+        copy_threshold) the data is not copied; track=True returns a MessageTracker."""
+        hold = None
+        if self._s == NULL:
+            _raise_closed()
+        if PyBytes_CheckExact(data) and PyBytes_GET_SIZE(data) < self.copy_threshold:
+            self._send_raw(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), flags)
+        else:
+            if routing_id is not None or group is not None:
+                raise NotImplementedError("routing_id/group need draft socket types, which zmqfast lacks")
+            hold = self._send_obj(data, flags, copy)
+        if copy:
+            return None
+        from .tracker import MessageTracker
+        return MessageTracker._from_hold(hold, self._context)
+
+    def send_multipart(self, msg_parts, int flags=0, bint copy=True, bint track=False, **kwargs):
+        """Send a multipart message: every part is delivered, or none."""
+        cdef Py_ssize_t i, n
+        hold = None
+        if self._s == NULL:
+            _raise_closed()
+        parts = msg_parts if isinstance(msg_parts, (list, tuple)) else list(msg_parts)
+        n = len(parts)
+        for i in range(n):  # check every part before sending any
+            p = parts[i]
+            if not (PyBytes_CheckExact(p) or isinstance(p, Frame)):
+                if isinstance(p, str):
+                    raise TypeError(f"Frame {i} ({p!r:.32}) is str, not bytes: use send_string")
+                try:
+                    memoryview(p)
+                except TypeError:
+                    raise TypeError(f"Frame {i} ({p!r:.32}) does not support the buffer interface.")
+        if n == 0:
+            return None
+        for i in range(n - 1):
+            p = parts[i]
+            if PyBytes_CheckExact(p) and PyBytes_GET_SIZE(p) < self.copy_threshold:
+                self._send_raw(PyBytes_AS_STRING(p), PyBytes_GET_SIZE(p), flags | _SNDMORE)
+            else:
+                self._send_obj(p, flags | _SNDMORE, copy)
+        p = parts[n - 1]
+        if PyBytes_CheckExact(p) and PyBytes_GET_SIZE(p) < self.copy_threshold:
+            self._send_raw(PyBytes_AS_STRING(p), PyBytes_GET_SIZE(p), flags & ~_SNDMORE)
+        else:
+            hold = self._send_obj(p, flags & ~_SNDMORE, copy)
+        if copy:
+            return None
+        from .tracker import MessageTracker
+        return MessageTracker._from_hold(hold, self._context)
+
+    # -- receiving --
+
+    cdef int _recv_frame(self, zf_frame *f, int flags) except -1:
+        cdef int rc = zf_sock_recv(self._s, f)
+        cdef int64_t deadline
+        if rc == 0:
+            return 0
+        if rc != -EAGAIN or flags & _DONTWAIT:
+            _raise(rc)
+        deadline = self._deadline(_OPT_RCVTIMEO)
+        while rc == -EAGAIN:
+            self._block(ZF_POLLIN, deadline)
+            rc = zf_sock_recv(self._s, f)
+        if rc < 0:
+            _raise(rc)
+        return 0
+
+    def recv(self, int flags=0, bint copy=True, bint track=False):
+        """Receive one frame: bytes, or a Frame sharing the engine's buffer with copy=False."""
+        cdef zf_frame f
+        if self._s == NULL:
+            _raise_closed()
+        self._recv_frame(&f, flags)
+        if copy:
+            return _bytes_from(&f)
+        return _frame_from(&f)
+
+    def try_recv(self, bint copy=True):
+        """Receive a frame if one is queued, else return None (no exception). zmqfast only."""
+        cdef zf_frame f
+        cdef int rc
+        if self._s == NULL:
+            _raise_closed()
+        rc = zf_sock_recv(self._s, &f)
+        if rc == -EAGAIN:
+            return None
+        if rc < 0:
+            _raise(rc)
+        if copy:
+            return _bytes_from(&f)
+        return _frame_from(&f)
+
+    def recv_multipart(self, int flags=0, bint copy=True, bint track=False):
+        """Receive a whole multipart message as a list of frames."""
+        cdef zf_frame f
+        cdef list parts = []
+        if self._s == NULL:
+            _raise_closed()
+        self._recv_frame(&f, flags)
+        while True:
+            parts.append(_bytes_from(&f) if copy else _frame_from(&f))
+            if not f.more:
+                return parts
+            # the rest of the message is already queued: messages are committed whole
+            self._recv_frame(&f, 0)
+
+    def recv_into(self, buffer, int nbytes=0, int flags=0):
+        """Receive a frame into a writable buffer; returns the frame's full size (the copy is
+        truncated to the buffer, or to nbytes if given)."""
+        cdef zf_frame f
+        cdef Py_buffer view
+        cdef size_t n
+        if self._s == NULL:
+            _raise_closed()
+        if nbytes < 0:
+            raise ValueError("nbytes must be non-negative")
+        PyObject_GetBuffer(buffer, &view, PyBUF_ANY_CONTIGUOUS | PyBUF_WRITABLE)
+        try:
+            self._recv_frame(&f, flags)
+            n = f.size
+            if n > <size_t>view.len:
+                n = view.len
+            if nbytes and n > <size_t>nbytes:
+                n = nbytes
+            if n:
+                memcpy(view.buf, f.data, n)
+            size = f.size
+            if f.buf != NULL:
+                zf_buf_unref(f.buf)
+            return size
+        finally:
+            PyBuffer_Release(&view)
+
+    # -- readiness --
+
+    def poll(self, timeout=None, int flags=ZF_POLLIN):
+        """Wait until the socket is ready for flags (POLLIN/POLLOUT); return the ready events
+        (0 on timeout). timeout in ms, None or -1 for ever."""
+        cdef int ev
+        cdef int64_t deadline
+        if self._s == NULL:
+            _raise_closed()
+        deadline = -1 if timeout is None or timeout < 0 else zf_clock_ms() + <int64_t>timeout
+        while True:
+            ev = zf_sock_events(self._s) & flags
+            if ev:
+                return ev
+            if deadline >= 0 and zf_clock_ms() >= deadline:
+                return 0
+            try:
+                self._block(flags, deadline)
+            except _error.Again:
+                return 0
+
+
+# ---- polling -----------------------------------------------------------------------------------
+
+def zmq_poll(sockets, timeout=None):
+    """Poll sockets and file descriptors: sockets is a list of (socket or fd or object with
+    fileno(), events); returns [(socket, revents)] for the ready ones. timeout in ms."""
+    cdef int n = len(sockets), i, rc, t
+    cdef int64_t deadline
+    cdef zf_pollitem *items
+    cdef Socket s
+    if n == 0:
+        if timeout is not None and timeout > 0:
+            import time
+            time.sleep(timeout / 1000.0)
+        return []
+    items = <zf_pollitem *>malloc(n * sizeof(zf_pollitem))
+    if items == NULL:
+        raise MemoryError()
+    try:
+        for i in range(n):
+            obj, events = sockets[i]
+            items[i].events = events
+            items[i].revents = 0
+            if isinstance(obj, Socket):
+                s = <Socket>obj
+                if s._s == NULL:
+                    _raise_closed()
+                items[i].sock = s._s
+                items[i].fd = -1
+            else:
+                items[i].sock = NULL
+                items[i].fd = obj if isinstance(obj, int) else obj.fileno()
+        deadline = -1 if timeout is None or timeout < 0 else zf_clock_ms() + <int64_t>timeout
+        while True:
+            rc = zf_poll_scan(items, n)
+            if rc < 0:
+                _raise(rc)
+            if rc > 0:
+                break
+            if deadline >= 0:
+                t = <int>(deadline - zf_clock_ms())
+                if t <= 0:
+                    break
+            else:
+                t = -1
+            with nogil:
+                rc = zf_poll_wait(items, n, t)
+            if rc == -EINTR:
+                PyErr_CheckSignals()
+            elif rc < 0 and rc != -EAGAIN:
+                _raise(rc)
+        result = []
+        for i in range(n):
+            if items[i].revents:
+                result.append((sockets[i][0], items[i].revents))
+        return result
+    finally:
+        free(items)
+
+
+def _hold_done(_Hold hold):
+    return hold is None or hold.done
+
+
+def _drain(Context ctx):
+    if ctx._ctx != NULL:
+        _drain_releases(ctx._ctx)

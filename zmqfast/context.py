@@ -1,0 +1,167 @@
+"""Context: pyzmq's Context on the zmqfast engine."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import weakref
+from typing import Any, TypeVar
+from warnings import warn
+
+from . import _core
+from .constants import ContextOption, SocketOption
+from .error import ZMQError
+
+__all__ = ["Context"]
+
+_exiting = False
+
+
+def _notice_atexit() -> None:
+    global _exiting
+    _exiting = True
+
+
+atexit.register(_notice_atexit)
+
+# Contexts alive in this process, so a forked child can disown them (see _after_fork).
+_live_contexts: "weakref.WeakSet[Context]" = weakref.WeakSet()
+
+T = TypeVar("T", bound="Context")
+
+
+class Context(_core.Context):
+    """A ZeroMQ context: makes sockets and owns their I/O thread(s).
+
+    ``Context(io_threads=1)``. Use as a context manager, or call ``term()``/``destroy()``.
+    """
+
+    _instance: Context | None = None
+    _instance_lock = threading.Lock()
+    _instance_pid: int | None = None
+    _shadow = False
+    _warn_destroy_close = False
+
+    def __init__(self, io_threads: int = 1, shadow: int = 0, **kwargs: Any) -> None:
+        if shadow:
+            raise NotImplementedError("zmqfast cannot shadow a context yet")
+        self._sockets: weakref.WeakSet = weakref.WeakSet()
+        self.sockopts: dict[int, Any] = {}
+        _live_contexts.add(self)
+
+    def __del__(self) -> None:
+        if not self._shadow and not _exiting and not self.closed:
+            self._warn_destroy_close = True
+            if getattr(self, "_sockets", None) is not None:
+                warn(f"Unclosed context {self}", ResourceWarning, stacklevel=2, source=self)
+            self.destroy()
+
+    def __enter__(self: T) -> T:
+        return self
+
+    def __exit__(self, *args: Any) -> None:
+        self._warn_destroy_close = True
+        self.destroy()
+
+    def __repr__(self) -> str:
+        cls = self.__class__
+        closed = " closed" if self.closed else ""
+        n = len(getattr(self, "_sockets", ()))
+        return f"<{cls.__module__}.{cls.__name__}(sockets={n}{closed}) at {hex(id(self))}>"
+
+    @classmethod
+    def instance(cls: type[T], io_threads: int = 1) -> T:
+        """The process-wide shared context (made fresh after fork)."""
+        if cls._instance is None or cls._instance.closed or cls._instance_pid != os.getpid():
+            with cls._instance_lock:
+                if cls._instance is None or cls._instance.closed or cls._instance_pid != os.getpid():
+                    cls._instance = cls(io_threads=io_threads)
+                    cls._instance_pid = os.getpid()
+        return cls._instance  # type: ignore[return-value]
+
+    @property
+    def _socket_class(self) -> type:
+        from .socket import Socket
+
+        return Socket
+
+    def socket(self, socket_type: int, socket_class: type | None = None, **kwargs: Any) -> Any:
+        """Create a socket of socket_type (zmq.PUSH, zmq.PULL, ...)."""
+        if self.closed:
+            from .error import ETERM
+
+            raise ZMQError(ETERM)
+        cls = socket_class or self._socket_class
+        s = cls(self, socket_type, **kwargs)
+        for opt, value in self.sockopts.items():
+            try:
+                s.setsockopt(opt, value)
+            except ZMQError:
+                pass  # an option meant for other socket types, as pyzmq does
+        self._sockets.add(s)
+        return s
+
+    def destroy(self, linger: int | None = None) -> None:
+        """Close every socket of this context (with linger, if given), then term()."""
+        if self.closed:
+            return
+        for s in list(getattr(self, "_sockets", None) or []):
+            if s is not None and not s.closed:
+                if self._warn_destroy_close:
+                    warn(f"Destroying context with unclosed socket {s}", ResourceWarning,
+                         stacklevel=3, source=s)
+                if linger is not None:
+                    s.setsockopt(SocketOption.LINGER, linger)
+                s.close()
+        self.term()
+
+    # options: context options go to the engine; socket options become defaults for new sockets
+
+    def setsockopt(self, opt: int, value: Any) -> None:
+        """Set a default socket option for sockets made from now on."""
+        self.sockopts[opt] = value
+
+    def getsockopt(self, opt: int) -> Any:
+        """A default socket option set with setsockopt."""
+        return self.sockopts[opt]
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        if key.startswith("_") or key in ("sockopts",) or hasattr(type(self), key):
+            object.__setattr__(self, key, value)
+            return
+        name = key.upper()
+        if name in ContextOption.__members__:
+            self.set(ContextOption[name], value)
+        elif name in SocketOption.__members__:
+            self.sockopts[int(SocketOption[name])] = value
+        else:
+            object.__setattr__(self, key, value)
+
+    def __getattr__(self, key: str) -> Any:
+        name = key.upper()
+        if name in ContextOption.__members__:
+            return self.get(ContextOption[name])
+        if name in SocketOption.__members__:
+            opt = int(SocketOption[name])
+            if opt in self.sockopts:
+                return self.sockopts[opt]
+        raise AttributeError(f"{self.__class__.__name__} has no such option: {name}")
+
+    def __delattr__(self, key: str) -> None:
+        name = key.upper()
+        if name in SocketOption.__members__ and int(SocketOption[name]) in self.sockopts:
+            del self.sockopts[int(SocketOption[name])]
+        else:
+            object.__delattr__(self, key)
+
+
+def _after_fork() -> None:
+    # The child inherits the parent's contexts but not their I/O threads.
+    for ctx in list(_live_contexts):
+        ctx._forget()
+    Context._instance = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)

@@ -1,0 +1,196 @@
+"""Socket: pyzmq's Socket API. send/recv and their multipart forms are the engine binding's
+own C-level methods; this module adds the sugar around them."""
+
+from __future__ import annotations
+
+import errno as _errno
+import pickle
+import random
+from typing import Any, Callable, Sequence, TypeVar
+
+from . import _core
+from .constants import SocketOption, SocketType
+from .error import ZMQBindError, ZMQError
+from .utils import jsonapi
+
+__all__ = ["Socket"]
+
+T = TypeVar("T", bound="Socket")
+
+DEFAULT_PROTOCOL = pickle.DEFAULT_PROTOCOL
+
+
+class _SocketContext:
+    """What bind()/connect() return: usable as a context manager that undoes them."""
+
+    __slots__ = ("socket", "kind", "addr")
+
+    def __init__(self, socket: Socket, kind: str, addr: str) -> None:
+        self.socket = socket
+        self.kind = kind
+        self.addr = addr
+
+    def __repr__(self) -> str:
+        return f"<SocketContext({self.kind}={self.addr!r})>"
+
+    def __enter__(self) -> Socket:
+        return self.socket
+
+    def __exit__(self, *args: Any) -> None:
+        if self.socket.closed:
+            return
+        if self.kind == "bind":
+            self.socket.unbind(self.addr)
+        else:
+            self.socket.disconnect(self.addr)
+
+
+class Socket(_core.Socket):
+    """A ZeroMQ socket. Made by ``Context.socket(type)``; options are also attributes
+    (``s.linger = 0``, ``s.rcvmore``)."""
+
+    _shadow = False
+
+    def __del__(self) -> None:
+        if not self._shadow and not self.closed:
+            import warnings
+
+            warnings.warn(f"Unclosed socket {self}", ResourceWarning, stacklevel=2, source=self)
+            self.close()
+
+    def __enter__(self: T) -> T:
+        return self
+
+    def __exit__(self, *args: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        cls = self.__class__
+        try:
+            tname = SocketType(self.socket_type).name
+        except ValueError:
+            tname = str(self.socket_type)
+        closed = " closed" if self.closed else ""
+        return f"<{cls.__module__}.{cls.__name__}(zmq.{tname}){closed} at {hex(id(self))}>"
+
+    # -- endpoints --
+
+    def bind(self, addr: str) -> _SocketContext:  # type: ignore[override]
+        """Bind to addr; returns a context manager that unbinds."""
+        super().bind(addr)
+        return _SocketContext(self, "bind", addr)
+
+    def connect(self, addr: str) -> _SocketContext:  # type: ignore[override]
+        """Connect to addr; returns a context manager that disconnects."""
+        super().connect(addr)
+        return _SocketContext(self, "connect", addr)
+
+    def bind_to_random_port(self, addr: str, min_port: int = 49152, max_port: int = 65536,
+                            max_tries: int = 100) -> int:
+        """Bind to a random port of addr ("tcp://host"); return the port."""
+        if min_port == 49152 and max_port == 65536:
+            # the OS picks a free ephemeral port: no retry loop, no collisions
+            super().bind(f"{addr}:*")
+            return int(self.last_endpoint.decode().rsplit(":", 1)[1])
+        for _ in range(max_tries):
+            port = random.randrange(min_port, max_port)
+            try:
+                super().bind(f"{addr}:{port}")
+            except ZMQError as e:
+                if e.errno not in (_errno.EADDRINUSE, _errno.EACCES):
+                    raise
+            else:
+                return port
+        raise ZMQBindError("Could not bind socket to random port.")
+
+    # -- options --
+
+    setsockopt = _core.Socket.set
+    getsockopt = _core.Socket.get
+
+    def set_string(self, option: int, optval: str, encoding: str = "utf-8") -> None:
+        """Set a bytes option from a str."""
+        if not isinstance(optval, str):
+            raise TypeError(f"strings only, not {type(optval)}")
+        self.set(option, optval.encode(encoding))
+
+    setsockopt_string = set_string
+    setsockopt_unicode = set_string
+
+    def get_string(self, option: int, encoding: str = "utf-8") -> str:
+        """Get a bytes option as str."""
+        return self.get(option).decode(encoding)
+
+    getsockopt_string = get_string
+    getsockopt_unicode = get_string
+
+    @property
+    def hwm(self) -> int:
+        """SNDHWM (setting it sets SNDHWM and RCVHWM)."""
+        return self.get(SocketOption.SNDHWM)
+
+    @hwm.setter
+    def hwm(self, value: int) -> None:
+        self.set(SocketOption.SNDHWM, value)
+        self.set(SocketOption.RCVHWM, value)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        if key.startswith("_") or key in self.__dict__ or hasattr(type(self), key):
+            object.__setattr__(self, key, value)
+            return
+        name = key.upper()
+        if name in SocketOption.__members__:
+            self.set(SocketOption[name], value)
+        else:
+            object.__setattr__(self, key, value)
+
+    def __getattr__(self, key: str) -> Any:
+        name = key.upper()
+        if not key.startswith("_") and name in SocketOption.__members__:
+            return self.get(SocketOption[name])
+        raise AttributeError(f"{self.__class__.__name__} has no attribute {key!r}")
+
+    # -- sugar --
+
+    def send_string(self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8",
+                    **kwargs: Any) -> Any:
+        """Send a str, encoded (utf-8 by default)."""
+        if not isinstance(u, str):
+            raise TypeError("str objects only")
+        return self.send(u.encode(encoding), flags=flags, copy=copy, **kwargs)
+
+    send_unicode = send_string
+
+    def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:
+        """Receive a frame and decode it (utf-8 by default)."""
+        return self.recv(flags=flags).decode(encoding)
+
+    recv_unicode = recv_string
+
+    def send_pyobj(self, obj: Any, flags: int = 0, protocol: int = DEFAULT_PROTOCOL,
+                   **kwargs: Any) -> Any:
+        """Send a Python object, pickled."""
+        return self.send(pickle.dumps(obj, protocol), flags=flags, **kwargs)
+
+    def recv_pyobj(self, flags: int = 0) -> Any:
+        """Receive a pickled Python object. Only from peers you trust: unpickling runs code."""
+        return pickle.loads(self.recv(flags))
+
+    def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> Any:
+        """Send an object as JSON."""
+        send_kwargs = {k: kwargs.pop(k) for k in ("routing_id", "group") if k in kwargs}
+        return self.send(jsonapi.dumps(obj, **kwargs), flags=flags, **send_kwargs)
+
+    def recv_json(self, flags: int = 0, **kwargs: Any) -> Any:
+        """Receive a JSON message."""
+        return jsonapi.loads(self.recv(flags), **kwargs)
+
+    def send_serialized(self, msg: Any, serialize: Callable[[Any], Sequence], flags: int = 0,
+                        copy: bool = True, **kwargs: Any) -> Any:
+        """Send serialize(msg), a list of frames, as one multipart message."""
+        return self.send_multipart(serialize(msg), flags=flags, copy=copy, **kwargs)
+
+    def recv_serialized(self, deserialize: Callable[[list], Any], flags: int = 0,
+                        copy: bool = True) -> Any:
+        """Receive a multipart message and return deserialize(frames)."""
+        return deserialize(self.recv_multipart(flags, copy=copy))

@@ -1,0 +1,58 @@
+"""MessageTracker: learn when the engine is done with a zero-copy send's buffer."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from . import _core
+from .error import NotDone
+
+__all__ = ["MessageTracker"]
+
+
+class MessageTracker:
+    """Tracks zero-copy sends: ``done`` turns true once the engine has released every buffer.
+
+    The engine hands buffers back through a lock-free release stack that the application side
+    drains; checking ``done`` drains it, so no background thread is involved.
+    """
+
+    def __init__(self, *towatch: Any) -> None:
+        self._holds: list = []
+        self._contexts: list = []
+        self._trackers: list[MessageTracker] = []
+        for obj in towatch:
+            if isinstance(obj, MessageTracker):
+                self._trackers.append(obj)
+            elif isinstance(obj, _core.Frame):
+                tr = obj.tracker
+                if tr is not None:
+                    self._trackers.append(tr)
+            else:
+                raise TypeError(f"Require MessageTracker or Frame, not {type(obj)}")
+
+    @classmethod
+    def _from_hold(cls, hold: Any, context: Any) -> MessageTracker:
+        tr = cls()
+        if hold is not None:
+            tr._holds.append(hold)
+            tr._contexts.append(context)
+        return tr
+
+    @property
+    def done(self) -> bool:
+        """Whether every tracked buffer has been released by the engine."""
+        for ctx in self._contexts:
+            _core._drain(ctx)
+        return all(_core._hold_done(h) for h in self._holds) and all(t.done for t in self._trackers)
+
+    def wait(self, timeout: float | int = -1) -> None:
+        """Wait until done; raise NotDone after timeout seconds (-1: wait for ever)."""
+        deadline = None if timeout is None or timeout < 0 else time.monotonic() + timeout
+        delay = 0.0001
+        while not self.done:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise NotDone
+            time.sleep(delay)
+            delay = min(delay * 2, 0.01)

@@ -1,0 +1,1 @@
+"""Utilities that pyzmq code imports from zmq.utils."""
