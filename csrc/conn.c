@@ -326,6 +326,15 @@ static void t_linger_fire(zf_timer *t)
     session_destroy(container_of(t, zf_session, t_linger));
 }
 
+/* Disconnected, and the socket's delimiter is all that is queued: no reason to linger. */
+static int nothing_to_flush(zf_session *s)
+{
+    if (s->state == S_ACTIVE || !s->pipe)
+        return 0;
+    zf_rec *r = zf_queue_peek(&s->pipe->q[0]);
+    return r && (r->flags & ZF_REC_DELIM) && !s->tx_skip;
+}
+
 /* The socket closed its end: flush within the linger period, or go now. */
 static void on_socket_closed(zf_session *s)
 {
@@ -333,7 +342,7 @@ static void on_socket_closed(zf_session *s)
         return;
     s->closing_seen = 1;
     int linger = s->pipe ? s->pipe->end[0].linger : 0;
-    if (linger == 0 || (s->state != S_ACTIVE && !s->connect_side)) {
+    if (linger == 0 || (s->state != S_ACTIVE && !s->connect_side) || nothing_to_flush(s)) {
         session_destroy(s);
         return;
     }
@@ -382,7 +391,7 @@ static void conn_lost(zf_session *s)
     }
     if (s->opts.immediate && s->pipe && was_active)
         drop_pipe(s);
-    if (s->pipe && socket_closed(s) && s->pipe->end[0].linger == 0) {
+    if (s->pipe && socket_closed(s) && (s->pipe->end[0].linger == 0 || nothing_to_flush(s))) {
         session_destroy(s);
         return;
     }
