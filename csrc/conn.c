@@ -460,6 +460,7 @@ static int handshake_done(zf_session *s)
         p->end[1].waker.wake = zf_io_pipe_wake;
         p->end[1].waker.arg = s->io;
         fill_peer_info(s, &p->end[0]);
+        p->end[0].via_session = 1;
         zf_sock_own_end(s->sock, p, 0);
         zf_pipe_ref(p); /* the socket's */
         if (zf_sock_post(s->sock, ZF_SCMD_ATTACH, p) < 0) {
@@ -469,6 +470,12 @@ static int handshake_done(zf_session *s)
             return -1;
         }
         s->pipe = p;
+    }
+    if (s->opts.type == ZF_ROUTER) {
+        /* A ROUTER learns who is on the other end in-band, ahead of the peer's first message. */
+        zf_queue_put_cmd(&s->pipe->q[1], ZF_AUX_PEER, s->peer_id, (size_t)s->peer_id_len);
+        zf_pipe_commit(s->pipe, 1);
+        s->rx_dirty = 1;
     }
     s->state = S_ACTIVE;
     return 0;

@@ -27,8 +27,6 @@ typedef struct zf_opts {
 
 void zf_opts_defaults(zf_opts *o, int type);
 
-#endif
-
 /* libzmq's option numbers for what the engine implements. */
 enum {
     ZF_OPT_AFFINITY = 4, ZF_OPT_ROUTING_ID = 5, ZF_OPT_SUBSCRIBE = 6, ZF_OPT_UNSUBSCRIBE = 7,
@@ -44,3 +42,5 @@ enum {
 /* Integer options kept in zf_opts: 0, -EINVAL (bad value), or -ENOTSUP (not an option here). */
 int zf_opts_set_int(zf_opts *o, int option, int64_t value);
 int zf_opts_get_int(const zf_opts *o, int option, int64_t *value);
+
+#endif

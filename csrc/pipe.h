@@ -37,7 +37,10 @@ typedef struct zf_pipe_end {
     void (*release)(void *owner); /* called once when the pipe is destroyed */
     int slot;                     /* index in the owner's pipe array */
     int peer_gone;                /* the peer's delimiter was seen or announced */
-    int in_active;                /* socket side: the pipe may have data to read */
+    int via_session;              /* a session feeds this end: it announces peers in-band */
+    uint8_t identified;           /* ROUTER: route_id is set */
+    uint8_t route_id_len;
+    uint8_t route_id[255];        /* ROUTER: the id this pipe is addressed by */
     /* What this end's owner learned about the peer at the handshake (written before attach). */
     int peer_type;
     uint8_t peer_id[256];

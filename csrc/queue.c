@@ -103,6 +103,16 @@ int zf_queue_put(zf_queue *q, const void *data, size_t size, int flags)
     return 0;
 }
 
+int zf_queue_put_cmd(zf_queue *q, int aux, const void *data, size_t size)
+{
+    if (zf_queue_put(q, data, size, ZF_REC_CMD) < 0)
+        return -1;
+    /* the record just written is the last one: find it again through its size */
+    zf_rec *r = (zf_rec *)(q->wchunk->data + q->woff - (sizeof(zf_rec) + ((size + 7) & ~(size_t)7)));
+    r->aux = (uint16_t)aux;
+    return 0;
+}
+
 int zf_queue_put_ext(zf_queue *q, zf_buf *buf, uint8_t *data, size_t size, int flags)
 {
     zf_rec *r = zf_queue_reserve(q, sizeof(zf_rec_ext));

@@ -23,6 +23,13 @@ enum {
     ZF_REC_SKIP = 8,  /* filler: the rest of this chunk is unused */
 };
 
+/* What a ZF_REC_CMD record carries (zf_rec.aux). */
+enum {
+    ZF_AUX_PEER = 1,      /* session to socket: a connection is up; payload = peer's identity */
+    ZF_AUX_SUBSCRIBE = 2, /* payload = topic prefix */
+    ZF_AUX_CANCEL = 3,
+};
+
 typedef struct zf_rec {
     uint64_t size;
     uint8_t flags;
@@ -77,6 +84,8 @@ static inline zf_rec_ext *zf_rec_ext_of(zf_rec *r) { return (zf_rec_ext *)(r + 1
 zf_rec *zf_queue_reserve(zf_queue *q, size_t body);
 /* Writer: append an inline frame / an external frame (takes over the caller's buffer reference). */
 int zf_queue_put(zf_queue *q, const void *data, size_t size, int flags);
+/* Writer: append a one-record command (ZF_REC_CMD with aux). */
+int zf_queue_put_cmd(zf_queue *q, int aux, const void *data, size_t size);
 int zf_queue_put_ext(zf_queue *q, zf_buf *buf, uint8_t *data, size_t size, int flags);
 /* Writer: publish everything written so far. */
 static inline void zf_queue_commit(zf_queue *q)

@@ -1,8 +1,11 @@
-/* route.c: the two routing strategies the first patterns need.
+/* route.c: the routing strategies shared by the patterns.
  *  lb (load-balance): each message goes to the next pipe with HWM room, round robin; a multipart
  *     message sticks to one pipe. No pipe with room: -EAGAIN (a blocking send waits).
  *  fq (fair-queue): messages are taken round robin from pipes that have one; a multipart message
- *     is read whole from one pipe. A pipe's delimiter detaches it. */
+ *     is read whole from one pipe. A pipe's delimiter detaches it; command records go to the
+ *     pattern's on_cmd.
+ * The primitives below (choose a pipe / write to the chosen pipe, peek the next pipe / read a
+ * frame from a given pipe) let patterns with envelopes (REQ, REP, ROUTER) reuse them. */
 #include <errno.h>
 #include <string.h>
 
@@ -27,29 +30,27 @@ int zf_pipe_put(zf_pipe *p, int e, const void *data, size_t len, zf_buf *buf, in
     return 0;
 }
 
-int zf_lb_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags)
+zf_pipe *zf_lb_choose(zf_sock *s)
+{
+    int n = s->npipes, idx = s->lb_next;
+    for (int i = 0; i < n; i++, idx++) {
+        if (idx >= n)
+            idx = 0;
+        zf_pipe *p = s->pipes[idx];
+        int e = zf_sock_end(s, p);
+        if (!p->end[e].peer_gone && zf_pipe_writable(p, e)) {
+            s->lb_next = idx + 1 >= n ? 0 : idx + 1;
+            return p;
+        }
+    }
+    return NULL;
+}
+
+int zf_route_put(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags)
 {
     int more = flags & ZF_SNDMORE;
-    if (!s->tx_more) {
-        zf_pipe *chosen = NULL;
-        int n = s->npipes, idx = s->lb_next;
-        for (int i = 0; i < n; i++, idx++) {
-            if (idx >= n)
-                idx = 0;
-            zf_pipe *p = s->pipes[idx];
-            int e = zf_sock_end(s, p);
-            if (!p->end[e].peer_gone && zf_pipe_writable(p, e)) {
-                chosen = p;
-                break;
-            }
-        }
-        if (!chosen)
-            return -EAGAIN;
-        s->lb_next = idx + 1 >= n ? 0 : idx + 1;
-        s->tx_pipe = chosen;
-    }
     zf_pipe *p = s->tx_pipe;
-    if (zf_unlikely(!p)) { /* the pipe went away mid-message: drop the rest */
+    if (zf_unlikely(!p)) { /* no destination (gone, or unroutable): drop the rest */
         if (buf)
             zf_buf_unref(buf);
         s->tx_more = more;
@@ -68,6 +69,17 @@ int zf_lb_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags)
     return 0;
 }
 
+int zf_lb_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags)
+{
+    if (!s->tx_more) {
+        zf_pipe *p = zf_lb_choose(s);
+        if (!p)
+            return -EAGAIN;
+        s->tx_pipe = p;
+    }
+    return zf_route_put(s, data, len, buf, flags);
+}
+
 int zf_lb_has_out(zf_sock *s, int arm)
 {
     if (s->tx_more)
@@ -83,11 +95,28 @@ int zf_lb_has_out(zf_sock *s, int arm)
     return 0;
 }
 
-/* The next pipe with a message, detaching pipes whose delimiter comes first. */
-static zf_pipe *fq_next(zf_sock *s, zf_rec **rec)
+/* Consume a record at the head of p that is not application data. Returns 1 if p was
+ * detached (its delimiter), 0 otherwise. */
+static int consume_control(zf_sock *s, zf_pipe *p, int e, zf_rec *r)
+{
+    zf_queue *q = zf_pipe_inq(p, e);
+    if (r->flags & ZF_REC_DELIM) {
+        zf_queue_pop(q, r);
+        p->end[e].peer_gone = 1;
+        zf_sock_detach(s, p);
+        return 1;
+    }
+    if (s->ops->on_cmd)
+        s->ops->on_cmd(s, p, r);
+    zf_queue_drop(q, r);
+    zf_pipe_msg_read(p, e);
+    return 0;
+}
+
+zf_pipe *zf_fq_peek(zf_sock *s)
 {
     for (;;) {
-        int n = s->npipes, idx = s->fq_next, detached = 0;
+        int n = s->npipes, idx = s->fq_next, changed = 0;
         for (int i = 0; i < n; i++, idx++) {
             if (idx >= n)
                 idx = 0;
@@ -96,44 +125,33 @@ static zf_pipe *fq_next(zf_sock *s, zf_rec **rec)
             zf_rec *r = zf_queue_peek(zf_pipe_inq(p, e));
             if (!r)
                 continue;
-            if (zf_unlikely(r->flags & ZF_REC_DELIM)) {
-                zf_queue_pop(zf_pipe_inq(p, e), r);
-                p->end[e].peer_gone = 1;
-                zf_sock_detach(s, p);
-                detached = 1;
+            if (zf_unlikely(r->flags & (ZF_REC_DELIM | ZF_REC_CMD))) {
+                consume_control(s, p, e, r);
+                changed = 1;
                 break;
             }
             s->fq_next = idx + 1 >= n ? 0 : idx + 1;
-            *rec = r;
             return p;
         }
-        if (!detached)
+        if (!changed)
             return NULL;
     }
 }
 
-int zf_fq_recv(zf_sock *s, zf_frame *f)
+int zf_pipe_recv_frame(zf_sock *s, zf_pipe *p, zf_frame *f)
 {
-    zf_pipe *p;
-    zf_rec *r;
-    if (s->rx_more) {
-        p = s->rx_pipe;
-        r = p ? zf_queue_peek(zf_pipe_inq(p, zf_sock_end(s, p))) : NULL;
-        if (zf_unlikely(!r || (r->flags & ZF_REC_DELIM))) {
-            s->rx_more = 0; /* cannot happen: messages are committed whole */
-            return -EAGAIN;
-        }
-    } else {
-        p = fq_next(s, &r);
-        if (!p)
-            return -EAGAIN;
-    }
     int e = zf_sock_end(s, p);
+    zf_queue *q = zf_pipe_inq(p, e);
+    zf_rec *r = zf_queue_peek(q);
+    if (zf_unlikely(!r || (r->flags & (ZF_REC_DELIM | ZF_REC_CMD)))) {
+        s->rx_more = 0; /* cannot happen mid-message: messages are committed whole */
+        return -EAGAIN;
+    }
     f->data = zf_rec_data(r);
     f->size = (size_t)r->size;
     f->buf = r->external ? zf_rec_ext_of(r)->buf : NULL; /* the record's reference moves to f */
     f->more = r->flags & ZF_REC_MORE;
-    zf_queue_pop(zf_pipe_inq(p, e), r);
+    zf_queue_pop(q, r);
     if (f->more) {
         s->rx_more = 1;
         s->rx_pipe = p;
@@ -144,13 +162,31 @@ int zf_fq_recv(zf_sock *s, zf_frame *f)
     return 0;
 }
 
+int zf_fq_recv(zf_sock *s, zf_frame *f)
+{
+    zf_pipe *p = s->rx_more ? s->rx_pipe : zf_fq_peek(s);
+    if (!p)
+        return -EAGAIN;
+    return zf_pipe_recv_frame(s, p, f);
+}
+
+void zf_pipe_skip_message(zf_sock *s, zf_pipe *p)
+{
+    zf_frame f;
+    do {
+        if (zf_pipe_recv_frame(s, p, &f) < 0)
+            return;
+        if (f.buf)
+            zf_buf_unref(f.buf);
+    } while (f.more);
+}
+
 int zf_fq_has_in(zf_sock *s)
 {
     if (s->rx_more)
         return 1;
-    zf_rec *r;
     int keep = s->fq_next;
-    zf_pipe *p = fq_next(s, &r);
+    zf_pipe *p = zf_fq_peek(s);
     s->fq_next = keep < s->npipes ? keep : 0; /* looking is not taking a turn */
     return p != NULL;
 }

@@ -19,6 +19,10 @@ static const zf_sock_ops *ops_for(int type)
     case ZF_PAIR: return &zf_pair_ops;
     case ZF_PUSH: return &zf_push_ops;
     case ZF_PULL: return &zf_pull_ops;
+    case ZF_DEALER: return &zf_dealer_ops;
+    case ZF_ROUTER: return &zf_router_ops;
+    case ZF_REQ: return &zf_req_ops;
+    case ZF_REP: return &zf_rep_ops;
     default: return NULL;
     }
 }
@@ -42,6 +46,7 @@ int zf_sock_new(zf_ctx *c, int type, zf_sock **out)
     pthread_mutex_init(&s->mlock, NULL);
     s->ops = ops;
     s->ctx = c;
+    s->next_rid = (uint32_t)zf_now_ms() * 2654435761u; /* ROUTER ids start anywhere, as libzmq's do */
     zf_opts_defaults(&s->opts, type);
     s->opts.ipv6 = c->ipv6;
     pthread_mutex_lock(&c->lock);
@@ -77,6 +82,7 @@ void zf_sock_unref(zf_sock *s)
     zf_signal_close(&s->sig);
     pthread_mutex_destroy(&s->mlock);
     free(s->pipes);
+    free(s->env);
     free(s);
 }
 
@@ -197,6 +203,14 @@ void zf_sock_attach(zf_sock *s, zf_pipe *p)
     }
     p->end[e].slot = s->npipes;
     s->pipes[s->npipes++] = p;
+    if (s->ops->attached)
+        s->ops->attached(s, p);
+    if (s->probe_router && p->end[e].slot >= 0) {
+        /* PROBE_ROUTER: an empty message tells a ROUTER peer we exist */
+        zf_pipe_put(p, e, NULL, 0, NULL, 0);
+        zf_pipe_commit(p, e);
+        zf_pipe_wake_peer(p, e);
+    }
     /* Wake a blocked call: a new peer may make a send possible. */
     zf_signal_raise(&s->sig);
 }
@@ -221,6 +235,10 @@ void zf_sock_detach(zf_sock *s, zf_pipe *p)
         s->rx_pipe = NULL;
         s->rx_more = 0;
     }
+    if (s->reply_pipe == p)
+        s->reply_pipe = NULL;
+    if (s->blocked_pipe == p)
+        s->blocked_pipe = NULL;
     if (s->ops->detach)
         s->ops->detach(s, p);
     p->end[e].linger = s->opts.linger;
@@ -290,6 +308,16 @@ int zf_sock_bind(zf_sock *s, const char *endpoint)
     return 0;
 }
 
+/* CONNECT_ROUTING_ID names the next connection's pipe (ROUTER). */
+static void take_connect_rid(zf_sock *s, zf_pipe *p, int e)
+{
+    if (!s->connect_rid_len)
+        return;
+    memcpy(p->end[e].route_id, s->connect_rid, s->connect_rid_len);
+    p->end[e].route_id_len = s->connect_rid_len;
+    s->connect_rid_len = 0;
+}
+
 int zf_sock_connect(zf_sock *s, const char *endpoint)
 {
     int rc = check_usable(s);
@@ -302,6 +330,8 @@ int zf_sock_connect(zf_sock *s, const char *endpoint)
     if (a.transport == ZF_INPROC) {
         zf_pipe *p = NULL;
         rc = zf_ctx_inproc_connect(s->ctx, s, a.name, &p);
+        if (rc == 0 && p)
+            take_connect_rid(s, p, zf_sock_end(s, p));
         if (rc < 0)
             return rc;
         zf_endpoint *ep = add_endpoint(s, endpoint, ZF_INPROC, 0);
@@ -319,6 +349,8 @@ int zf_sock_connect(zf_sock *s, const char *endpoint)
         if (!p)
             return -ENOMEM;
         zf_sock_own_end(s, p, 0);
+        p->end[0].via_session = 1;
+        take_connect_rid(s, p, 0);
     }
     zf_session *ss = zf_session_new_connect(s->io, s, &s->opts, &a, endpoint, p);
     if (!ss) {
@@ -433,7 +465,10 @@ int zf_sock_setopt_int(zf_sock *s, int option, int64_t value)
 {
     if (option == ZF_OPT_AFFINITY)
         return 0; /* one I/O thread per socket is chosen at creation; accepted for compatibility */
-    return zf_opts_set_int(&s->opts, option, value);
+    int rc = zf_opts_set_int(&s->opts, option, value);
+    if (rc == -ENOTSUP && s->ops->setopt)
+        rc = s->ops->setopt(s, option, &value, sizeof value);
+    return rc;
 }
 
 int zf_sock_getopt_int(zf_sock *s, int option, int64_t *value)
@@ -451,8 +486,14 @@ int zf_sock_getopt_int(zf_sock *s, int option, int64_t *value)
     case ZF_OPT_AFFINITY:
         *value = 0;
         return 0;
-    default:
-        return zf_opts_get_int(&s->opts, option, value);
+    default: {
+        int rc = zf_opts_get_int(&s->opts, option, value);
+        if (rc == -ENOTSUP && s->ops->getopt) {
+            size_t len = sizeof *value;
+            rc = s->ops->getopt(s, option, value, &len);
+        }
+        return rc;
+    }
     }
 }
 
@@ -467,6 +508,8 @@ int zf_sock_setopt_bytes(zf_sock *s, int option, const void *value, size_t len)
         s->opts.identity_len = (uint8_t)len;
         return 0;
     }
+    if (s->ops->setopt)
+        return s->ops->setopt(s, option, value, len);
     return -ENOTSUP;
 }
 

@@ -32,11 +32,15 @@ typedef struct zf_endpoint {
 typedef struct zf_sock_ops {
     int reads, writes;                        /* which directions the pattern uses */
     int (*attach)(zf_sock *s, zf_pipe *p);    /* 0, or -1 to refuse the pipe */
+    void (*attached)(zf_sock *s, zf_pipe *p); /* p has joined the socket's arrays */
     void (*detach)(zf_sock *s, zf_pipe *p);   /* p is leaving the socket's arrays */
     int (*send)(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags);
     int (*recv)(zf_sock *s, zf_frame *f);
     int (*has_in)(zf_sock *s);
     int (*has_out)(zf_sock *s, int arm);
+    void (*on_cmd)(zf_sock *s, zf_pipe *p, zf_rec *r); /* a command record reached the head */
+    int (*setopt)(zf_sock *s, int option, const void *value, size_t len); /* -ENOTSUP: not ours */
+    int (*getopt)(zf_sock *s, int option, void *value, size_t *len);
 } zf_sock_ops;
 
 struct zf_sock {
@@ -62,6 +66,19 @@ struct zf_sock {
     int rx_more;
     zf_endpoint *endpoints;
     char last_endpoint[300];
+    /* pattern state (request-reply) */
+    int probe_router;
+    int req_relaxed, req_correlate;
+    int waiting;          /* REQ: a reply is due; REP: a reply is being sent */
+    zf_pipe *reply_pipe;  /* REQ: where the request went; REP: where the reply goes */
+    uint32_t req_id;
+    int router_mandatory, router_handover;
+    uint32_t next_rid;
+    zf_pipe *blocked_pipe; /* ROUTER_MANDATORY: the pipe a send found full */
+    uint8_t connect_rid[255];
+    uint8_t connect_rid_len;
+    uint8_t *env;         /* REP: the request's envelope, frames as (u32 length, bytes) */
+    size_t env_len, env_cap;
     struct zf_sock *ctx_next, *ctx_prev;
 };
 
@@ -81,11 +98,19 @@ static inline int zf_sock_end(zf_sock *s, zf_pipe *p) { return p->end[0].owner =
 /* route.c: load-balancing and fair-queuing over the socket's pipes. */
 int zf_lb_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags);
 int zf_lb_has_out(zf_sock *s, int arm);
+zf_pipe *zf_lb_choose(zf_sock *s);
+/* Write a frame to s->tx_pipe (drop it if NULL); commits and wakes the peer on the last frame. */
+int zf_route_put(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags);
 int zf_fq_recv(zf_sock *s, zf_frame *f);
 int zf_fq_has_in(zf_sock *s);
+/* The next pipe (round robin) whose head is application data, or NULL. */
+zf_pipe *zf_fq_peek(zf_sock *s);
+int zf_pipe_recv_frame(zf_sock *s, zf_pipe *p, zf_frame *f);
+void zf_pipe_skip_message(zf_sock *s, zf_pipe *p);
 int zf_pipe_put(zf_pipe *p, int e, const void *data, size_t len, zf_buf *buf, int more);
 
 /* Pattern tables. */
 extern const zf_sock_ops zf_pair_ops, zf_push_ops, zf_pull_ops;
+extern const zf_sock_ops zf_dealer_ops, zf_router_ops, zf_req_ops, zf_rep_ops;
 
 #endif

@@ -1,0 +1,452 @@
+/* sock_reqrep.c: the request-reply family.
+ *  DEALER: load-balances out, fair-queues in, no envelope.
+ *  ROUTER: prefixes each received message with the routing id of the pipe it came from, and
+ *          routes each sent message by its first frame.
+ *  REQ:    sends [request id,] empty delimiter, body; then takes one reply, from that peer only.
+ *  REP:    strips the envelope (everything up to the empty delimiter), hands over the body, and
+ *          sends the envelope back in front of the reply. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+#include "socket.h"
+
+enum { OPT_ROUTER_MANDATORY = 33, OPT_PROBE_ROUTER = 51, OPT_REQ_CORRELATE = 52,
+       OPT_REQ_RELAXED = 53, OPT_ROUTER_HANDOVER = 56, OPT_CONNECT_ROUTING_ID = 61 };
+
+static int int_arg(const void *value, size_t len, int *out)
+{
+    if (len != sizeof(int64_t))
+        return -EINVAL;
+    int64_t v;
+    memcpy(&v, value, sizeof v);
+    if (v < 0 || v > 1)
+        return -EINVAL;
+    *out = (int)v;
+    return 0;
+}
+
+static int get_flag(int v, void *value, size_t *len)
+{
+    int64_t x = v;
+    memcpy(value, &x, sizeof x);
+    *len = sizeof x;
+    return 0;
+}
+
+/* ---- DEALER ------------------------------------------------------------------------------ */
+
+static int dealer_setopt(zf_sock *s, int option, const void *value, size_t len)
+{
+    if (option == OPT_PROBE_ROUTER)
+        return int_arg(value, len, &s->probe_router);
+    return -ENOTSUP;
+}
+
+static int dealer_getopt(zf_sock *s, int option, void *value, size_t *len)
+{
+    if (option == OPT_PROBE_ROUTER)
+        return get_flag(s->probe_router, value, len);
+    return -ENOTSUP;
+}
+
+const zf_sock_ops zf_dealer_ops = {
+    .reads = 1, .writes = 1,
+    .send = zf_lb_send,
+    .recv = zf_fq_recv,
+    .has_in = zf_fq_has_in,
+    .has_out = zf_lb_has_out,
+    .setopt = dealer_setopt,
+    .getopt = dealer_getopt,
+};
+
+/* ---- ROUTER ------------------------------------------------------------------------------ */
+
+static zf_pipe *find_route(zf_sock *s, const uint8_t *id, size_t len)
+{
+    for (int i = 0; i < s->npipes; i++) {
+        zf_pipe *p = s->pipes[i];
+        zf_pipe_end *e = &p->end[zf_sock_end(s, p)];
+        if (e->identified && e->route_id_len == len && memcmp(e->route_id, id, len) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+static void auto_id(zf_sock *s, zf_pipe_end *e)
+{
+    /* libzmq's form: a zero byte (reserved for generated ids) and a 32-bit counter */
+    uint32_t n = s->next_rid++;
+    e->route_id[0] = 0;
+    e->route_id[1] = (uint8_t)(n >> 24);
+    e->route_id[2] = (uint8_t)(n >> 16);
+    e->route_id[3] = (uint8_t)(n >> 8);
+    e->route_id[4] = (uint8_t)n;
+    e->route_id_len = 5;
+}
+
+/* Give pipe p its routing id: the one set with CONNECT_ROUTING_ID, the peer's Identity, or a
+ * generated one. A duplicate Identity is refused, or takes over with ROUTER_HANDOVER. */
+static void identify(zf_sock *s, zf_pipe *p, const uint8_t *peer_id, size_t peer_len)
+{
+    zf_pipe_end *e = &p->end[zf_sock_end(s, p)];
+    if (e->identified)
+        return;
+    if (e->route_id_len) { /* assigned at connect */
+        e->identified = 1;
+        return;
+    }
+    if (peer_len) {
+        zf_pipe *old = find_route(s, peer_id, peer_len);
+        if (old) {
+            if (!s->router_handover) {
+                zf_sock_detach(s, p);
+                return;
+            }
+            zf_pipe_end *oe = &old->end[zf_sock_end(s, old)];
+            auto_id(s, oe);
+            zf_sock_detach(s, old);
+        }
+        memcpy(e->route_id, peer_id, peer_len);
+        e->route_id_len = (uint8_t)peer_len;
+    } else {
+        auto_id(s, e);
+    }
+    e->identified = 1;
+}
+
+/* Called once attached (from zf_sock_attach): inproc peers are known now, sessions say later. */
+static void router_identify_now(zf_sock *s, zf_pipe *p)
+{
+    zf_pipe_end *e = &p->end[zf_sock_end(s, p)];
+    if (!e->via_session)
+        identify(s, p, e->peer_id, e->peer_id_len);
+}
+
+static void router_on_cmd(zf_sock *s, zf_pipe *p, zf_rec *r)
+{
+    if (r->aux == ZF_AUX_PEER)
+        identify(s, p, zf_rec_data(r), (size_t)r->size);
+}
+
+/* Read the command records at the head of every pipe not identified yet. */
+static void identify_pending(zf_sock *s)
+{
+    for (int i = 0; i < s->npipes; i++) {
+        zf_pipe *p = s->pipes[i];
+        int end = zf_sock_end(s, p);
+        if (p->end[end].identified)
+            continue;
+        zf_queue *q = zf_pipe_inq(p, end);
+        zf_rec *r = zf_queue_peek(q);
+        if (r && (r->flags & ZF_REC_CMD)) {
+            router_on_cmd(s, p, r);
+            zf_queue_drop(q, r);
+            zf_pipe_msg_read(p, end);
+            if (i < s->npipes && s->pipes[i] != p)
+                i--; /* p was detached (duplicate id) and another pipe took its slot */
+        }
+    }
+}
+
+static int router_recv(zf_sock *s, zf_frame *f)
+{
+    if (s->rx_more)
+        return zf_fq_recv(s, f);
+    zf_pipe *p = zf_fq_peek(s);
+    if (!p)
+        return -EAGAIN;
+    zf_pipe_end *e = &p->end[zf_sock_end(s, p)];
+    if (!e->identified)
+        identify(s, p, NULL, 0);
+    if (!e->identified) /* refused (duplicate) and detached */
+        return router_recv(s, f);
+    f->data = e->route_id;
+    f->size = e->route_id_len;
+    f->buf = NULL;
+    f->more = 1;
+    s->rx_more = 1;
+    s->rx_pipe = p;
+    return 0;
+}
+
+static int router_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags)
+{
+    if (s->tx_more)
+        return zf_route_put(s, data, len, buf, flags);
+    /* the first frame names the peer */
+    if (buf)
+        zf_buf_unref(buf);
+    if (!(flags & ZF_SNDMORE))
+        return 0; /* a lone routing id: nothing to send */
+    identify_pending(s);
+    zf_pipe *p = find_route(s, data, len);
+    s->blocked_pipe = NULL;
+    if (p && (p->end[zf_sock_end(s, p)].peer_gone))
+        p = NULL;
+    if (!p) {
+        if (s->router_mandatory)
+            return -EHOSTUNREACH;
+    } else if (!zf_pipe_writable(p, zf_sock_end(s, p))) {
+        if (s->router_mandatory) {
+            s->blocked_pipe = p;
+            return -EAGAIN;
+        }
+        p = NULL; /* at HWM: the message is dropped, as libzmq does */
+    }
+    s->tx_pipe = p;
+    s->tx_more = 1;
+    return 0;
+}
+
+static int router_has_out(zf_sock *s, int arm)
+{
+    zf_pipe *p = s->blocked_pipe;
+    if (p && !s->tx_more) {
+        int e = zf_sock_end(s, p);
+        return arm ? zf_pipe_check_write(p, e) : zf_pipe_writable(p, e);
+    }
+    return 1; /* a ROUTER can always take a message (it may drop it) */
+}
+
+static int router_setopt(zf_sock *s, int option, const void *value, size_t len)
+{
+    switch (option) {
+    case OPT_ROUTER_MANDATORY: return int_arg(value, len, &s->router_mandatory);
+    case OPT_ROUTER_HANDOVER: return int_arg(value, len, &s->router_handover);
+    case OPT_PROBE_ROUTER: return int_arg(value, len, &s->probe_router);
+    case OPT_CONNECT_ROUTING_ID:
+        if (len < 1 || len > 255)
+            return -EINVAL;
+        memcpy(s->connect_rid, value, len);
+        s->connect_rid_len = (uint8_t)len;
+        return 0;
+    default: return -ENOTSUP;
+    }
+}
+
+static int router_getopt(zf_sock *s, int option, void *value, size_t *len)
+{
+    switch (option) {
+    case OPT_ROUTER_MANDATORY: return get_flag(s->router_mandatory, value, len);
+    case OPT_ROUTER_HANDOVER: return get_flag(s->router_handover, value, len);
+    case OPT_PROBE_ROUTER: return get_flag(s->probe_router, value, len);
+    default: return -ENOTSUP;
+    }
+}
+
+const zf_sock_ops zf_router_ops = {
+    .reads = 1, .writes = 1,
+    .attached = router_identify_now,
+    .send = router_send,
+    .recv = router_recv,
+    .has_in = zf_fq_has_in,
+    .has_out = router_has_out,
+    .on_cmd = router_on_cmd,
+    .setopt = router_setopt,
+    .getopt = router_getopt,
+};
+
+/* ---- REQ --------------------------------------------------------------------------------- */
+
+static int req_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags)
+{
+    if (!s->tx_more) {
+        if (s->waiting && !s->req_relaxed)
+            return -ZF_EFSM;
+        zf_pipe *p = zf_lb_choose(s);
+        if (!p)
+            return -EAGAIN;
+        s->tx_pipe = p;
+        s->req_id++;
+        if (s->req_correlate)
+            zf_route_put(s, &s->req_id, sizeof s->req_id, NULL, ZF_SNDMORE);
+        zf_route_put(s, NULL, 0, NULL, ZF_SNDMORE); /* the empty delimiter */
+        s->reply_pipe = p;
+        s->waiting = 0;
+        if (s->rx_more) { /* a reply to an abandoned request was half read: drop the rest */
+            zf_pipe_skip_message(s, s->rx_pipe);
+        }
+    }
+    int rc = zf_route_put(s, data, len, buf, flags);
+    if (rc == 0 && !(flags & ZF_SNDMORE))
+        s->waiting = 1;
+    return rc;
+}
+
+static int req_recv(zf_sock *s, zf_frame *f)
+{
+    if (!s->waiting)
+        return -ZF_EFSM;
+    if (s->rx_more) {
+        int rc = zf_pipe_recv_frame(s, s->rx_pipe, f);
+        if (rc == 0 && !f->more)
+            s->waiting = 0;
+        return rc;
+    }
+    for (;;) {
+        zf_pipe *p = zf_fq_peek(s);
+        if (!p)
+            return -EAGAIN;
+        if (p != s->reply_pipe) {
+            zf_pipe_skip_message(s, p); /* not from the peer we asked */
+            continue;
+        }
+        zf_frame h;
+        if (s->req_correlate) {
+            zf_pipe_recv_frame(s, p, &h);
+            int ok = h.more && h.size == sizeof s->req_id && memcmp(h.data, &s->req_id, sizeof s->req_id) == 0;
+            if (h.buf)
+                zf_buf_unref(h.buf);
+            if (!ok) {
+                if (h.more)
+                    zf_pipe_skip_message(s, p);
+                continue;
+            }
+        }
+        zf_pipe_recv_frame(s, p, &h);
+        if (h.buf)
+            zf_buf_unref(h.buf);
+        if (!h.more || h.size != 0) { /* not a reply envelope: drop it */
+            if (h.more)
+                zf_pipe_skip_message(s, p);
+            continue;
+        }
+        int rc = zf_pipe_recv_frame(s, p, f);
+        if (rc == 0 && !f->more)
+            s->waiting = 0;
+        return rc;
+    }
+}
+
+static int req_has_in(zf_sock *s) { return s->waiting && zf_fq_has_in(s); }
+static int req_has_out(zf_sock *s, int arm)
+{
+    return (!s->waiting || s->req_relaxed || s->tx_more) && zf_lb_has_out(s, arm);
+}
+
+static int req_setopt(zf_sock *s, int option, const void *value, size_t len)
+{
+    if (option == OPT_REQ_RELAXED)
+        return int_arg(value, len, &s->req_relaxed);
+    if (option == OPT_REQ_CORRELATE)
+        return int_arg(value, len, &s->req_correlate);
+    return -ENOTSUP;
+}
+
+static int req_getopt(zf_sock *s, int option, void *value, size_t *len)
+{
+    if (option == OPT_REQ_RELAXED)
+        return get_flag(s->req_relaxed, value, len);
+    if (option == OPT_REQ_CORRELATE)
+        return get_flag(s->req_correlate, value, len);
+    return -ENOTSUP;
+}
+
+const zf_sock_ops zf_req_ops = {
+    .reads = 1, .writes = 1,
+    .send = req_send,
+    .recv = req_recv,
+    .has_in = req_has_in,
+    .has_out = req_has_out,
+    .setopt = req_setopt,
+    .getopt = req_getopt,
+};
+
+/* ---- REP --------------------------------------------------------------------------------- */
+
+static int env_add(zf_sock *s, const zf_frame *f)
+{
+    size_t need = s->env_len + 4 + f->size;
+    if (need > s->env_cap) {
+        size_t cap = need * 2 < 256 ? 256 : need * 2;
+        uint8_t *n = realloc(s->env, cap);
+        if (!n)
+            return -1;
+        s->env = n;
+        s->env_cap = cap;
+    }
+    uint32_t n = (uint32_t)f->size;
+    memcpy(s->env + s->env_len, &n, 4);
+    memcpy(s->env + s->env_len + 4, f->data, f->size);
+    s->env_len = need;
+    return 0;
+}
+
+static int rep_recv(zf_sock *s, zf_frame *f)
+{
+    if (s->waiting)
+        return -ZF_EFSM;
+    if (!s->rx_more) {
+        for (;;) {
+            zf_pipe *p = zf_fq_peek(s);
+            if (!p)
+                return -EAGAIN;
+            s->env_len = 0;
+            zf_frame h;
+            int found = 0, more = 1;
+            while (more) {
+                zf_pipe_recv_frame(s, p, &h);
+                more = h.more;
+                int delim = h.size == 0;
+                int bad = env_add(s, &h) < 0;
+                if (h.buf)
+                    zf_buf_unref(h.buf);
+                if (bad) {
+                    if (more)
+                        zf_pipe_skip_message(s, p);
+                    break;
+                }
+                if (delim) {
+                    found = more; /* a delimiter with nothing after it is no request */
+                    break;
+                }
+            }
+            if (!found)
+                continue; /* no envelope: not a request we can answer */
+            s->reply_pipe = p;
+            break;
+        }
+    }
+    int rc = zf_pipe_recv_frame(s, s->rx_pipe, f);
+    if (rc == 0 && !f->more)
+        s->waiting = 1;
+    return rc;
+}
+
+static int rep_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags)
+{
+    if (!s->waiting)
+        return -ZF_EFSM;
+    if (!s->tx_more) {
+        zf_pipe *p = s->reply_pipe;
+        if (p && (p->end[zf_sock_end(s, p)].peer_gone || !zf_pipe_writable(p, zf_sock_end(s, p))))
+            p = NULL; /* the requester is gone or stuck: the reply is dropped, as libzmq does */
+        s->tx_pipe = p;
+        for (size_t off = 0; p && off < s->env_len;) {
+            uint32_t n;
+            memcpy(&n, s->env + off, 4);
+            zf_route_put(s, s->env + off + 4, n, NULL, ZF_SNDMORE);
+            off += 4 + n;
+        }
+        s->tx_more = 1;
+    }
+    int rc = zf_route_put(s, data, len, buf, flags);
+    if (rc == 0 && !(flags & ZF_SNDMORE)) {
+        s->waiting = 0;
+        s->reply_pipe = NULL;
+    }
+    return rc;
+}
+
+static int rep_has_in(zf_sock *s) { return !s->waiting && zf_fq_has_in(s); }
+static int rep_has_out(zf_sock *s, int arm) { return s->waiting; }
+
+const zf_sock_ops zf_rep_ops = {
+    .reads = 1, .writes = 1,
+    .send = rep_send,
+    .recv = rep_recv,
+    .has_in = rep_has_in,
+    .has_out = rep_has_out,
+};
