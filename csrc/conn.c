@@ -471,7 +471,8 @@ static int handshake_done(zf_session *s)
         }
         s->pipe = p;
     }
-    if (s->opts.type == ZF_ROUTER) {
+    if (s->opts.type == ZF_ROUTER || s->opts.type == ZF_SUB || s->opts.type == ZF_XSUB ||
+        s->opts.type == ZF_XPUB) {
         /* A ROUTER learns who is on the other end in-band, ahead of the peer's first message. */
         zf_queue_put_cmd(&s->pipe->q[1], ZF_AUX_PEER, s->peer_id, (size_t)s->peer_id_len);
         zf_pipe_commit(s->pipe, 1);
@@ -507,6 +508,15 @@ static int handle_command(zf_session *s, const uint8_t *body, size_t len)
     }
     if (zf_zmtp_is_command(name, nl, "ERROR"))
         return -1;
+    int sub = zf_zmtp_is_command(name, nl, "SUBSCRIBE");
+    if ((sub || zf_zmtp_is_command(name, nl, "CANCEL")) && s->pipe &&
+        (s->opts.type == ZF_PUB || s->opts.type == ZF_XPUB)) {
+        /* handed to the socket in order with the data, never held back by the HWM */
+        if (zf_queue_put_cmd(&s->pipe->q[1], sub ? ZF_AUX_SUBSCRIBE : ZF_AUX_CANCEL, data, dl) == 0 && !s->rx_mid) {
+            zf_pipe_commit(s->pipe, 1);
+            s->rx_dirty = 1;
+        }
+    }
     return 0; /* PONG and anything unknown: ignored, as libzmq does */
 }
 
@@ -770,6 +780,32 @@ static void take_ctl(zf_session *s)
     }
 }
 
+/* A subscription record, in the form the peer speaks: a SUBSCRIBE/CANCEL command for ZMTP 3.1,
+ * a message starting with 0x01/0x00 for 3.0. Returns 0 when the write buffer has no room. */
+static int encode_sub(zf_session *s, zf_rec *r)
+{
+    if (r->aux != ZF_AUX_SUBSCRIBE && r->aux != ZF_AUX_CANCEL)
+        return 1; /* nothing for the wire */
+    int sub = r->aux == ZF_AUX_SUBSCRIBE;
+    size_t tl = (size_t)r->size;
+    int cmd = s->peer_minor >= 1;
+    size_t body = cmd ? 1 + (sub ? 9 : 6) + tl : 1 + tl;
+    if (s->wlen + 9 + body > WBUF_SIZE)
+        return 0;
+    uint8_t *o = s->wbuf + s->wlen;
+    size_t h = zf_zmtp_put_header(o, body, cmd ? ZF_F_COMMAND : 0);
+    if (cmd) {
+        o[h] = sub ? 9 : 6;
+        memcpy(o + h + 1, sub ? "SUBSCRIBE" : "CANCEL", sub ? 9 : 6);
+        memcpy(o + h + 1 + (sub ? 9 : 6), zf_rec_data(r), tl);
+    } else {
+        o[h] = sub ? 1 : 0;
+        memcpy(o + h + 1, zf_rec_data(r), tl);
+    }
+    s->wlen += h + body;
+    return 1;
+}
+
 /* Encode queued records into the write buffer until it is full or a large frame is next. */
 static void fill(zf_session *s)
 {
@@ -787,6 +823,13 @@ static void fill(zf_session *s)
             return;
         }
         int more = r->flags & ZF_REC_MORE;
+        if (r->flags & ZF_REC_CMD) {
+            if (!encode_sub(s, r))
+                return; /* no room: flush first */
+            zf_queue_drop(q, r);
+            zf_pipe_msg_read(p, 1);
+            continue;
+        }
         if (s->tx_skip) {
             zf_queue_drop(q, r);
             if (!more) {

@@ -22,6 +22,18 @@ static inline int64_t zf_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A cheap clock (a few ns, millisecond-ish resolution) for throttling periodic work. */
+static inline int64_t zf_coarse_ms(void)
+{
+    struct timespec ts;
+#ifdef CLOCK_MONOTONIC_COARSE
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+#else
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* The full fence used on both sides of every "parked" hand-shake: the writer publishes data then
  * reads the flag, the reader sets the flag then reads the data. Without a StoreLoad barrier on both
  * sides each could miss the other, and a wake-up would be lost. */

@@ -23,6 +23,10 @@ static const zf_sock_ops *ops_for(int type)
     case ZF_ROUTER: return &zf_router_ops;
     case ZF_REQ: return &zf_req_ops;
     case ZF_REP: return &zf_rep_ops;
+    case ZF_PUB: return &zf_pub_ops;
+    case ZF_SUB: return &zf_sub_ops;
+    case ZF_XPUB: return &zf_xpub_ops;
+    case ZF_XSUB: return &zf_xsub_ops;
     default: return NULL;
     }
 }
@@ -83,6 +87,14 @@ void zf_sock_unref(zf_sock *s)
     pthread_mutex_destroy(&s->mlock);
     free(s->pipes);
     free(s->env);
+    free(s->dist);
+    free(s->welcome);
+    zf_subs_clear(&s->subs);
+    while (s->notes_head) {
+        zf_buf *n = s->notes_head->next;
+        zf_buf_unref(s->notes_head);
+        s->notes_head = n;
+    }
     free(s);
 }
 

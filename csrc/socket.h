@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "io.h"
+#include "subs.h"
 #include "zf.h"
 
 typedef struct zf_sock_cmd {
@@ -79,6 +80,16 @@ struct zf_sock {
     uint8_t connect_rid_len;
     uint8_t *env;         /* REP: the request's envelope, frames as (u32 length, bytes) */
     size_t env_len, env_cap;
+    /* pattern state (publish-subscribe) */
+    zf_subs subs;         /* SUB/XSUB: our subscriptions; XPUB: how many pipes want each topic */
+    zf_pipe **dist;       /* PUB/XPUB: pipes the message being sent goes to */
+    int ndist, dist_cap;
+    int64_t last_scan;    /* PUB/XPUB: when subscriber input was last read */
+    int xpub_verbose, xpub_verboser, xpub_nodrop;
+    uint8_t *welcome;     /* XPUB_WELCOME_MSG */
+    size_t welcome_len;
+    zf_buf *notes_head, *notes_tail; /* XPUB: subscription messages for the application */
+    int rx_more_in;       /* PUB/XPUB: inside a multipart message from a subscriber */
     struct zf_sock *ctx_next, *ctx_prev;
 };
 
@@ -112,5 +123,6 @@ int zf_pipe_put(zf_pipe *p, int e, const void *data, size_t len, zf_buf *buf, in
 /* Pattern tables. */
 extern const zf_sock_ops zf_pair_ops, zf_push_ops, zf_pull_ops;
 extern const zf_sock_ops zf_dealer_ops, zf_router_ops, zf_req_ops, zf_rep_ops;
+extern const zf_sock_ops zf_pub_ops, zf_sub_ops, zf_xpub_ops, zf_xsub_ops;
 
 #endif

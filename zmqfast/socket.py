@@ -150,6 +150,18 @@ class Socket(_core.Socket):
             return self.get(SocketOption[name])
         raise AttributeError(f"{self.__class__.__name__} has no attribute {key!r}")
 
+    def subscribe(self, topic: str | bytes) -> None:
+        """Subscribe to messages starting with topic (SUB/XSUB); str is utf-8 encoded."""
+        if isinstance(topic, str):
+            topic = topic.encode("utf8")
+        self.set(SocketOption.SUBSCRIBE, topic)
+
+    def unsubscribe(self, topic: str | bytes) -> None:
+        """Drop one subscription to topic."""
+        if isinstance(topic, str):
+            topic = topic.encode("utf8")
+        self.set(SocketOption.UNSUBSCRIBE, topic)
+
     # -- sugar --
 
     def send_string(self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8",

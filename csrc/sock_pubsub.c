@@ -1,0 +1,473 @@
+/* sock_pubsub.c: publish-subscribe.
+ *  PUB:  sends each message to every subscriber whose subscriptions match its first frame
+ *        (the fan-out); a subscriber at HWM misses it. Never blocks.
+ *  SUB:  tells its publishers what it wants (and again after every reconnect), and filters what
+ *        arrives, since a subscription may still be on its way.
+ *  XPUB: a PUB that hands subscriptions to the application as messages (0x01/0x00 + topic).
+ *  XSUB: a SUB whose subscriptions are sent as messages by the application.
+ * Subscriptions travel as command records (ZF_AUX_SUBSCRIBE/CANCEL) in the pipes; a session turns
+ * them into SUBSCRIBE/CANCEL commands for ZMTP 3.1 peers and 0x01/0x00 messages for 3.0 peers, and
+ * a PUB accepts both forms from anyone. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+#include "socket.h"
+#include "zmtp.h"
+
+enum { OPT_XPUB_VERBOSE = 40, OPT_XPUB_NODROP = 69, OPT_XPUB_MANUAL = 71, OPT_XPUB_WELCOME_MSG = 72,
+       OPT_XPUB_VERBOSER = 78, OPT_INVERT_MATCHING = 74 };
+
+/* ---- the subscriber side (SUB, XSUB) ------------------------------------------------------ */
+
+static void send_sub_cmd(zf_sock *s, zf_pipe *p, int aux, const uint8_t *t, size_t len)
+{
+    int e = zf_sock_end(s, p);
+    if (p->end[e].peer_gone)
+        return;
+    /* subscriptions never count against the data HWM and are never dropped */
+    zf_queue_put_cmd(&p->q[e], aux, t, len);
+    zf_pipe_commit(p, e);
+    zf_pipe_wake_peer(p, e);
+}
+
+struct replay {
+    zf_sock *s;
+    zf_pipe *p;
+};
+
+static void replay_one(void *arg, const uint8_t *t, size_t len)
+{
+    struct replay *r = arg;
+    send_sub_cmd(r->s, r->p, ZF_AUX_SUBSCRIBE, t, len);
+}
+
+static void replay(zf_sock *s, zf_pipe *p)
+{
+    struct replay r = {s, p};
+    zf_subs_each(&s->subs, replay_one, &r);
+}
+
+static void sub_attached(zf_sock *s, zf_pipe *p)
+{
+    if (!p->end[zf_sock_end(s, p)].via_session)
+        replay(s, p); /* inproc: the publisher is there now; sessions announce each connection */
+}
+
+static void sub_on_cmd(zf_sock *s, zf_pipe *p, zf_rec *r)
+{
+    if (r->aux == ZF_AUX_PEER)
+        replay(s, p); /* a (re)connection: the publisher knows nothing of us yet */
+}
+
+static void sub_change(zf_sock *s, int aux, const uint8_t *t, size_t len)
+{
+    for (int i = 0; i < s->npipes; i++)
+        send_sub_cmd(s, s->pipes[i], aux, t, len);
+}
+
+static int sub_setopt(zf_sock *s, int option, const void *value, size_t len)
+{
+    if (option != ZF_OPT_SUBSCRIBE && option != ZF_OPT_UNSUBSCRIBE)
+        return -ENOTSUP;
+    if (len > ZF_INLINE_MAX)
+        return -EINVAL;
+    if (option == ZF_OPT_SUBSCRIBE) {
+        int rc = zf_subs_add(&s->subs, value, len);
+        if (rc < 0)
+            return -ENOMEM;
+        if (rc == 1)
+            sub_change(s, ZF_AUX_SUBSCRIBE, value, len);
+    } else if (zf_subs_remove(&s->subs, value, len) == 1) {
+        sub_change(s, ZF_AUX_CANCEL, value, len);
+    }
+    return 0;
+}
+
+static int sub_recv(zf_sock *s, zf_frame *f)
+{
+    if (s->rx_more)
+        return zf_fq_recv(s, f);
+    for (;;) {
+        zf_pipe *p = zf_fq_peek(s);
+        if (!p)
+            return -EAGAIN;
+        zf_rec *r = zf_queue_peek(zf_pipe_inq(p, zf_sock_end(s, p)));
+        if (!zf_subs_match(&s->subs, zf_rec_data(r), (size_t)r->size)) {
+            zf_pipe_skip_message(s, p); /* sent before our unsubscribe reached the publisher */
+            continue;
+        }
+        return zf_pipe_recv_frame(s, p, f);
+    }
+}
+
+static int sub_has_in(zf_sock *s)
+{
+    if (s->rx_more)
+        return 1;
+    for (;;) {
+        int keep = s->fq_next;
+        zf_pipe *p = zf_fq_peek(s);
+        s->fq_next = keep < s->npipes ? keep : 0;
+        if (!p)
+            return 0;
+        zf_rec *r = zf_queue_peek(zf_pipe_inq(p, zf_sock_end(s, p)));
+        if (zf_subs_match(&s->subs, zf_rec_data(r), (size_t)r->size))
+            return 1;
+        zf_pipe_skip_message(s, p);
+    }
+}
+
+const zf_sock_ops zf_sub_ops = {
+    .reads = 1, .writes = 0,
+    .attached = sub_attached,
+    .recv = sub_recv,
+    .has_in = sub_has_in,
+    .on_cmd = sub_on_cmd,
+    .setopt = sub_setopt,
+};
+
+/* XSUB: "\x01topic" subscribes, "\x00topic" unsubscribes; other messages go to every
+ * publisher. Subscription messages travel as messages, as libzmq sends them. */
+static int dist_all(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags);
+
+static int xsub_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags)
+{
+    const uint8_t *d = data;
+    if (!s->tx_more && !(flags & ZF_SNDMORE) && len >= 1 && (d[0] == 0 || d[0] == 1)) {
+        if (d[0] == 1) {
+            if (zf_subs_add(&s->subs, d + 1, len - 1) < 0) {
+                if (buf)
+                    zf_buf_unref(buf);
+                return -ENOMEM;
+            }
+        } else if (zf_subs_remove(&s->subs, d + 1, len - 1) != 1) {
+            if (buf)
+                zf_buf_unref(buf);
+            return 0; /* other subscriptions to it remain */
+        }
+    }
+    return dist_all(s, data, len, buf, flags);
+}
+
+static int xsub_setopt(zf_sock *s, int option, const void *value, size_t len)
+{
+    return sub_setopt(s, option, value, len);
+}
+
+const zf_sock_ops zf_xsub_ops = {
+    .reads = 1, .writes = 1,
+    .attached = sub_attached,
+    .send = xsub_send,
+    .recv = sub_recv,
+    .has_in = sub_has_in,
+    .has_out = zf_lb_has_out,
+    .on_cmd = sub_on_cmd,
+    .setopt = xsub_setopt,
+};
+
+/* ---- fan-out ------------------------------------------------------------------------------ */
+
+static int dist_add(zf_sock *s, zf_pipe *p)
+{
+    if (s->ndist == s->dist_cap) {
+        int cap = s->dist_cap ? s->dist_cap * 2 : 8;
+        zf_pipe **d = realloc(s->dist, (size_t)cap * sizeof *d);
+        if (!d)
+            return -1;
+        s->dist = d;
+        s->dist_cap = cap;
+    }
+    s->dist[s->ndist++] = p;
+    return 0;
+}
+
+/* Write one frame to every pipe in s->dist. A large frame is stored once and shared. */
+static int dist_put(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags)
+{
+    int more = flags & ZF_SNDMORE;
+    if (!buf && len > ZF_INLINE_MAX && s->ndist > 1) {
+        buf = zf_buf_new(len);
+        if (!buf)
+            return -ENOMEM;
+        memcpy(buf->data, data, len);
+        data = buf->data;
+    }
+    for (int i = 0; i < s->ndist; i++) {
+        zf_pipe *p = s->dist[i];
+        int e = zf_sock_end(s, p);
+        if (buf)
+            zf_buf_ref(buf);
+        if (zf_pipe_put(p, e, data, len, buf, more) < 0 && buf)
+            zf_buf_unref(buf);
+        if (!more) {
+            zf_pipe_commit(p, e);
+            zf_pipe_wake_peer(p, e);
+        }
+    }
+    if (buf)
+        zf_buf_unref(buf);
+    s->tx_more = more;
+    if (!more)
+        s->ndist = 0;
+    return 0;
+}
+
+static int dist_all(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags)
+{
+    if (!s->tx_more) {
+        s->ndist = 0;
+        for (int i = 0; i < s->npipes; i++) {
+            zf_pipe *p = s->pipes[i];
+            int e = zf_sock_end(s, p);
+            if (!p->end[e].peer_gone && zf_pipe_writable(p, e) && dist_add(s, p) < 0)
+                break;
+        }
+    }
+    return dist_put(s, data, len, buf, flags);
+}
+
+/* ---- the publisher side (PUB, XPUB) -------------------------------------------------------- */
+
+static zf_subs *pipe_subs(zf_sock *s, zf_pipe *p) { return p->end[zf_sock_end(s, p)].pat; }
+
+static void note(zf_sock *s, int kind, const uint8_t *t, size_t len)
+{
+    if (s->opts.type != ZF_XPUB)
+        return;
+    zf_buf *b = zf_buf_new(len + 1);
+    if (!b)
+        return;
+    b->data[0] = (uint8_t)kind;
+    memcpy(b->data + 1, t, len);
+    b->next = NULL;
+    if (s->notes_tail)
+        s->notes_tail->next = b;
+    else
+        s->notes_head = b;
+    s->notes_tail = b;
+}
+
+static void subscribe(zf_sock *s, zf_pipe *p, int on, const uint8_t *t, size_t len)
+{
+    zf_subs *ps = pipe_subs(s, p);
+    if (!ps)
+        return;
+    if (on) {
+        int fresh = zf_subs_add(ps, t, len) == 1;
+        int first = fresh && zf_subs_add(&s->subs, t, len) == 1;
+        if (first || s->xpub_verbose || s->xpub_verboser)
+            note(s, 1, t, len);
+    } else {
+        int gone = zf_subs_remove(ps, t, len) == 1;
+        int last = gone && zf_subs_remove(&s->subs, t, len) == 1;
+        if (last || (gone && s->xpub_verboser))
+            note(s, 0, t, len);
+    }
+}
+
+static void pub_attached(zf_sock *s, zf_pipe *p)
+{
+    zf_pipe_end *e = &p->end[zf_sock_end(s, p)];
+    e->pat = calloc(1, sizeof(zf_subs));
+    if (s->welcome && !e->via_session) {
+        zf_pipe_put(p, zf_sock_end(s, p), s->welcome, s->welcome_len, NULL, 0);
+        zf_pipe_commit(p, zf_sock_end(s, p));
+        zf_pipe_wake_peer(p, zf_sock_end(s, p));
+    }
+}
+
+struct unsub {
+    zf_sock *s;
+    zf_pipe *p;
+};
+
+static void drop_one(void *arg, const uint8_t *t, size_t len)
+{
+    struct unsub *u = arg;
+    if (zf_subs_remove(&u->s->subs, t, len) == 1)
+        note(u->s, 0, t, len);
+}
+
+static void pub_detach(zf_sock *s, zf_pipe *p)
+{
+    zf_pipe_end *e = &p->end[zf_sock_end(s, p)];
+    zf_subs *ps = e->pat;
+    if (!ps)
+        return;
+    /* the subscriber is gone: so are its subscriptions (XPUB reports the last ones) */
+    struct unsub u = {s, p};
+    zf_subs_each(ps, drop_one, &u);
+    zf_subs_clear(ps);
+    free(ps);
+    e->pat = NULL;
+}
+
+/* Apply what subscribers sent: commands, and messages of the 0x01/0x00 form. */
+static void pub_read(zf_sock *s, zf_pipe *p)
+{
+    int e = zf_sock_end(s, p);
+    zf_queue *q = zf_pipe_inq(p, e);
+    zf_rec *r;
+    while ((r = zf_queue_peek(q)) != NULL) {
+        if (r->flags & ZF_REC_DELIM) {
+            zf_queue_pop(q, r);
+            p->end[e].peer_gone = 1;
+            zf_sock_detach(s, p);
+            return;
+        }
+        int more = r->flags & ZF_REC_MORE;
+        if (r->flags & ZF_REC_CMD) {
+            if (r->aux == ZF_AUX_SUBSCRIBE || r->aux == ZF_AUX_CANCEL)
+                subscribe(s, p, r->aux == ZF_AUX_SUBSCRIBE, zf_rec_data(r), (size_t)r->size);
+            else if (r->aux == ZF_AUX_PEER && s->welcome) {
+                zf_pipe_put(p, e, s->welcome, s->welcome_len, NULL, 0);
+                zf_pipe_commit(p, e);
+                zf_pipe_wake_peer(p, e);
+            }
+        } else if (!s->rx_more_in && r->size >= 1 && !more) {
+            const uint8_t *d = zf_rec_data(r);
+            if (d[0] == 1 || d[0] == 0)
+                subscribe(s, p, d[0] == 1, d + 1, (size_t)r->size - 1);
+        }
+        s->rx_more_in = more;
+        zf_queue_drop(q, r);
+        if (!more)
+            zf_pipe_msg_read(p, e);
+    }
+}
+
+/* Read subscriber input at most once per clock tick on the send path (as libzmq throttles its
+ * command processing), and always when asked to. */
+static void pub_scan(zf_sock *s, int force)
+{
+    if (!force) {
+        int64_t now = zf_coarse_ms();
+        if (now == s->last_scan)
+            return;
+        s->last_scan = now;
+    }
+    for (int i = s->npipes - 1; i >= 0; i--)
+        if (i < s->npipes)
+            pub_read(s, s->pipes[i]);
+}
+
+static int pub_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags)
+{
+    if (!s->tx_more) {
+        pub_scan(s, 0);
+        s->ndist = 0;
+        for (int i = 0; i < s->npipes; i++) {
+            zf_pipe *p = s->pipes[i];
+            int e = zf_sock_end(s, p);
+            zf_subs *ps = p->end[e].pat;
+            if (p->end[e].peer_gone || !ps || !zf_subs_match(ps, data, len))
+                continue;
+            if (!zf_pipe_writable(p, e)) {
+                if (s->xpub_nodrop) {
+                    s->ndist = 0;
+                    if (buf)
+                        zf_buf_unref(buf);
+                    return -EAGAIN;
+                }
+                continue; /* this subscriber is too slow: it misses the message */
+            }
+            if (dist_add(s, p) < 0)
+                break;
+        }
+    }
+    return dist_put(s, data, len, buf, flags);
+}
+
+static int pub_has_out(zf_sock *s, int arm)
+{
+    if (!s->xpub_nodrop)
+        return 1;
+    pub_scan(s, 1);
+    for (int i = 0; i < s->npipes; i++) {
+        zf_pipe *p = s->pipes[i];
+        int e = zf_sock_end(s, p);
+        if (!(arm ? zf_pipe_check_write(p, e) : zf_pipe_writable(p, e)))
+            return 0;
+    }
+    return 1;
+}
+
+static int pub_has_in_none(zf_sock *s)
+{
+    pub_scan(s, 1); /* also how an idle PUB learns of subscribers and departures */
+    return 0;
+}
+
+const zf_sock_ops zf_pub_ops = {
+    .reads = 1, .writes = 1,
+    .attached = pub_attached,
+    .detach = pub_detach,
+    .send = pub_send,
+    .has_in = pub_has_in_none,
+    .has_out = pub_has_out,
+};
+
+static int xpub_recv(zf_sock *s, zf_frame *f)
+{
+    pub_scan(s, 1);
+    zf_buf *b = s->notes_head;
+    if (!b)
+        return -EAGAIN;
+    s->notes_head = b->next;
+    if (!s->notes_head)
+        s->notes_tail = NULL;
+    f->data = b->data;
+    f->size = b->size;
+    f->buf = b; /* the note's only reference moves to the caller */
+    f->more = 0;
+    return 0;
+}
+
+static int xpub_has_in(zf_sock *s)
+{
+    pub_scan(s, 1);
+    return s->notes_head != NULL;
+}
+
+static int xpub_setopt(zf_sock *s, int option, const void *value, size_t len)
+{
+    int64_t v = 0;
+    if (option != OPT_XPUB_WELCOME_MSG) {
+        if (len != sizeof v)
+            return -EINVAL;
+        memcpy(&v, value, sizeof v);
+        if (v < 0 || v > 1)
+            return -EINVAL;
+    }
+    switch (option) {
+    case OPT_XPUB_VERBOSE: s->xpub_verbose = (int)v; return 0;
+    case OPT_XPUB_VERBOSER: s->xpub_verboser = (int)v; return 0;
+    case OPT_XPUB_NODROP: s->xpub_nodrop = (int)v; return 0;
+    case OPT_XPUB_WELCOME_MSG:
+        free(s->welcome);
+        s->welcome = NULL;
+        s->welcome_len = 0;
+        if (len) {
+            s->welcome = malloc(len);
+            if (!s->welcome)
+                return -ENOMEM;
+            memcpy(s->welcome, value, len);
+            s->welcome_len = len;
+        }
+        return 0;
+    default: return -ENOTSUP; /* XPUB_MANUAL among them: not implemented */
+    }
+}
+
+const zf_sock_ops zf_xpub_ops = {
+    .reads = 1, .writes = 1,
+    .attached = pub_attached,
+    .detach = pub_detach,
+    .send = pub_send,
+    .recv = xpub_recv,
+    .has_in = xpub_has_in,
+    .has_out = pub_has_out,
+    .setopt = xpub_setopt,
+};
