@@ -92,4 +92,14 @@ int zf_poll_scan(zf_pollitem *items, int n);
  * 0, -EAGAIN timeout, -EINTR. */
 int zf_poll_wait(zf_pollitem *items, int n, int timeout_ms);
 
+/* Proxy: forward messages both ways until the control socket says TERMINATE (returns 1),
+ * a signal arrives (-EINTR: call again, the state is kept), or the context ends (-ETERM).
+ * stats: frontend msgs in, bytes in, msgs out, bytes out, then the same for the backend. */
+typedef struct zf_proxy {
+    zf_sock *front, *back, *capture, *control;
+    int paused;
+    uint64_t stats[8];
+} zf_proxy;
+int zf_proxy_run(zf_proxy *px);
+
 #endif

@@ -14,6 +14,7 @@ from .context import Context
 from .error import *  # noqa: F401,F403
 from .error import strerror
 from .poll import Poller, select
+from .proxy import device, proxy, proxy_steerable
 from .socket import Socket
 from .tracker import MessageTracker
 
@@ -59,11 +60,6 @@ def has(capability: str) -> bool:
 def zmq_errno() -> int:
     """libzmq's last error; zmqfast raises errors directly, so there is none to report."""
     return 0
-
-
-def proxy(frontend: Socket, backend: Socket, capture: Socket | None = None) -> None:
-    """Not available yet: it arrives with the socket patterns."""
-    raise NotImplementedError("zmqfast.proxy is not implemented yet")
 
 
 def get_includes() -> list[str]:

@@ -785,3 +785,28 @@ def _hold_done(_Hold hold):
 def _drain(Context ctx):
     if ctx._ctx != NULL:
         _drain_releases(ctx._ctx)
+
+
+def _proxy(Socket frontend, Socket backend, Socket capture=None, Socket control=None):
+    """Run the engine's proxy loop (GIL released) until TERMINATE; raises on ETERM."""
+    cdef zf_proxy px
+    cdef int rc
+    for sock in (frontend, backend, capture, control):
+        if sock is not None and (<Socket>sock)._s == NULL:
+            _raise_closed()
+    px.front = frontend._s
+    px.back = backend._s
+    px.capture = capture._s if capture is not None else NULL
+    px.control = control._s if control is not None else NULL
+    px.paused = 0
+    for i in range(8):
+        px.stats[i] = 0
+    while True:
+        with nogil:
+            rc = zf_proxy_run(&px)
+        if rc == -EINTR:
+            PyErr_CheckSignals()
+            continue
+        if rc == 1:
+            return None
+        _raise(rc)

@@ -1,5 +1,5 @@
 # Declarations of the engine's C API (csrc/zf.h), the only C surface the binding uses.
-from libc.stdint cimport int64_t, uint8_t
+from libc.stdint cimport int64_t, uint8_t, uint64_t
 
 cdef extern from "zf.h" nogil:
     ctypedef struct zf_ctx:
@@ -71,3 +71,12 @@ cdef extern from "zf.h" nogil:
 
     int zf_poll_scan(zf_pollitem *items, int n)
     int zf_poll_wait(zf_pollitem *items, int n, int timeout_ms)
+
+    ctypedef struct zf_proxy:
+        zf_sock *front
+        zf_sock *back
+        zf_sock *capture
+        zf_sock *control
+        int paused
+        uint64_t stats[8]
+    int zf_proxy_run(zf_proxy *px)
