@@ -105,7 +105,9 @@ int zf_proxy_run(zf_proxy *px)
                 it[n++] = (zf_pollitem){.sock = px->back, .fd = -1, .events = ZF_POLLIN};
             }
         }
-        int rc = zf_poll_scan(it, n);
+        int rc = zf_poll_scan(it, n, 0);
+        if (rc == 0)
+            rc = zf_poll_scan(it, n, 1); /* armed before sleeping */
         if (rc < 0)
             return rc;
         if (rc == 0) {

@@ -618,7 +618,7 @@ int zf_sock_wait(zf_sock *s, int events, int timeout_ms)
 
 /* ---- polling ----------------------------------------------------------------------------- */
 
-int zf_poll_scan(zf_pollitem *items, int n)
+int zf_poll_scan(zf_pollitem *items, int n, int arm)
 {
     int ready = 0, nfds = 0;
     struct pollfd small[32], *pfd = small;
@@ -636,7 +636,12 @@ int zf_poll_scan(zf_pollitem *items, int n)
                     free(pfd);
                 return -ZF_ETERM;
             }
-            it->revents = (short)(arm_and_look(it->sock) & it->events);
+            if (arm) {
+                it->revents = (short)(arm_and_look(it->sock) & it->events);
+            } else {
+                check_mail(it->sock);
+                it->revents = (short)(readiness(it->sock, 0) & it->events);
+            }
         } else {
             pfd[k].fd = it->fd;
             pfd[k].events = (short)((it->events & ZF_POLLIN ? POLLIN : 0) | (it->events & ZF_POLLOUT ? POLLOUT : 0));

@@ -86,8 +86,9 @@ typedef struct zf_pollitem {
     short events;
     short revents;
 } zf_pollitem;
-/* Non-blocking readiness scan; arms every socket. Returns the number of ready items. */
-int zf_poll_scan(zf_pollitem *items, int n);
+/* Non-blocking readiness scan. With arm, every socket's fd is also set to turn readable on
+ * any change, as needed before zf_poll_wait. Returns the number of ready items. */
+int zf_poll_scan(zf_pollitem *items, int n, int arm);
 /* Sleep on all items until something may have changed (call without the GIL).
  * 0, -EAGAIN timeout, -EINTR. */
 int zf_poll_wait(zf_pollitem *items, int n, int timeout_ms);

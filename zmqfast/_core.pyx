@@ -44,7 +44,18 @@ _TYPE_NAMES = {int(t): t.name for t in _constants.SocketType}
 _OPT_NAMES = {int(o): o.name for o in _constants.SocketOption}
 
 
+cdef object _Again = _error.Again
+cdef str _AGAIN_TEXT = _error.strerror(EAGAIN)
+
+
 cdef int _raise(int rc) except -1:
+    cdef object e
+    if rc == -EAGAIN:
+        # the common failure of non-blocking loops: built without running Python code
+        e = _Again.__new__(_Again)
+        e.errno = EAGAIN
+        e.strerror = _AGAIN_TEXT
+        raise e
     raise _error._error_for(-rc)
 
 
@@ -704,10 +715,17 @@ cdef class Socket:
         (0 on timeout). timeout in ms, None or -1 for ever."""
         cdef int ev
         cdef int64_t deadline
+        cdef zf_pollitem it
         if self._s == NULL:
             _raise_closed()
+        it.sock = self._s
+        it.fd = -1
+        it.events = flags
         deadline = -1 if timeout is None or timeout < 0 else zf_clock_ms() + <int64_t>timeout
         while True:
+            ev = zf_poll_scan(&it, 1, 0)  # a plain look first: arming costs a syscall
+            if ev > 0:
+                return it.revents
             ev = zf_sock_events(self._s) & flags
             if ev:
                 return ev
@@ -724,7 +742,7 @@ cdef class Socket:
 def zmq_poll(sockets, timeout=None):
     """Poll sockets and file descriptors: sockets is a list of (socket or fd or object with
     fileno(), events); returns [(socket, revents)] for the ready ones. timeout in ms."""
-    cdef int n = len(sockets), i, rc, t
+    cdef int n = len(sockets), i, rc, t, arm
     cdef int64_t deadline
     cdef zf_pollitem *items
     cdef Socket s
@@ -751,8 +769,9 @@ def zmq_poll(sockets, timeout=None):
                 items[i].sock = NULL
                 items[i].fd = obj if isinstance(obj, int) else obj.fileno()
         deadline = -1 if timeout is None or timeout < 0 else zf_clock_ms() + <int64_t>timeout
+        arm = 0
         while True:
-            rc = zf_poll_scan(items, n)
+            rc = zf_poll_scan(items, n, arm)
             if rc < 0:
                 _raise(rc)
             if rc > 0:
@@ -763,6 +782,9 @@ def zmq_poll(sockets, timeout=None):
                     break
             else:
                 t = -1
+            if not arm:
+                arm = 1  # look again, armed, before sleeping: no wake-up can be missed
+                continue
             with nogil:
                 rc = zf_poll_wait(items, n, t)
             if rc == -EINTR:
@@ -810,3 +832,119 @@ def _proxy(Socket frontend, Socket backend, Socket capture=None, Socket control=
         if rc == 1:
             return None
         _raise(rc)
+
+
+cdef class Poller:
+    """Wait on several sockets and file descriptors at once. The engine-level item array is
+    kept between polls and rebuilt only after register/modify/unregister."""
+    cdef zf_pollitem *_items
+    cdef int _n
+    cdef bint _dirty
+    cdef public list sockets
+    cdef dict _index
+    cdef dict __dict__
+
+    def __cinit__(self, *args, **kwargs):
+        self._items = NULL
+        self._n = 0
+        self._dirty = True
+        self.sockets = []
+        self._index = {}
+
+    def __dealloc__(self):
+        free(self._items)
+
+    def __contains__(self, socket):
+        return socket in self._index
+
+    def register(self, socket, int flags=ZF_POLLIN | ZF_POLLOUT):
+        """Watch socket (or an fd, or an object with fileno()) for flags; 0 unregisters."""
+        if not flags:
+            if socket in self._index:
+                self.unregister(socket)
+            return
+        if socket in self._index:
+            self.sockets[self._index[socket]] = (socket, flags)
+        else:
+            self._index[socket] = len(self.sockets)
+            self.sockets.append((socket, flags))
+        self._dirty = True
+
+    def modify(self, socket, int flags=ZF_POLLIN | ZF_POLLOUT):
+        """Change the flags watched for socket."""
+        self.register(socket, flags)
+
+    def unregister(self, socket):
+        """Stop watching socket (KeyError if it was not registered)."""
+        idx = self._index.pop(socket)
+        self.sockets.pop(idx)
+        for i in range(idx, len(self.sockets)):
+            self._index[self.sockets[i][0]] = i
+        self._dirty = True
+
+    cdef int _rebuild(self) except -1:
+        cdef int n = len(self.sockets), i
+        cdef zf_pollitem *items = <zf_pollitem *>malloc((n if n else 1) * sizeof(zf_pollitem))
+        cdef Socket s
+        if items == NULL:
+            raise MemoryError()
+        try:
+            for i in range(n):
+                obj, flags = self.sockets[i]
+                items[i].events = flags
+                items[i].revents = 0
+                if isinstance(obj, Socket):
+                    s = <Socket>obj
+                    items[i].sock = s._s
+                    items[i].fd = -1
+                else:
+                    items[i].sock = NULL
+                    items[i].fd = obj if isinstance(obj, int) else obj.fileno()
+        except BaseException:
+            free(items)
+            raise
+        free(self._items)
+        self._items = items
+        self._n = n
+        self._dirty = False
+        return 0
+
+    def poll(self, timeout=None):
+        """Wait up to timeout ms (None or negative: for ever); return [(socket, events)]."""
+        cdef int i, rc, t
+        cdef int64_t deadline
+        cdef int arm = 0
+        if self._dirty:
+            self._rebuild()
+        for i in range(self._n):  # a socket closed since registration
+            if self._items[i].fd < 0 and (<Socket>self.sockets[i][0])._s == NULL:
+                _raise_closed()
+        if self._n == 0:
+            if timeout is not None and timeout > 0:
+                import time
+                time.sleep(timeout / 1000.0)
+            return []
+        deadline = -1 if timeout is None or timeout < 0 else zf_clock_ms() + <int64_t>timeout
+        while True:
+            rc = zf_poll_scan(self._items, self._n, arm)
+            if rc < 0:
+                _raise(rc)
+            if rc > 0:
+                break
+            if deadline >= 0:
+                t = <int>(deadline - zf_clock_ms())
+                if t <= 0:
+                    return []
+            else:
+                t = -1
+            if not arm:
+                arm = 1  # look again, armed, before sleeping: no wake-up can be missed
+                continue
+            with nogil:
+                rc = zf_poll_wait(self._items, self._n, t)
+            if rc == -EINTR:
+                PyErr_CheckSignals()
+            elif rc < 0 and rc != -EAGAIN:
+                _raise(rc)
+        return [(self.sockets[i][0], self._items[i].revents)
+                for i in range(self._n) if self._items[i].revents]

@@ -69,7 +69,7 @@ cdef extern from "zf.h" nogil:
     int zf_sock_events(zf_sock *s)
     int zf_sock_wait(zf_sock *s, int events, int timeout_ms)
 
-    int zf_poll_scan(zf_pollitem *items, int n)
+    int zf_poll_scan(zf_pollitem *items, int n, int arm)
     int zf_poll_wait(zf_pollitem *items, int n, int timeout_ms)
 
     ctypedef struct zf_proxy:

@@ -4,51 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import _core
 from ._core import zmq_poll
 from .constants import POLLERR, POLLIN, POLLOUT
 
 __all__ = ["Poller", "select", "zmq_poll"]
 
 
-class Poller:
-    """pyzmq's Poller: register sockets or fds with event masks, then poll(timeout_ms)."""
+class Poller(_core.Poller):
+    """pyzmq's Poller: register sockets or fds with event masks, then poll(timeout_ms).
 
-    def __init__(self) -> None:
-        self.sockets: list[tuple[Any, int]] = []
-        self._map: dict[Any, int] = {}
-
-    def __contains__(self, socket: Any) -> bool:
-        return socket in self._map
-
-    def register(self, socket: Any, flags: int = POLLIN | POLLOUT) -> None:
-        """Watch socket (or fd) for flags; flags 0 unregisters."""
-        if flags:
-            if socket in self._map:
-                self.sockets[self._map[socket]] = (socket, flags)
-            else:
-                self._map[socket] = len(self.sockets)
-                self.sockets.append((socket, flags))
-        elif socket in self._map:
-            self.unregister(socket)
-
-    def modify(self, socket: Any, flags: int = POLLIN | POLLOUT) -> None:
-        """Change the flags watched for socket."""
-        self.register(socket, flags)
-
-    def unregister(self, socket: Any) -> None:
-        """Stop watching socket."""
-        idx = self._map.pop(socket)
-        self.sockets.pop(idx)
-        for s, _ in self.sockets[idx:]:
-            self._map[s] -= 1
-
-    def poll(self, timeout: float | None = None) -> list[tuple[Any, int]]:
-        """Wait up to timeout ms (None: for ever); return [(socket, events)] that are ready."""
-        if timeout is None or timeout < 0:
-            timeout = -1
-        elif isinstance(timeout, float):
-            timeout = int(timeout)
-        return zmq_poll(self.sockets, timeout)
+    The engine keeps the poll set between calls; register/modify/unregister mark it for a
+    rebuild at the next poll.
+    """
 
 
 def select(rlist: list, wlist: list, xlist: list, timeout: float | None = None) -> tuple:
