@@ -73,6 +73,10 @@ struct zf_session {
     /* timers */
     zf_timer t_conn;   /* reconnect or handshake timeout */
     zf_timer t_linger;
+    zf_timer t_hb;          /* heartbeats: next PING, and the deadlines below */
+    int64_t hb_next_ping;   /* 0: not sending PINGs */
+    int64_t hb_deadline;    /* a PING went unanswered by any traffic until then: give up */
+    int64_t ttl_deadline;   /* the peer's PING said: drop me if silent until then */
     int cur_ivl;
     int closing_seen;
     int dead;
@@ -96,6 +100,7 @@ uint64_t zf_session_id(zf_session *s) { return s->id; }
 
 static void t_conn_fire(zf_timer *t);
 static void t_linger_fire(zf_timer *t);
+static void t_hb_fire(zf_timer *t);
 
 static zf_session *session_alloc(zf_io *io, zf_sock *sock, const zf_opts *opts)
 {
@@ -121,6 +126,8 @@ static zf_session *session_alloc(zf_io *io, zf_sock *sock, const zf_opts *opts)
     s->t_conn.slot = -1;
     s->t_conn.fire = t_conn_fire;
     s->t_linger.slot = -1;
+    s->t_hb.slot = -1;
+    s->t_hb.fire = t_hb_fire;
     s->t_linger.fire = t_linger_fire;
     s->cur_ivl = opts->reconnect_ivl;
     zf_ctx_session_born(sock->ctx);
@@ -193,6 +200,7 @@ static void session_destroy(zf_session *s)
     close_fd(s);
     zf_io_timer_cancel(s->io, &s->t_conn);
     zf_io_timer_cancel(s->io, &s->t_linger);
+    zf_io_timer_cancel(s->io, &s->t_hb);
     if (s->rx_big)
         zf_buf_unref(s->rx_big);
     if (s->tx_big)
@@ -365,6 +373,8 @@ static void conn_lost(zf_session *s)
 {
     close_fd(s);
     zf_io_timer_cancel(s->io, &s->t_conn);
+    zf_io_timer_cancel(s->io, &s->t_hb);
+    s->hb_next_ping = s->hb_deadline = s->ttl_deadline = 0;
     if (s->rx_big) {
         zf_buf_unref(s->rx_big);
         s->rx_big = NULL;
@@ -479,6 +489,10 @@ static int handshake_done(zf_session *s)
         s->rx_dirty = 1;
     }
     s->state = S_ACTIVE;
+    if (s->opts.heartbeat_ivl > 0) {
+        s->hb_next_ping = zf_now_ms() + s->opts.heartbeat_ivl;
+        zf_io_timer_set(s->io, &s->t_hb, s->opts.heartbeat_ivl);
+    }
     return 0;
 }
 
@@ -494,6 +508,49 @@ static void queue_ctl(zf_session *s, const uint8_t *frame, size_t len)
     }
 }
 
+/* ---- heartbeats ------------------------------------------------------------------------- */
+
+static void arm_hb(zf_session *s)
+{
+    int64_t when = 0;
+    int64_t c[3] = {s->hb_next_ping, s->hb_deadline, s->ttl_deadline};
+    for (int i = 0; i < 3; i++)
+        if (c[i] && (!when || c[i] < when))
+            when = c[i];
+    if (!when) {
+        zf_io_timer_cancel(s->io, &s->t_hb);
+        return;
+    }
+    int64_t d = when - zf_now_ms();
+    zf_io_timer_set(s->io, &s->t_hb, d > 0 ? d : 0);
+}
+
+static void t_hb_fire(zf_timer *t)
+{
+    zf_session *s = container_of(t, zf_session, t_hb);
+    if (s->state != S_ACTIVE)
+        return;
+    int64_t now = zf_now_ms();
+    if ((s->hb_deadline && now >= s->hb_deadline) || (s->ttl_deadline && now >= s->ttl_deadline)) {
+        conn_lost(s); /* silence past the limit: the peer (or the path to it) is gone */
+        return;
+    }
+    if (s->hb_next_ping && now >= s->hb_next_ping) {
+        int ttl = s->opts.heartbeat_ttl / 100;
+        uint8_t ping[9] = {ZF_F_COMMAND, 7, 4, 'P', 'I', 'N', 'G', (uint8_t)(ttl >> 8), (uint8_t)ttl};
+        queue_ctl(s, ping, sizeof ping);
+        s->hb_next_ping = now + s->opts.heartbeat_ivl;
+        if (!s->hb_deadline) {
+            int timeout = s->opts.heartbeat_timeout >= 0 ? s->opts.heartbeat_timeout : s->opts.heartbeat_ivl;
+            s->hb_deadline = now + timeout;
+        }
+        flush_out(s);
+        if (s->h.fd < 0 || s->dead)
+            return;
+    }
+    arm_hb(s);
+}
+
 static int handle_command(zf_session *s, const uint8_t *body, size_t len)
 {
     const uint8_t *name, *data;
@@ -501,6 +558,13 @@ static int handle_command(zf_session *s, const uint8_t *body, size_t len)
     if (zf_zmtp_command(body, len, &name, &nl, &data, &dl) < 0)
         return -1;
     if (zf_zmtp_is_command(name, nl, "PING")) {
+        if (dl >= 2) {
+            int ttl = ((int)data[0] << 8 | data[1]) * 100;
+            if (ttl > 0) { /* the peer will give up on us; we do the same if it goes quiet */
+                s->ttl_deadline = zf_now_ms() + ttl;
+                arm_hb(s);
+            }
+        }
         uint8_t pong[32];
         size_t n = zf_zmtp_pong(pong, data, dl);
         queue_ctl(s, pong, n);
@@ -725,6 +789,7 @@ static void read_in(zf_session *s)
         if (s->rx_big) {
             n = read(s->h.fd, s->rx_big->data + s->rx_got, (size_t)(s->rx_size - s->rx_got));
             if (n > 0) {
+                s->hb_deadline = s->ttl_deadline = 0; /* any traffic proves the peer alive */
                 s->rx_got += (uint64_t)n;
                 if (s->rx_got == s->rx_size) {
                     zf_buf *b = s->rx_big;
@@ -750,6 +815,7 @@ static void read_in(zf_session *s)
             size_t want = RBUF_SIZE - s->rlen;
             n = read(s->h.fd, s->rbuf + s->rlen, want);
             if (n > 0) {
+                s->hb_deadline = s->ttl_deadline = 0; /* any traffic proves the peer alive */
                 s->rlen += (size_t)n;
                 decode(s);
                 if ((size_t)n < want)

@@ -20,6 +20,7 @@ void zf_opts_defaults(zf_opts *o, int type)
     o->handshake_ivl = 30000;
     o->tcp_keepalive = o->tcp_keepalive_cnt = o->tcp_keepalive_idle = o->tcp_keepalive_intvl = -1;
     o->tos = 0;
+    o->heartbeat_timeout = -1; /* -1: the interval */
 }
 
 /* One row per integer option: where it lives and the smallest value it takes. */
@@ -50,6 +51,9 @@ static const opt_row rows[] = {
     ROW(ZF_OPT_TOS, tos, 0),
     ROW(ZF_OPT_HANDSHAKE_IVL, handshake_ivl, 0),
     ROW(ZF_OPT_CONNECT_TIMEOUT, connect_timeout, 0),
+    ROW(ZF_OPT_HEARTBEAT_IVL, heartbeat_ivl, 0),
+    ROW(ZF_OPT_HEARTBEAT_TTL, heartbeat_ttl, 0),
+    ROW(ZF_OPT_HEARTBEAT_TIMEOUT, heartbeat_timeout, -1),
 };
 
 static const opt_row *find(int option)
@@ -75,6 +79,8 @@ int zf_opts_set_int(zf_opts *o, int option, int64_t value)
         return -EINVAL;
     if ((option == ZF_OPT_IMMEDIATE || option == ZF_OPT_IPV6) && value > 1)
         return -EINVAL;
+    if (option == ZF_OPT_HEARTBEAT_TTL && value / 100 > 0xFFFF)
+        return -EINVAL; /* it travels in deciseconds, in 16 bits */
     *(int *)((char *)o + r->offset) = (int)value;
     return 0;
 }
