@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 
 #include "ctx.h"
+#include "monitor.h"
 #include "zmtp.h"
 
 #define RBUF_SIZE (64 * 1024)
@@ -185,6 +186,7 @@ static void drop_pipe(zf_session *s)
 static void close_fd(zf_session *s)
 {
     if (s->h.fd >= 0) {
+        zf_monitor_event(s->sock, ZF_EVENT_CLOSED, s->h.fd, s->endpoint);
         zf_io_del(s->io, &s->h);
         close(s->h.fd);
         s->h.fd = -1;
@@ -252,6 +254,7 @@ static void schedule_reconnect(zf_session *s)
         delay = ivl + (ivl > 0 ? (int64_t)((s->io->rng >> 33) % (uint64_t)ivl) : 0);
     }
     s->state = S_IDLE;
+    zf_monitor_event(s->sock, ZF_EVENT_CONNECT_RETRIED, delay, s->endpoint);
     zf_io_timer_set(s->io, &s->t_conn, delay);
 }
 
@@ -299,11 +302,13 @@ static void start_connect(zf_session *s)
     int rc = connect(fd, (struct sockaddr *)&s->addr.sa, s->addr.salen);
     if (rc == 0) {
         zf_io_add(s->io, &s->h, ZF_IO_IN);
+        zf_monitor_event(s->sock, ZF_EVENT_CONNECTED, fd, s->endpoint);
         connected(s);
         return;
     }
     if (errno == EINPROGRESS) {
         s->state = S_CONNECTING;
+        zf_monitor_event(s->sock, ZF_EVENT_CONNECT_DELAYED, EINPROGRESS, s->endpoint);
         zf_io_add(s->io, &s->h, ZF_IO_OUT);
         if (s->opts.connect_timeout > 0)
             zf_io_timer_set(s->io, &s->t_conn, s->opts.connect_timeout);
@@ -371,6 +376,12 @@ void zf_session_sock_closed(zf_session *s)
 /* A connection ended (EOF, error, protocol violation, timeout). */
 static void conn_lost(zf_session *s)
 {
+    if (s->h.fd >= 0 && s->state != S_CONNECTING) {
+        if (s->state != S_ACTIVE) /* the handshake did not complete */
+            zf_monitor_event(s->sock, ZF_EVENT_HANDSHAKE_FAILED_PROTOCOL, ZF_PROTOCOL_ERROR_ZMTP_UNSPECIFIED,
+                             s->endpoint);
+        zf_monitor_event(s->sock, ZF_EVENT_DISCONNECTED, s->h.fd, s->endpoint);
+    }
     close_fd(s);
     zf_io_timer_cancel(s->io, &s->t_conn);
     zf_io_timer_cancel(s->io, &s->t_hb);
@@ -489,6 +500,7 @@ static int handshake_done(zf_session *s)
         s->rx_dirty = 1;
     }
     s->state = S_ACTIVE;
+    zf_monitor_event(s->sock, ZF_EVENT_HANDSHAKE_SUCCEEDED, 0, s->endpoint);
     if (s->opts.heartbeat_ivl > 0) {
         s->hb_next_ping = zf_now_ms() + s->opts.heartbeat_ivl;
         zf_io_timer_set(s->io, &s->t_hb, s->opts.heartbeat_ivl);
@@ -1024,6 +1036,7 @@ static void on_event(zf_handler *h, uint32_t ev)
             return;
         }
         zf_io_timer_cancel(s->io, &s->t_conn);
+        zf_monitor_event(s->sock, ZF_EVENT_CONNECTED, h->fd, s->endpoint);
         connected(s);
         return;
     }
@@ -1070,8 +1083,12 @@ static void on_accept(zf_handler *h, uint32_t ev)
     zf_listener *l = container_of(h, zf_listener, h);
     for (int i = 0; i < 64; i++) {
         int fd = accept4(h->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                zf_monitor_event(l->sock, ZF_EVENT_ACCEPT_FAILED, errno, l->endpoint);
             return; /* EAGAIN, or a transient error (EMFILE...): try again on the next event */
+        }
+        zf_monitor_event(l->sock, ZF_EVENT_ACCEPTED, fd, l->endpoint);
         zf_session *s = session_alloc(l->io, l->sock, &l->opts);
         if (!s) {
             close(fd);
@@ -1151,6 +1168,7 @@ void zf_listener_close(zf_listener *l, int with_sessions)
     if (*pp)
         *pp = l->next;
     if (l->h.fd >= 0) {
+        zf_monitor_event(l->sock, ZF_EVENT_CLOSED, l->h.fd, l->endpoint);
         zf_io_del(io, &l->h);
         close(l->h.fd);
         l->h.fd = -1;

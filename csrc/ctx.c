@@ -193,7 +193,7 @@ int zf_ctx_inproc_bind(zf_ctx *c, zf_sock *s, const char *name)
 {
     pthread_mutex_lock(&c->lock);
     for (zf_inproc *e = c->inproc; e; e = e->next) {
-        if (e->sock && strcmp(e->name, name) == 0) {
+        if ((e->sock || e->mon) && strcmp(e->name, name) == 0) {
             pthread_mutex_unlock(&c->lock);
             return -EADDRINUSE;
         }
@@ -210,7 +210,7 @@ int zf_ctx_inproc_bind(zf_ctx *c, zf_sock *s, const char *name)
     int nready = 0;
     for (zf_inproc **pp = &c->inproc; *pp;) {
         zf_inproc *e = *pp;
-        if (!e->sock && strcmp(e->name, name) == 0 && nready < 64) {
+        if (!e->sock && !e->mon && strcmp(e->name, name) == 0 && nready < 64) {
             *pp = e->next;
             if (zf_zmtp_compatible(s->opts.type, e->connecter_type))
                 ready[nready++] = e->pipe;
@@ -257,11 +257,23 @@ int zf_ctx_inproc_connect(zf_ctx *c, zf_sock *s, const char *name, zf_pipe **out
     zf_sock_own_end(s, p, 0);
     pthread_mutex_lock(&c->lock);
     zf_sock *binder = NULL;
+    zf_monitor *mon = NULL;
     for (zf_inproc *e = c->inproc; e; e = e->next)
-        if (e->sock && strcmp(e->name, name) == 0) {
+        if ((e->sock || e->mon) && strcmp(e->name, name) == 0) {
             binder = e->sock;
+            mon = e->mon;
             break;
         }
+    if (mon) {
+        p->end[0].hwm = hwm_pair(s->opts.sndhwm, s->opts.rcvhwm);
+        p->end[1].hwm = hwm_pair(s->opts.sndhwm, s->opts.rcvhwm);
+        zf_pipe_ref(p);
+        zf_monitor_take_pipe(mon, p);
+        pthread_mutex_unlock(&c->lock);
+        zf_sock_attach(s, p);
+        *out = p;
+        return 0;
+    }
     if (binder && !zf_zmtp_compatible(s->opts.type, binder->opts.type)) {
         pthread_mutex_unlock(&c->lock);
         zf_pipe_unref(p);
@@ -293,4 +305,61 @@ int zf_ctx_inproc_connect(zf_ctx *c, zf_sock *s, const char *name, zf_pipe **out
     zf_sock_attach(s, p); /* the creation reference is ours */
     *out = p;
     return 0;
+}
+
+int zf_ctx_inproc_bind_monitor(zf_ctx *c, zf_monitor *m, const char *name)
+{
+    if (!*name || strlen(name) >= 256)
+        return -EINVAL;
+    pthread_mutex_lock(&c->lock);
+    for (zf_inproc *e = c->inproc; e; e = e->next) {
+        if ((e->sock || e->mon) && strcmp(e->name, name) == 0) {
+            pthread_mutex_unlock(&c->lock);
+            return -EADDRINUSE;
+        }
+    }
+    zf_inproc *b = calloc(1, sizeof *b);
+    if (!b) {
+        pthread_mutex_unlock(&c->lock);
+        return -ENOMEM;
+    }
+    strcpy(b->name, name);
+    b->mon = m;
+    zf_pipe *pending = NULL;
+    for (zf_inproc **pp = &c->inproc; *pp;) {
+        zf_inproc *e = *pp;
+        if (!e->sock && !e->mon && strcmp(e->name, name) == 0) {
+            *pp = e->next;
+            if (pending) { /* only one PAIR can listen */
+                zf_pipe_close_end(e->pipe, 1);
+                zf_pipe_unref(e->pipe);
+            } else {
+                pending = e->pipe;
+            }
+            free(e);
+            continue;
+        }
+        pp = &e->next;
+    }
+    b->next = c->inproc;
+    c->inproc = b;
+    pthread_mutex_unlock(&c->lock);
+    if (pending)
+        zf_monitor_take_pipe(m, pending); /* the table's reference becomes the monitor's */
+    return 0;
+}
+
+void zf_ctx_inproc_unbind_monitor(zf_ctx *c, zf_monitor *m)
+{
+    pthread_mutex_lock(&c->lock);
+    for (zf_inproc **pp = &c->inproc; *pp;) {
+        zf_inproc *e = *pp;
+        if (e->mon == m) {
+            *pp = e->next;
+            free(e);
+            continue;
+        }
+        pp = &e->next;
+    }
+    pthread_mutex_unlock(&c->lock);
 }

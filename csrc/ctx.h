@@ -2,12 +2,14 @@
 #ifndef ZF_CTX_H
 #define ZF_CTX_H
 
+#include "monitor.h"
 #include "socket.h"
 
 typedef struct zf_inproc {
     struct zf_inproc *next;
     char name[256];
     zf_sock *sock;  /* bound socket (not referenced: removed at unbind/close) or NULL if pending */
+    zf_monitor *mon; /* or a monitor bound here (removed when it stops) */
     zf_pipe *pipe;  /* pending connect: the connecter's pipe, referenced; end 1 awaits a binder */
     int connecter_type; /* pending connect: the connecting socket's type */
 } zf_inproc;
@@ -38,6 +40,10 @@ void zf_ctx_session_died(zf_ctx *c);
 int zf_ctx_inproc_bind(zf_ctx *c, zf_sock *s, const char *name);
 void zf_ctx_inproc_unbind(zf_ctx *c, zf_sock *s, const char *name); /* name NULL: all of s */
 int zf_ctx_inproc_connect(zf_ctx *c, zf_sock *s, const char *name, zf_pipe **out);
+
+int zf_ctx_inproc_bind_monitor(zf_ctx *c, zf_monitor *m, const char *name);
+void zf_ctx_inproc_unbind_monitor(zf_ctx *c, zf_monitor *m);
+void zf_monitor_free(zf_monitor *m);
 
 /* HWM of a direction that two sockets' limits add up to (0: unlimited). */
 static inline uint64_t hwm_pair(int snd, int rcv)

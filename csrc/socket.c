@@ -85,6 +85,7 @@ void zf_sock_unref(zf_sock *s)
         return;
     zf_signal_close(&s->sig);
     pthread_mutex_destroy(&s->mlock);
+    zf_monitor_free(atomic_load(&s->monitor));
     free(s->pipes);
     free(s->env);
     free(s->dist);
@@ -308,9 +309,11 @@ int zf_sock_bind(zf_sock *s, const char *endpoint)
     l->h.fd = -1;
     rc = zf_listener_open(l);
     if (rc < 0) {
+        zf_monitor_event(s, ZF_EVENT_BIND_FAILED, -rc, endpoint);
         free(l);
         return rc;
     }
+    zf_monitor_event(s, ZF_EVENT_LISTENING, l->h.fd, l->endpoint);
     zf_sock_ref(s);
     zf_endpoint *ep = add_endpoint(s, l->endpoint, a.transport, 1);
     if (ep)
@@ -450,6 +453,7 @@ int zf_sock_close(zf_sock *s, int linger_set, int linger)
         end_endpoint(s, ep, 1);
     }
     zf_ctx_inproc_unbind(s->ctx, s, NULL);
+    zf_sock_monitor(s, NULL, 0);
     while (s->npipes)
         zf_sock_detach(s, s->pipes[s->npipes - 1]);
     zf_ctx *c = s->ctx;

@@ -90,6 +90,7 @@ struct zf_sock {
     size_t welcome_len;
     zf_buf *notes_head, *notes_tail; /* XPUB: subscription messages for the application */
     int rx_more_in;       /* PUB/XPUB: inside a multipart message from a subscriber */
+    _Atomic(struct zf_monitor *) monitor; /* read by the I/O thread to report events */
     struct zf_sock *ctx_next, *ctx_prev;
 };
 

@@ -67,6 +67,10 @@ int zf_sock_getopt_bytes(zf_sock *s, int option, void *value, size_t *len);
 int zf_sock_type(zf_sock *s);
 int zf_sock_fd(zf_sock *s);
 
+/* Report socket events (ZMQ_EVENT_* mask) to a PAIR connected to an inproc endpoint;
+ * endpoint NULL stops it. */
+int zf_sock_monitor(zf_sock *s, const char *endpoint, int events);
+
 /* Data. None of these blocks: -EAGAIN means "would block" (see zf_sock_wait). */
 int zf_sock_send(zf_sock *s, const void *data, size_t len, int flags);
 /* Zero-copy: the engine takes over the caller's reference to buf (also on failure). */

@@ -421,6 +421,21 @@ cdef class Socket:
         if rc < 0:
             _addr_error(rc, addr)
 
+    def monitor(self, addr, int events=0xFFFF):
+        """Report this socket's events (EVENT_* mask) to a PAIR socket connected to addr
+        (inproc://...); addr None stops it."""
+        cdef int rc
+        cdef bytes b
+        if self._s == NULL:
+            _raise_closed()
+        if addr is None:
+            rc = zf_sock_monitor(self._s, NULL, 0)
+        else:
+            b = addr.encode() if isinstance(addr, str) else bytes(addr)
+            rc = zf_sock_monitor(self._s, b, events)
+        if rc < 0:
+            _addr_error(rc, addr)
+
     # -- options --
 
     def set(self, int option, optval):

@@ -60,6 +60,7 @@ cdef extern from "zf.h" nogil:
     int zf_sock_getopt_int(zf_sock *s, int option, int64_t *value)
     int zf_sock_setopt_bytes(zf_sock *s, int option, const void *value, size_t len)
     int zf_sock_getopt_bytes(zf_sock *s, int option, void *value, size_t *len)
+    int zf_sock_monitor(zf_sock *s, const char *endpoint, int events)
     int zf_sock_type(zf_sock *s)
     int zf_sock_fd(zf_sock *s)
     int zf_sock_send(zf_sock *s, const void *data, size_t len, int flags)

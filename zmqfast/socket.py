@@ -162,6 +162,31 @@ class Socket(_core.Socket):
             topic = topic.encode("utf8")
         self.set(SocketOption.UNSUBSCRIBE, topic)
 
+    # -- monitoring --
+
+    _monitor_socket: Any = None
+
+    def get_monitor_socket(self, events: int | None = None, addr: str | None = None) -> Any:
+        """Start monitoring this socket; return the PAIR socket its events arrive on
+        (read them with zmqfast.utils.monitor.recv_monitor_message)."""
+        from .constants import EVENT_ALL, PAIR
+
+        if self._monitor_socket is not None and not self._monitor_socket.closed:
+            return self._monitor_socket
+        if addr is None:
+            addr = f"inproc://monitor.s-{self.fileno()}-{id(self):x}"
+        if events is None:
+            events = EVENT_ALL
+        self.monitor(addr, events)
+        self._monitor_socket = self.context.socket(PAIR)
+        self._monitor_socket.connect(addr)
+        return self._monitor_socket
+
+    def disable_monitor(self) -> None:
+        """Stop monitoring (the monitor socket gets MONITOR_STOPPED)."""
+        self._monitor_socket = None
+        self.monitor(None, 0)
+
     # -- sugar --
 
     def send_string(self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8",

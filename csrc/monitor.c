@@ -1,0 +1,109 @@
+/* monitor.c: emitting socket events to the monitor's pipe. */
+#include "monitor.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctx.h"
+
+static void noop_wake(void *arg, zf_pipe *p, int end) { (void)arg; (void)p; (void)end; }
+
+void zf_monitor_take_pipe(zf_monitor *m, zf_pipe *p)
+{
+    p->end[1].owner = m;
+    p->end[1].waker.parked = &p->end[1].own_parked;
+    p->end[1].waker.wake = noop_wake; /* the monitor never waits for anything */
+    pthread_mutex_lock(&m->lock);
+    zf_pipe *old = m->pipe;
+    m->pipe = p;
+    pthread_mutex_unlock(&m->lock);
+    if (old) {
+        zf_pipe_close_end(old, 1);
+        zf_pipe_unref(old);
+    }
+}
+
+static void put(zf_pipe *p, int event, int64_t value, const char *endpoint)
+{
+    /* libzmq's format: a 16-bit event and a 32-bit value in native byte order, then the
+     * endpoint */
+    uint8_t head[6];
+    uint16_t ev = (uint16_t)event;
+    uint32_t val = (uint32_t)value;
+    memcpy(head, &ev, 2);
+    memcpy(head + 2, &val, 4);
+    zf_queue_put(&p->q[1], head, sizeof head, ZF_REC_MORE);
+    zf_queue_put(&p->q[1], endpoint, strlen(endpoint), 0);
+    zf_pipe_commit(p, 1);
+    zf_pipe_wake_peer(p, 1);
+}
+
+void zf_monitor_event(zf_sock *s, int event, int64_t value, const char *endpoint)
+{
+    zf_monitor *m = atomic_load_explicit(&s->monitor, memory_order_acquire);
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->lock);
+    zf_pipe *p = m->pipe;
+    if (p && (m->events & event)) {
+        if (atomic_load(&p->end[0].closed)) {
+            m->pipe = NULL; /* the application closed its end */
+            zf_pipe_close_end(p, 1);
+            zf_pipe_unref(p);
+        } else if (zf_pipe_writable(p, 1)) {
+            put(p, event, value, endpoint ? endpoint : "");
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* Start (endpoint set) or stop (NULL) monitoring socket s. */
+int zf_sock_monitor(zf_sock *s, const char *endpoint, int events)
+{
+    zf_monitor *m = atomic_load(&s->monitor);
+    if (!endpoint) {
+        if (!m)
+            return 0;
+        pthread_mutex_lock(&m->lock);
+        zf_pipe *p = m->pipe;
+        if (p && (m->events & ZF_EVENT_MONITOR_STOPPED))
+            put(p, ZF_EVENT_MONITOR_STOPPED, 0, "");
+        m->events = 0;
+        m->pipe = NULL;
+        pthread_mutex_unlock(&m->lock);
+        if (p) {
+            zf_pipe_close_end(p, 1);
+            zf_pipe_unref(p);
+        }
+        zf_ctx_inproc_unbind_monitor(s->ctx, m);
+        return 0;
+    }
+    if (strncmp(endpoint, "inproc://", 9) != 0)
+        return -EPROTONOSUPPORT; /* libzmq monitors only over inproc */
+    if (!m) {
+        m = calloc(1, sizeof *m);
+        if (!m)
+            return -ENOMEM;
+        pthread_mutex_init(&m->lock, NULL);
+        atomic_store(&s->monitor, m);
+    } else {
+        zf_sock_monitor(s, NULL, 0);
+    }
+    pthread_mutex_lock(&m->lock);
+    m->events = events;
+    pthread_mutex_unlock(&m->lock);
+    return zf_ctx_inproc_bind_monitor(s->ctx, m, endpoint + 9);
+}
+
+void zf_monitor_free(zf_monitor *m)
+{
+    if (!m)
+        return;
+    if (m->pipe) {
+        zf_pipe_close_end(m->pipe, 1);
+        zf_pipe_unref(m->pipe);
+    }
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+}
