@@ -59,6 +59,7 @@ struct zf_session {
     int rx_mid;    /* inside a multipart message */
     int rx_paused; /* inbound pipe at HWM: not reading */
     int rx_dirty;  /* messages committed since the socket was last woken */
+    int rx_bigs;   /* large frames are arriving: read little ahead, so bodies land in place */
     /* outbound */
     uint8_t *wbuf;
     size_t wlen, wpos;
@@ -746,6 +747,7 @@ static void decode(zf_session *s)
             break;
         }
         if (size <= ZF_INLINE_MAX) {
+            s->rx_bigs = 0;
             if (avail - hl < size) {
                 if (s->rpos > 0 && s->rlen == RBUF_SIZE)
                     break; /* read_in compacts */
@@ -778,6 +780,7 @@ static void decode(zf_session *s)
             }
             continue;
         }
+        s->rx_bigs = 1;
         s->rx_big = b;
         s->rx_size = size;
         s->rx_got = have;
@@ -825,6 +828,8 @@ static void read_in(zf_session *s)
                 return;
             }
             size_t want = RBUF_SIZE - s->rlen;
+            if (s->rx_bigs && want > 4096)
+                want = 4096; /* a large body will follow the header: read it straight into its buffer */
             n = read(s->h.fd, s->rbuf + s->rlen, want);
             if (n > 0) {
                 s->hb_deadline = s->ttl_deadline = 0; /* any traffic proves the peer alive */
