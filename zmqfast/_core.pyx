@@ -48,8 +48,29 @@ cdef object _Again = _error.Again
 cdef str _AGAIN_TEXT = _error.strerror(EAGAIN)
 
 
+cdef bint _forked = False
+_FORK_TEXT = ("this context was created before fork(): its I/O threads live in the parent "
+              "process. Create contexts and sockets in the child (Context.instance() makes a fresh "
+              "one there)")
+
+
+def _fork_error():
+    """The error for using, in a forked child, a context inherited from the parent."""
+    e = _error.ContextTerminated()
+    e.strerror = _FORK_TEXT
+    return e
+
+
+def _mark_forked():
+    """Called in a forked child: contexts and sockets from the parent now fail clearly."""
+    global _forked
+    _forked = True
+
+
 cdef int _raise(int rc) except -1:
     cdef object e
+    if rc == -ZF_ETERM and _forked:
+        raise _fork_error()
     if rc == -EAGAIN:
         # the common failure of non-blocking loops: built without running Python code
         e = _Again.__new__(_Again)

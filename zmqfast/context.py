@@ -48,6 +48,7 @@ class Context(_core.Context):
             raise NotImplementedError("zmqfast cannot shadow a context yet")
         self._sockets: weakref.WeakSet = weakref.WeakSet()
         self.sockopts: dict[int, Any] = {}
+        self._made_in_pid = os.getpid()
         _live_contexts.add(self)
 
     def __del__(self) -> None:
@@ -80,6 +81,9 @@ class Context(_core.Context):
                     cls._instance_pid = os.getpid()
         return cls._instance  # type: ignore[return-value]
 
+    def _pid_forked(self) -> bool:
+        return getattr(self, "_made_in_pid", os.getpid()) != os.getpid()
+
     @property
     def _socket_class(self) -> type:
         from .socket import Socket
@@ -89,6 +93,8 @@ class Context(_core.Context):
     def socket(self, socket_type: int, socket_class: type | None = None, **kwargs: Any) -> Any:
         """Create a socket of socket_type (zmq.PUSH, zmq.PULL, ...)."""
         if self.closed:
+            if self._pid_forked():
+                raise _core._fork_error()
             from .error import ETERM
 
             raise ZMQError(ETERM)
@@ -158,6 +164,7 @@ class Context(_core.Context):
 
 def _after_fork() -> None:
     # The child inherits the parent's contexts but not their I/O threads.
+    _core._mark_forked()
     for ctx in list(_live_contexts):
         ctx._forget()
     Context._instance = None
