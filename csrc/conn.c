@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 
 #include "ctx.h"
+#include "meta.h"
 #include "monitor.h"
 #include "zmtp.h"
 
@@ -470,13 +471,19 @@ static void fill_peer_info(zf_session *s, zf_pipe_end *e)
 static int handshake_done(zf_session *s)
 {
     zf_io_timer_cancel(s->io, &s->t_conn);
+    char addr[64];
+    peer_address(s, addr, sizeof addr);
+    zf_buf *meta = zf_meta_new(addr, s->peer_props, s->peer_props_len);
     s->cur_ivl = s->opts.reconnect_ivl;
     if (!s->pipe) {
         uint64_t sndhwm = s->opts.sndhwm > 0 ? (uint64_t)s->opts.sndhwm : 0;
         uint64_t rcvhwm = s->opts.rcvhwm > 0 ? (uint64_t)s->opts.rcvhwm : 0;
         zf_pipe *p = zf_pipe_new(sndhwm, rcvhwm);
-        if (!p)
+        if (!p) {
+            if (meta)
+                zf_buf_unref(meta);
             return -1;
+        }
         p->end[1].owner = s;
         p->end[1].waker.parked = &p->end[1].own_parked;
         p->end[1].waker.wake = zf_io_pipe_wake;
@@ -489,16 +496,21 @@ static int handshake_done(zf_session *s)
             p->end[1].owner = NULL;
             zf_pipe_unref(p);
             zf_pipe_unref(p);
+            if (meta)
+                zf_buf_unref(meta);
             return -1;
         }
         s->pipe = p;
     }
-    if (s->opts.type == ZF_ROUTER || s->opts.type == ZF_SUB || s->opts.type == ZF_XSUB ||
-        s->opts.type == ZF_XPUB) {
-        /* A ROUTER learns who is on the other end in-band, ahead of the peer's first message. */
-        zf_queue_put_cmd(&s->pipe->q[1], ZF_AUX_PEER, s->peer_id, (size_t)s->peer_id_len);
+    if (s->opts.type != ZF_PUSH && s->opts.type != ZF_PUB && meta) {
+        /* The socket learns of each connection in-band, ahead of its first message: a ROUTER
+         * names the pipe, a SUB replays its subscriptions, received frames carry the metadata.
+         * (PUSH and PUB never read, so they are not told.) */
+        zf_queue_put_cmd_ext(&s->pipe->q[1], ZF_AUX_PEER, meta);
         zf_pipe_commit(s->pipe, 1);
         s->rx_dirty = 1;
+    } else if (meta) {
+        zf_buf_unref(meta);
     }
     s->state = S_ACTIVE;
     zf_monitor_event(s->sock, ZF_EVENT_HANDSHAKE_SUCCEEDED, 0, s->endpoint);

@@ -38,6 +38,8 @@ void zf_pipe_unref(zf_pipe *p)
     zf_queue_destroy(&p->q[1]);
     for (int i = 0; i < 2; i++) {
         free(p->end[i].peer_props);
+        if (p->end[i].meta)
+            zf_buf_unref(p->end[i].meta);
         if (p->end[i].release)
             p->end[i].release(p->end[i].owner);
     }

@@ -39,6 +39,7 @@ typedef struct zf_pipe_end {
     int peer_gone;                /* the peer's delimiter was seen or announced */
     int via_session;              /* a session feeds this end: it announces peers in-band */
     void *pat;                    /* pattern data for this pipe (PUB/XPUB: its subscriptions) */
+    zf_buf *meta;                 /* the current connection's metadata (meta.h), referenced */
     uint8_t identified;           /* ROUTER: route_id is set */
     uint8_t route_id_len;
     uint8_t route_id[255];        /* ROUTER: the id this pipe is addressed by */

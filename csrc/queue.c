@@ -113,6 +113,20 @@ int zf_queue_put_cmd(zf_queue *q, int aux, const void *data, size_t size)
     return 0;
 }
 
+int zf_queue_put_cmd_ext(zf_queue *q, int aux, zf_buf *buf)
+{
+    zf_rec *r = zf_queue_reserve(q, sizeof(zf_rec_ext));
+    if (!r)
+        return -1;
+    r->size = buf->size;
+    r->flags = ZF_REC_CMD;
+    r->external = 1;
+    r->aux = (uint16_t)aux;
+    zf_rec_ext_of(r)->buf = buf;
+    zf_rec_ext_of(r)->data = buf->data;
+    return 0;
+}
+
 int zf_queue_put_ext(zf_queue *q, zf_buf *buf, uint8_t *data, size_t size, int flags)
 {
     zf_rec *r = zf_queue_reserve(q, sizeof(zf_rec_ext));

@@ -25,7 +25,7 @@ enum {
 
 /* What a ZF_REC_CMD record carries (zf_rec.aux). */
 enum {
-    ZF_AUX_PEER = 1,      /* session to socket: a connection is up; payload = peer's identity */
+    ZF_AUX_PEER = 1,      /* session to socket: a connection is up; payload = its metadata (meta.h) */
     ZF_AUX_SUBSCRIBE = 2, /* payload = topic prefix */
     ZF_AUX_CANCEL = 3,
 };
@@ -86,6 +86,8 @@ zf_rec *zf_queue_reserve(zf_queue *q, size_t body);
 int zf_queue_put(zf_queue *q, const void *data, size_t size, int flags);
 /* Writer: append a one-record command (ZF_REC_CMD with aux). */
 int zf_queue_put_cmd(zf_queue *q, int aux, const void *data, size_t size);
+/* The same with an out-of-line payload (takes over the buffer reference). */
+int zf_queue_put_cmd_ext(zf_queue *q, int aux, zf_buf *buf);
 int zf_queue_put_ext(zf_queue *q, zf_buf *buf, uint8_t *data, size_t size, int flags);
 /* Writer: publish everything written so far. */
 static inline void zf_queue_commit(zf_queue *q)

@@ -95,6 +95,19 @@ int zf_lb_has_out(zf_sock *s, int arm)
     return 0;
 }
 
+/* A PEER record: remember the connection's metadata for the frames that follow. */
+void zf_pipe_take_meta(zf_sock *s, zf_pipe *p, zf_rec *r)
+{
+    if (r->aux != ZF_AUX_PEER || !r->external)
+        return;
+    zf_pipe_end *e = &p->end[zf_sock_end(s, p)];
+    zf_buf *m = zf_rec_ext_of(r)->buf;
+    zf_buf_ref(m);
+    if (e->meta)
+        zf_buf_unref(e->meta);
+    e->meta = m;
+}
+
 /* Consume a record at the head of p that is not application data. Returns 1 if p was
  * detached (its delimiter), 0 otherwise. */
 static int consume_control(zf_sock *s, zf_pipe *p, int e, zf_rec *r)
@@ -106,6 +119,7 @@ static int consume_control(zf_sock *s, zf_pipe *p, int e, zf_rec *r)
         zf_sock_detach(s, p);
         return 1;
     }
+    zf_pipe_take_meta(s, p, r);
     if (s->ops->on_cmd)
         s->ops->on_cmd(s, p, r);
     zf_queue_drop(q, r);
@@ -152,6 +166,7 @@ int zf_pipe_recv_frame(zf_sock *s, zf_pipe *p, zf_frame *f)
     f->buf = r->external ? zf_rec_ext_of(r)->buf : NULL; /* the record's reference moves to f */
     f->more = r->flags & ZF_REC_MORE;
     zf_queue_pop(q, r);
+    s->last_pipe = p;
     if (f->more) {
         s->rx_more = 1;
         s->rx_pipe = p;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "meta.h"
 #include "options.h"
 #include "socket.h"
 
@@ -126,8 +127,13 @@ static void router_identify_now(zf_sock *s, zf_pipe *p)
 
 static void router_on_cmd(zf_sock *s, zf_pipe *p, zf_rec *r)
 {
-    if (r->aux == ZF_AUX_PEER)
-        identify(s, p, zf_rec_data(r), (size_t)r->size);
+    const uint8_t *id = NULL;
+    size_t len = 0;
+    if (r->aux != ZF_AUX_PEER)
+        return;
+    if (r->external && zf_meta_get(zf_rec_ext_of(r)->buf, "Identity", &id, &len) < 0)
+        len = 0;
+    identify(s, p, id, len > 255 ? 255 : len);
 }
 
 /* Read the command records at the head of every pipe not identified yet. */
@@ -141,6 +147,7 @@ static void identify_pending(zf_sock *s)
         zf_queue *q = zf_pipe_inq(p, end);
         zf_rec *r = zf_queue_peek(q);
         if (r && (r->flags & ZF_REC_CMD)) {
+            zf_pipe_take_meta(s, p, r);
             router_on_cmd(s, p, r);
             zf_queue_drop(q, r);
             zf_pipe_msg_read(p, end);

@@ -250,6 +250,8 @@ void zf_sock_detach(zf_sock *s, zf_pipe *p)
     }
     if (s->reply_pipe == p)
         s->reply_pipe = NULL;
+    if (s->last_pipe == p)
+        s->last_pipe = NULL;
     if (s->blocked_pipe == p)
         s->blocked_pipe = NULL;
     if (s->ops->detach)
@@ -474,6 +476,17 @@ int zf_sock_close(zf_sock *s, int linger_set, int linger)
 /* ---- options ----------------------------------------------------------------------------- */
 
 int zf_sock_type(zf_sock *s) { return s->opts.type; }
+
+zf_buf *zf_sock_meta(zf_sock *s)
+{
+    zf_pipe *p = s->last_pipe;
+    if (!p)
+        return NULL;
+    zf_buf *m = p->end[zf_sock_end(s, p)].meta;
+    if (m)
+        zf_buf_ref(m);
+    return m;
+}
 int zf_sock_fd(zf_sock *s) { return s->sig.rfd; }
 int zf_sock_rcvmore(zf_sock *s) { return s->rx_more; }
 

@@ -64,6 +64,7 @@ struct zf_sock {
     zf_pipe *tx_pipe; /* pipe of the multipart message being sent; NULL with tx_more: drop the rest */
     int tx_more;
     zf_pipe *rx_pipe; /* pipe of the multipart message being received */
+    zf_pipe *last_pipe; /* where the last frame received came from (for its metadata) */
     int rx_more;
     zf_endpoint *endpoints;
     char last_endpoint[300];
@@ -119,6 +120,7 @@ int zf_fq_has_in(zf_sock *s);
 zf_pipe *zf_fq_peek(zf_sock *s);
 int zf_pipe_recv_frame(zf_sock *s, zf_pipe *p, zf_frame *f);
 void zf_pipe_skip_message(zf_sock *s, zf_pipe *p);
+void zf_pipe_take_meta(zf_sock *s, zf_pipe *p, zf_rec *r);
 int zf_pipe_put(zf_pipe *p, int e, const void *data, size_t len, zf_buf *buf, int more);
 
 /* Pattern tables. */

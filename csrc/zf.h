@@ -65,6 +65,9 @@ int zf_sock_getopt_int(zf_sock *s, int option, int64_t *value);
 int zf_sock_setopt_bytes(zf_sock *s, int option, const void *value, size_t len);
 int zf_sock_getopt_bytes(zf_sock *s, int option, void *value, size_t *len);
 int zf_sock_type(zf_sock *s);
+/* The metadata of the connection the last received frame came from (a new reference), or NULL. */
+zf_buf *zf_sock_meta(zf_sock *s);
+int zf_meta_get(const zf_buf *m, const char *name, const uint8_t **val, size_t *len);
 int zf_sock_fd(zf_sock *s);
 
 /* Report socket events (ZMQ_EVENT_* mask) to a PAIR connected to an inproc endpoint;

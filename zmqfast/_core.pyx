@@ -213,6 +213,7 @@ cdef class Context:
 cdef class Frame:
     """A message frame. Frames received with copy=False share the engine's buffer."""
     cdef zf_buf *_buf          # one reference when the data lives in an engine buffer
+    cdef zf_buf *_meta         # one reference to the connection's metadata, if known
     cdef object _obj           # the Python object the data lives in, otherwise
     cdef const uint8_t *_data
     cdef size_t _size
@@ -224,6 +225,7 @@ cdef class Frame:
     def __cinit__(self, data=None, track=False, copy=None, copy_threshold=None, **kwargs):
         cdef Py_buffer view
         self._buf = NULL
+        self._meta = NULL
         self.more = False
         self.tracker = None
         if data is None:
@@ -255,6 +257,9 @@ cdef class Frame:
         if self._buf != NULL:
             zf_buf_unref(self._buf)
             self._buf = NULL
+        if self._meta != NULL:
+            zf_buf_unref(self._meta)
+            self._meta = NULL
 
     def __getbuffer__(self, Py_buffer *buffer, int flags):
         PyBuffer_FillInfo(buffer, self, <void *>self._data, self._size, 1, flags)
@@ -295,10 +300,22 @@ cdef class Frame:
         return f"<zmq.Frame({head!r}...{self._size}B)>"
 
     def get(self, option):
-        """Frame properties: MORE (int option 1); metadata by name comes later."""
-        if option == 1:
+        """A frame property: MORE or SHARED (ints), or connection metadata by name:
+        "Socket-Type", "Identity", "Peer-Address", and any property the peer sent."""
+        cdef const uint8_t *val
+        cdef size_t n
+        if isinstance(option, str):
+            name = option.encode()
+            if self._meta == NULL or zf_meta_get(self._meta, name, &val, &n) < 0:
+                raise _error.ZMQError(EINVAL)
+            return PyBytes_FromStringAndSize(<const char *>val, n).decode("utf8", "surrogateescape")
+        if option == 1:  # MORE
             return int(self.more)
-        raise NotImplementedError(f"zmqfast Frame.get({option!r}) is not implemented yet")
+        if option == 3:  # SHARED
+            return 1 if self._buf != NULL and self._buf.refs > 1 else 0
+        if option == 2:  # SRCFD: deprecated in libzmq, never meaningful here
+            return -1
+        raise _error.ZMQError(EINVAL)
 
 
 cdef Frame _frame_from(zf_frame *f):
@@ -686,7 +703,9 @@ cdef class Socket:
         self._recv_frame(&f, flags)
         if copy:
             return _bytes_from(&f)
-        return _frame_from(&f)
+        fr = _frame_from(&f)
+        fr._meta = zf_sock_meta(self._s)
+        return fr
 
     def try_recv(self, bint copy=True):
         """Receive a frame if one is queued, else return None (no exception). zmqfast only."""
@@ -711,7 +730,12 @@ cdef class Socket:
             _raise_closed()
         self._recv_frame(&f, flags)
         while True:
-            parts.append(_bytes_from(&f) if copy else _frame_from(&f))
+            if copy:
+                parts.append(_bytes_from(&f))
+            else:
+                fr = _frame_from(&f)
+                fr._meta = zf_sock_meta(self._s)
+                parts.append(fr)
             if not f.more:
                 return parts
             # the rest of the message is already queued: messages are committed whole

@@ -9,6 +9,7 @@ cdef extern from "zf.h" nogil:
     ctypedef struct zf_release_stack:
         pass
     ctypedef struct zf_buf:
+        int refs
         size_t size
         uint8_t *data
         zf_release_stack *stack
@@ -62,6 +63,8 @@ cdef extern from "zf.h" nogil:
     int zf_sock_getopt_bytes(zf_sock *s, int option, void *value, size_t *len)
     int zf_sock_monitor(zf_sock *s, const char *endpoint, int events)
     int zf_sock_type(zf_sock *s)
+    zf_buf *zf_sock_meta(zf_sock *s)
+    int zf_meta_get(const zf_buf *m, const char *name, const uint8_t **val, size_t *len)
     int zf_sock_fd(zf_sock *s)
     int zf_sock_send(zf_sock *s, const void *data, size_t len, int flags)
     int zf_sock_send_buf(zf_sock *s, zf_buf *buf, const void *data, size_t len, int flags)
