@@ -188,7 +188,6 @@ static void drop_pipe(zf_session *s)
 static void close_fd(zf_session *s)
 {
     if (s->h.fd >= 0) {
-        zf_monitor_event(s->sock, ZF_EVENT_CLOSED, s->h.fd, s->endpoint);
         zf_io_del(s->io, &s->h);
         close(s->h.fd);
         s->h.fd = -1;

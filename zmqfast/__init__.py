@@ -19,6 +19,7 @@ from .socket import Socket
 from .tracker import MessageTracker
 
 __version__ = "0.1.0"
+__revision__ = ""
 
 Message = Frame
 SyncContext = Context
@@ -75,3 +76,7 @@ def get_library_dirs() -> list[str]:
     import os
 
     return [os.path.dirname(__file__)]
+
+
+from .sugar.stopwatch import Stopwatch  # noqa: E402  (deprecated, as in pyzmq)
+from .tracker import _FINISHED_TRACKER  # noqa: E402

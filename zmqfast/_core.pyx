@@ -228,6 +228,9 @@ cdef class Frame:
         self._meta = NULL
         self.more = False
         self.tracker = None
+        if track:
+            from .tracker import MessageTracker
+            self.tracker = MessageTracker()
         if data is None:
             self._obj = b""
             self._bytes = b""
@@ -285,19 +288,20 @@ cdef class Frame:
     def __bytes__(self):
         return self.bytes
 
-    def __eq__(self, other):
-        if isinstance(other, Frame):
-            return self.bytes == (<Frame>other).bytes
-        return self.bytes == other
-
-    def __hash__(self):
-        return hash(self.bytes)
-
     def __repr__(self):
-        if self._size <= 32:
+        cdef size_t n = self._size
+        if n <= 16:
             return f"<zmq.Frame({self.bytes!r})>"
         head = PyBytes_FromStringAndSize(<const char *>self._data, 12)
-        return f"<zmq.Frame({head!r}...{self._size}B)>"
+        if n >= 1000000000:
+            size = f"{n // 1000000000}GB"
+        elif n >= 1048576:
+            size = f"{n // 1000000}MB"
+        elif n >= 1000:
+            size = f"{n // 1000}kB"
+        else:
+            size = f"{n}B"
+        return f"<zmq.Frame({head!r}...{size})>"
 
     def get(self, option):
         """A frame property: MORE or SHARED (ints), or connection metadata by name:
@@ -611,8 +615,11 @@ cdef class Socket:
             return None
         if isinstance(data, Frame):
             fr = <Frame>data
-            if fr._size >= <size_t>self.copy_threshold:
-                return self._send_held(fr, fr._data, fr._size, flags)
+            if fr._size >= <size_t>self.copy_threshold or fr.tracker is not None:
+                hold = self._send_held(fr, fr._data, fr._size, flags)
+                if fr.tracker is not None:
+                    fr.tracker._add(hold, self._context)
+                return hold
             self._send_raw(fr._data, fr._size, flags)
             return None
         if isinstance(data, str):

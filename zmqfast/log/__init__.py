@@ -1,0 +1,1 @@
+"""Logging over ZeroMQ: see zmqfast.log.handlers (PUBHandler, TopicLogger)."""
