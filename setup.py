@@ -7,8 +7,10 @@ from setuptools import Extension, setup
 from Cython.Build import cythonize
 
 debug = os.environ.get("ZMQFAST_DEBUG") == "1"
-cflags = ["-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+cflags = ["-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra"]
 cflags += ["-O0", "-g"] if debug else ["-O2"]
+if os.environ.get("ZMQFAST_FORCE_POLL") == "1":
+    cflags.append("-DZF_FORCE_POLL")  # exercise the poll(2) I/O backend (macOS/BSD) on Linux
 if os.environ.get("ZMQFAST_SANITIZE"):
     cflags += ["-fsanitize=" + os.environ["ZMQFAST_SANITIZE"], "-fno-omit-frame-pointer"]
 

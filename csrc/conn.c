@@ -24,6 +24,7 @@
 
 #include "ctx.h"
 #include "meta.h"
+#include "net.h"
 #include "monitor.h"
 #include "zmtp.h"
 
@@ -293,7 +294,7 @@ static void start_connect(zf_session *s)
         schedule_reconnect(s);
         return;
     }
-    int fd = socket(s->addr.sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = zf_net_socket(s->addr.sa.ss_family);
     if (fd < 0) {
         schedule_reconnect(s);
         return;
@@ -994,20 +995,17 @@ static void flush_out(zf_session *s)
             atomic_store_explicit(&s->pipe->end[1].own_parked, 0, memory_order_relaxed);
             continue;
         }
-        ssize_t n;
+        struct iovec iov[2];
+        int cnt = 0;
+        if (pending) {
+            iov[cnt].iov_base = s->wbuf + s->wpos;
+            iov[cnt++].iov_len = pending;
+        }
         if (s->tx_big) {
-            struct iovec iov[2];
-            int cnt = 0;
-            if (pending) {
-                iov[cnt].iov_base = s->wbuf + s->wpos;
-                iov[cnt++].iov_len = pending;
-            }
             iov[cnt].iov_base = (void *)s->tx_big_ptr;
             iov[cnt++].iov_len = s->tx_big_left;
-            n = writev(s->h.fd, iov, cnt);
-        } else {
-            n = send(s->h.fd, s->wbuf + s->wpos, pending, MSG_NOSIGNAL);
         }
+        ssize_t n = zf_net_sendv(s->h.fd, iov, cnt);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -1097,8 +1095,9 @@ void zf_session_kick(zf_session *s)
 static void on_accept(zf_handler *h, uint32_t ev)
 {
     zf_listener *l = container_of(h, zf_listener, h);
+    (void)ev;
     for (int i = 0; i < 64; i++) {
-        int fd = accept4(h->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = zf_net_accept(h->fd);
         if (fd < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK)
                 zf_monitor_event(l->sock, ZF_EVENT_ACCEPT_FAILED, errno, l->endpoint);
@@ -1133,7 +1132,7 @@ int zf_listener_open(zf_listener *l)
     int rc = zf_addr_resolve(a, 1, l->opts.ipv6);
     if (rc < 0)
         return rc;
-    int fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = zf_net_socket(a->sa.ss_family);
     if (fd < 0)
         return -errno;
     if (a->transport == ZF_TCP) {

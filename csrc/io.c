@@ -7,14 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#ifdef __linux__
+#if defined(__linux__) && !defined(ZF_FORCE_POLL)
+#define ZF_EPOLL 1
 #include <sys/epoll.h>
 #endif
 
 #include "ctx.h"
 
 /* ---- poller ------------------------------------------------------------------------------ */
-#ifdef __linux__
+#ifdef ZF_EPOLL
 static uint32_t to_epoll(uint32_t ev)
 {
     return (ev & ZF_IO_IN ? EPOLLIN : 0) | (ev & ZF_IO_OUT ? EPOLLOUT : 0);
@@ -73,7 +74,87 @@ static void poller_wait(zf_io *io, int timeout)
     }
 }
 #else
-#error "zmqfast's I/O thread needs epoll; the poll(2) backend is not written yet"
+/* poll(2): the registered handlers are the poll set, rebuilt for every wait. O(n) per wait,
+ * which is fine for the connection counts a client library sees; kqueue can replace it. */
+#include <poll.h>
+
+int zf_io_add(zf_io *io, zf_handler *h, uint32_t events)
+{
+    if (io->nhs == io->hs_cap) {
+        int cap = io->hs_cap ? io->hs_cap * 2 : 16;
+        zf_handler **n = realloc(io->hs, (size_t)cap * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        io->hs = n;
+        io->hs_cap = cap;
+    }
+    io->hs[io->nhs++] = h;
+    h->events = events;
+    return 0;
+}
+
+int zf_io_set(zf_io *io, zf_handler *h, uint32_t events)
+{
+    (void)io;
+    h->events = events;
+    return 0;
+}
+
+void zf_io_del(zf_io *io, zf_handler *h)
+{
+    for (int i = 0; i < io->nhs; i++)
+        if (io->hs[i] == h) {
+            io->hs[i] = io->hs[--io->nhs];
+            break;
+        }
+    h->events = 0;
+}
+
+static int poller_init(zf_io *io)
+{
+    io->epfd = -1;
+    return 0;
+}
+
+static void poller_close(zf_io *io)
+{
+    free(io->hs);
+    io->hs = NULL;
+}
+
+static void poller_wait(zf_io *io, int timeout)
+{
+    int n = io->nhs;
+    struct pollfd *pfd = malloc((size_t)(n ? n : 1) * sizeof *pfd);
+    zf_handler **hs = malloc((size_t)(n ? n : 1) * sizeof *hs);
+    if (!pfd || !hs) {
+        free(pfd);
+        free(hs);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        hs[i] = io->hs[i];
+        pfd[i].fd = hs[i]->fd;
+        pfd[i].events = (short)((hs[i]->events & ZF_IO_IN ? POLLIN : 0) | (hs[i]->events & ZF_IO_OUT ? POLLOUT : 0));
+        pfd[i].revents = 0;
+    }
+    int rc = poll(pfd, (nfds_t)n, timeout);
+    for (int i = 0; rc > 0 && i < n; i++) {
+        zf_handler *h = hs[i];
+        if (!pfd[i].revents || h->fd < 0 || !h->events)
+            continue;
+        uint32_t ev = 0;
+        if (pfd[i].revents & POLLIN)
+            ev |= ZF_IO_IN;
+        if (pfd[i].revents & POLLOUT)
+            ev |= ZF_IO_OUT;
+        if (pfd[i].revents & (POLLERR | POLLHUP | POLLNVAL))
+            ev |= ZF_IO_ERR | ZF_IO_IN;
+        h->on_event(h, ev);
+    }
+    free(pfd);
+    free(hs);
+}
 #endif
 
 /* ---- timers ------------------------------------------------------------------------------ */

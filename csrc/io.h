@@ -67,7 +67,9 @@ typedef struct zf_session zf_session;
 struct zf_io {
     pthread_t thread;
     zf_ctx *ctx;
-    int epfd;
+    int epfd;                  /* epoll (Linux) */
+    zf_handler **hs;           /* the poll set (poll(2) backend elsewhere) */
+    int nhs, hs_cap;
     zf_signal wake;            /* the mailbox's doorbell */
     zf_handler wake_h;
     pthread_mutex_t lock;

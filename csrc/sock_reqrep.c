@@ -448,7 +448,11 @@ static int rep_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int f
 }
 
 static int rep_has_in(zf_sock *s) { return !s->waiting && zf_fq_has_in(s); }
-static int rep_has_out(zf_sock *s, int arm) { return s->waiting; }
+static int rep_has_out(zf_sock *s, int arm)
+{
+    (void)arm;
+    return s->waiting;
+}
 
 const zf_sock_ops zf_rep_ops = {
     .reads = 1, .writes = 1,
