@@ -278,6 +278,8 @@ static zf_endpoint *add_endpoint(zf_sock *s, const char *uri, int transport, int
 
 static int check_usable(zf_sock *s)
 {
+    if (zf_unlikely(s->closed))
+        return -ENOTSOCK;
     if (zf_unlikely(atomic_load_explicit(&s->ctx->terminating, memory_order_relaxed)))
         return -ZF_ETERM;
     check_mail(s);
@@ -441,6 +443,8 @@ int zf_sock_disconnect(zf_sock *s, const char *endpoint) { return remove_endpoin
 
 int zf_sock_close(zf_sock *s, int linger_set, int linger)
 {
+    if (s->closed)
+        return -ENOTSOCK;
     if (linger_set)
         s->opts.linger = linger;
     zf_sock_process(s);
@@ -489,9 +493,12 @@ zf_buf *zf_sock_meta(zf_sock *s)
 }
 int zf_sock_fd(zf_sock *s) { return s->sig.rfd; }
 int zf_sock_rcvmore(zf_sock *s) { return s->rx_more; }
+int zf_sock_closed(zf_sock *s) { return s->closed; }
 
 int zf_sock_setopt_int(zf_sock *s, int option, int64_t value)
 {
+    if (s->closed)
+        return -ENOTSOCK;
     if (option == ZF_OPT_AFFINITY)
         return 0; /* one I/O thread per socket is chosen at creation; accepted for compatibility */
     int rc = zf_opts_set_int(&s->opts, option, value);
@@ -502,6 +509,8 @@ int zf_sock_setopt_int(zf_sock *s, int option, int64_t value)
 
 int zf_sock_getopt_int(zf_sock *s, int option, int64_t *value)
 {
+    if (s->closed)
+        return -ENOTSOCK;
     switch (option) {
     case ZF_OPT_RCVMORE:
         *value = s->rx_more;
@@ -528,6 +537,8 @@ int zf_sock_getopt_int(zf_sock *s, int option, int64_t *value)
 
 int zf_sock_setopt_bytes(zf_sock *s, int option, const void *value, size_t len)
 {
+    if (s->closed)
+        return -ENOTSOCK;
     if (option == ZF_OPT_ROUTING_ID) {
         if (len < 1 || len > 255)
             return -EINVAL;
@@ -544,6 +555,8 @@ int zf_sock_setopt_bytes(zf_sock *s, int option, const void *value, size_t len)
 
 int zf_sock_getopt_bytes(zf_sock *s, int option, void *value, size_t *len)
 {
+    if (s->closed)
+        return -ENOTSOCK;
     const void *src;
     size_t n;
     if (option == ZF_OPT_ROUTING_ID) {
@@ -616,6 +629,8 @@ static int arm_and_look(zf_sock *s)
 
 int zf_sock_events(zf_sock *s)
 {
+    if (s->closed)
+        return 0;
     if (atomic_load(&s->ctx->terminating))
         return 0;
     return arm_and_look(s);
@@ -623,6 +638,8 @@ int zf_sock_events(zf_sock *s)
 
 int zf_sock_wait(zf_sock *s, int events, int timeout_ms)
 {
+    if (s->closed)
+        return -ENOTSOCK;
     if (atomic_load(&s->ctx->terminating))
         return -ZF_ETERM;
     int ready = arm_and_look(s) & events;
@@ -648,6 +665,11 @@ int zf_poll_scan(zf_pollitem *items, int n, int arm)
         zf_pollitem *it = &items[i];
         it->revents = 0;
         if (it->sock) {
+            if (it->sock->closed) {
+                if (pfd != small)
+                    free(pfd);
+                return -ENOTSOCK;
+            }
             if (atomic_load(&it->sock->ctx->terminating)) {
                 if (pfd != small)
                     free(pfd);

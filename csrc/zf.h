@@ -54,6 +54,11 @@ void zf_ctx_forget(zf_ctx *c);
 /* Socket lifetime and endpoints. */
 int zf_sock_new(zf_ctx *c, int type, zf_sock **out);
 int zf_sock_close(zf_sock *s, int linger_set, int linger);
+/* Extra references for objects that share a socket (shadows): its memory stays valid, and every
+ * call on it after close fails with -ENOTSOCK. */
+void zf_sock_ref(zf_sock *s);
+void zf_sock_unref(zf_sock *s);
+int zf_sock_closed(zf_sock *s);
 int zf_sock_bind(zf_sock *s, const char *endpoint);
 int zf_sock_connect(zf_sock *s, const char *endpoint);
 int zf_sock_unbind(zf_sock *s, const char *endpoint);

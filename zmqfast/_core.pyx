@@ -132,19 +132,33 @@ cdef class Context:
     cdef zf_ctx *_ctx
     cdef bint _terminated
     cdef int _pid
+    cdef readonly bint _shadow
+    cdef object _origin
     cdef object __weakref__
     cdef dict __dict__
 
-    def __cinit__(self, int io_threads=1, *args, **kwargs):
+    def __cinit__(self, int io_threads=1, *args, shadow=0, **kwargs):
+        cdef Context orig
+        self._pid = getpid()
+        self._terminated = False
+        if shadow:
+            orig = shadow if isinstance(shadow, Context) else _live_contexts.get(int(shadow))
+            if orig is None:
+                raise ValueError(f"no zmqfast context lives at {shadow!r} in this process")
+            self._ctx = orig._ctx
+            self._shadow = True
+            self._origin = orig
+            return
         if io_threads < 0:
             raise _error.ZMQError(EINVAL)
         self._ctx = zf_ctx_new(io_threads)
         if self._ctx == NULL:
             raise MemoryError()
-        self._pid = getpid()
-        self._terminated = False
+        _live_contexts[<size_t>self._ctx] = self
 
     def __dealloc__(self):
+        if self._shadow:
+            return
         if self._ctx != NULL and self._pid == getpid():
             _drain_releases(self._ctx)
             if not self._terminated:
@@ -157,6 +171,8 @@ cdef class Context:
     @property
     def closed(self):
         """Whether term() has completed."""
+        if self._shadow:
+            return (<Context>self._origin)._terminated
         return self._terminated
 
     @property
@@ -175,6 +191,8 @@ cdef class Context:
         """Close the context: blocking calls in other threads raise ContextTerminated, then
         wait until every socket is closed and their messages are sent (or LINGER runs out)."""
         cdef int rc
+        if self._shadow:
+            return (<Context>self._origin).term()
         if self._terminated or self._ctx == NULL:
             return
         if self._pid != getpid():
@@ -357,20 +375,50 @@ cdef inline object _bytes_from(zf_frame *f):
 
 # ---- Socket ------------------------------------------------------------------------------------
 
+import weakref as _weakref
+_live_sockets = _weakref.WeakValueDictionary()
+_live_contexts = _weakref.WeakValueDictionary()
+
+
+cdef Socket _find_socket(address):
+    if isinstance(address, Socket):
+        return <Socket>address
+    sock = _live_sockets.get(int(address))
+    if sock is None or (<Socket>sock)._ref == NULL:
+        raise ValueError(f"no zmqfast socket lives at {address!r} in this process")
+    return <Socket>sock
+
 @cython.no_gc_clear
 cdef class Socket:
     """A socket of the engine (see zmqfast.Socket for the full pyzmq surface)."""
-    cdef zf_sock *_s
+    cdef zf_sock *_s           # NULL once this object has closed it
+    cdef zf_sock *_ref         # the engine socket this object holds a reference to
     cdef zf_ctx *_zctx
     cdef Context _context
     cdef int _type
     cdef int _pid
+    cdef readonly bint _shadow
+    cdef object _origin        # a shadow keeps the socket it shadows alive
     cdef public int copy_threshold
     cdef object __weakref__
     cdef dict __dict__
 
     def __cinit__(self, context=None, int socket_type=-1, *args, shadow=0, copy_threshold=None, **kwargs):
         cdef int rc
+        cdef Socket orig
+        self._s = self._ref = NULL
+        self._pid = getpid()
+        if shadow:
+            orig = _find_socket(shadow)
+            self._s = self._ref = orig._ref
+            zf_sock_ref(self._ref)
+            self._zctx = orig._zctx
+            self._context = orig._context
+            self._type = orig._type
+            self._shadow = True
+            self._origin = orig
+            self.copy_threshold = COPY_THRESHOLD if copy_threshold is None else copy_threshold
+            return
         if not isinstance(context, Context):
             raise TypeError("a zmqfast Context is needed to make a Socket")
         self._context = <Context>context
@@ -384,13 +432,23 @@ cdef class Socket:
         if rc < 0:
             _raise(rc)
         self._type = socket_type
-        self._pid = getpid()
+        self._ref = self._s
+        zf_sock_ref(self._ref)  # this object's own reference, dropped at dealloc
+        _live_sockets[<size_t>self._s] = self
         self.copy_threshold = COPY_THRESHOLD if copy_threshold is None else copy_threshold
 
     def __dealloc__(self):
-        if self._s != NULL and self._pid == getpid():
-            zf_sock_close(self._s, 0, 0)
-        self._s = NULL
+        if self._ref != NULL and self._pid == getpid():
+            if not self._shadow and not zf_sock_closed(self._ref):
+                zf_sock_close(self._ref, 0, 0)
+            zf_sock_unref(self._ref)
+        self._s = self._ref = NULL
+
+    @classmethod
+    def shadow(cls, address):
+        """A Socket object sharing the engine socket at address (an int from .underlying, or
+        a Socket); it does not close the socket when garbage-collected."""
+        return cls(shadow=address)
 
     @property
     def context(self):
@@ -398,13 +456,13 @@ cdef class Socket:
 
     @property
     def closed(self):
-        """Whether close() has been called."""
-        return self._s == NULL
+        """Whether close() has been called (on this object or on one sharing the socket)."""
+        return self._s == NULL or zf_sock_closed(self._s) != 0
 
     @property
     def underlying(self):
         """The address of the engine's socket, as an int."""
-        return <size_t>self._s
+        return <size_t>self._ref
 
     @property
     def socket_type(self):
@@ -419,10 +477,11 @@ cdef class Socket:
             self._s = NULL  # inherited over fork: the parent's engine, not ours to touch
             return
         _drain_releases(self._zctx)
-        if linger is None:
-            zf_sock_close(self._s, 0, 0)
-        else:
-            zf_sock_close(self._s, 1, int(linger))
+        if not zf_sock_closed(self._s):
+            if linger is None:
+                zf_sock_close(self._s, 0, 0)
+            else:
+                zf_sock_close(self._s, 1, int(linger))
         self._s = NULL
 
     # -- endpoints --

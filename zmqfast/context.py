@@ -40,19 +40,16 @@ class Context(_core.Context):
     _instance: Context | None = None
     _instance_lock = threading.Lock()
     _instance_pid: int | None = None
-    _shadow = False
     _warn_destroy_close = False
 
-    def __init__(self, io_threads: int = 1, shadow: int = 0, **kwargs: Any) -> None:
-        if shadow:
-            raise NotImplementedError("zmqfast cannot shadow a context yet")
+    def __init__(self, io_threads: int = 1, shadow: Any = 0, **kwargs: Any) -> None:
         self._sockets: weakref.WeakSet = weakref.WeakSet()
         self.sockopts: dict[int, Any] = {}
         self._made_in_pid = os.getpid()
         _live_contexts.add(self)
 
     def __del__(self) -> None:
-        if not self._shadow and not _exiting and not self.closed:
+        if not getattr(self, "_shadow", False) and not _exiting and not self.closed:
             self._warn_destroy_close = True
             if getattr(self, "_sockets", None) is not None:
                 warn(f"Unclosed context {self}", ResourceWarning, stacklevel=2, source=self)
@@ -70,6 +67,12 @@ class Context(_core.Context):
         closed = " closed" if self.closed else ""
         n = len(getattr(self, "_sockets", ()))
         return f"<{cls.__module__}.{cls.__name__}(sockets={n}{closed}) at {hex(id(self))}>"
+
+    @classmethod
+    def shadow(cls: type[T], address: Any) -> T:
+        """A Context object sharing the context at address (an int from .underlying, or a
+        Context); it does not terminate the context when garbage-collected."""
+        return cls(shadow=address)
 
     @classmethod
     def instance(cls: type[T], io_threads: int = 1) -> T:

@@ -49,8 +49,6 @@ class Socket(_core.Socket):
     """A ZeroMQ socket. Made by ``Context.socket(type)``; options are also attributes
     (``s.linger = 0``, ``s.rcvmore``)."""
 
-    _shadow = False
-
     def __del__(self) -> None:
         if not self._shadow and not self.closed:
             import warnings
@@ -123,6 +121,14 @@ class Socket(_core.Socket):
 
     getsockopt_string = get_string
     getsockopt_unicode = get_string
+
+    def get_hwm(self) -> int:
+        """SNDHWM (the same as the hwm property)."""
+        return self.get(SocketOption.SNDHWM)
+
+    def set_hwm(self, value: int) -> None:
+        """Set SNDHWM and RCVHWM."""
+        self.hwm = value
 
     @property
     def hwm(self) -> int:
