@@ -346,6 +346,8 @@ cdef Frame _frame_from(zf_frame *f):
         fr._buf = f.buf  # the reference moves into the frame: no copy
         fr._data = f.data
         fr._size = f.size
+        fr._bytes = None  # made on first use of .bytes
+        fr._obj = None
     else:
         fr._bytes = PyBytes_FromStringAndSize(<const char *>f.data, f.size)
         fr._obj = fr._bytes
