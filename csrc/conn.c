@@ -477,7 +477,7 @@ static int handshake_done(zf_session *s)
     s->cur_ivl = s->opts.reconnect_ivl;
     if (!s->pipe) {
         uint64_t sndhwm = s->opts.sndhwm > 0 ? (uint64_t)s->opts.sndhwm : 0;
-        uint64_t rcvhwm = s->opts.rcvhwm > 0 ? (uint64_t)s->opts.rcvhwm : 0;
+        uint64_t rcvhwm = s->opts.rcvhwm > 0 && !s->opts.conflate ? (uint64_t)s->opts.rcvhwm : 0;
         zf_pipe *p = zf_pipe_new(sndhwm, rcvhwm);
         if (!p) {
             if (meta)

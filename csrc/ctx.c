@@ -186,6 +186,11 @@ static void join(zf_pipe *p, zf_sock *connecter, zf_sock *binder)
     /* HWM across inproc is the sum of the sender's SNDHWM and the receiver's RCVHWM. */
     p->end[0].hwm = hwm_pair(connecter->opts.sndhwm, binder->opts.rcvhwm);
     p->end[1].hwm = hwm_pair(binder->opts.sndhwm, connecter->opts.rcvhwm);
+    /* A CONFLATE reader keeps only the newest message: it never holds its writer back. */
+    if (binder->opts.conflate)
+        p->end[0].hwm = 0;
+    if (connecter->opts.conflate)
+        p->end[1].hwm = 0;
     zf_sock_own_end(binder, p, 1);
 }
 

@@ -52,6 +52,7 @@ static const opt_row rows[] = {
     ROW(ZF_OPT_HANDSHAKE_IVL, handshake_ivl, 0),
     ROW(ZF_OPT_CONNECT_TIMEOUT, connect_timeout, 0),
     ROW(ZF_OPT_HEARTBEAT_IVL, heartbeat_ivl, 0),
+    ROW(ZF_OPT_CONFLATE, conflate, 0),
     ROW(ZF_OPT_HEARTBEAT_TTL, heartbeat_ttl, 0),
     ROW(ZF_OPT_HEARTBEAT_TIMEOUT, heartbeat_timeout, -1),
 };
@@ -77,7 +78,7 @@ int zf_opts_set_int(zf_opts *o, int option, int64_t value)
         return -ENOTSUP;
     if (value < r->min || value > 0x7fffffff)
         return -EINVAL;
-    if ((option == ZF_OPT_IMMEDIATE || option == ZF_OPT_IPV6) && value > 1)
+    if ((option == ZF_OPT_IMMEDIATE || option == ZF_OPT_IPV6 || option == ZF_OPT_CONFLATE) && value > 1)
         return -EINVAL;
     if (option == ZF_OPT_HEARTBEAT_TTL && value / 100 > 0xFFFF)
         return -EINVAL; /* it travels in deciseconds, in 16 bits */

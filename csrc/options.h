@@ -21,6 +21,7 @@ typedef struct zf_opts {
     int tcp_keepalive, tcp_keepalive_cnt, tcp_keepalive_idle, tcp_keepalive_intvl;
     int connect_timeout;
     int tos;
+    int conflate;
     uint8_t identity[255];
     uint8_t identity_len;
 } zf_opts;
@@ -37,7 +38,7 @@ enum {
     ZF_OPT_TCP_KEEPALIVE = 34, ZF_OPT_TCP_KEEPALIVE_CNT = 35, ZF_OPT_TCP_KEEPALIVE_IDLE = 36,
     ZF_OPT_TCP_KEEPALIVE_INTVL = 37, ZF_OPT_IMMEDIATE = 39, ZF_OPT_IPV6 = 42, ZF_OPT_MECHANISM = 43,
     ZF_OPT_TOS = 57, ZF_OPT_HANDSHAKE_IVL = 66, ZF_OPT_CONNECT_TIMEOUT = 79,
-    ZF_OPT_HEARTBEAT_IVL = 75, ZF_OPT_HEARTBEAT_TTL = 76, ZF_OPT_HEARTBEAT_TIMEOUT = 77,
+    ZF_OPT_CONFLATE = 54, ZF_OPT_HEARTBEAT_IVL = 75, ZF_OPT_HEARTBEAT_TTL = 76, ZF_OPT_HEARTBEAT_TIMEOUT = 77,
 };
 
 /* Integer options kept in zf_opts: 0, -EINVAL (bad value), or -ENOTSUP (not an option here). */

@@ -170,6 +170,26 @@ zf_rec *zf_queue_peek_slow(zf_queue *q)
     }
 }
 
+zf_rec *zf_queue_peek_after(zf_queue *q, zf_rec *r)
+{
+    uint8_t *committed = atomic_load_explicit(&q->committed, memory_order_acquire);
+    uint8_t *p = (uint8_t *)r + zf_rec_span(r);
+    if (p == committed)
+        return NULL;
+    /* find r's chunk: the reader's, or one after it */
+    zf_chunk *c = q->rchunk;
+    while (!((uint8_t *)r >= c->data && (uint8_t *)r < c->data + ZF_CHUNK_SIZE))
+        c = c->next;
+    size_t off = (size_t)(p - c->data);
+    if (off + sizeof(zf_rec) > ZF_CHUNK_SIZE || (((zf_rec *)p)->flags & ZF_REC_SKIP)) {
+        c = c->next; /* committed lies beyond this chunk, so the next one is linked */
+        p = c->data;
+        if (p == committed)
+            return NULL;
+    }
+    return (zf_rec *)p;
+}
+
 void zf_queue_drop(zf_queue *q, zf_rec *r)
 {
     if (r->external)

@@ -113,6 +113,8 @@ static inline zf_rec *zf_queue_peek(zf_queue *q)
         return (zf_rec *)p;
     return zf_queue_peek_slow(q);
 }
+/* Reader: the committed record after r (r from peek or from this), or NULL. Moves nothing. */
+zf_rec *zf_queue_peek_after(zf_queue *q, zf_rec *r);
 /* Reader: move past the record returned by peek (its buffer, if any, now belongs to the caller
  * or must be released by it). */
 static inline void zf_queue_pop(zf_queue *q, zf_rec *r) { q->roff += (uint32_t)zf_rec_span(r); }

@@ -127,6 +127,26 @@ static int consume_control(zf_sock *s, zf_pipe *p, int e, zf_rec *r)
     return 0;
 }
 
+/* CONFLATE: drop every message at the head of p that a newer one follows (CONFLATE messages
+ * are single frames, as in libzmq). Returns 1 if a control record surfaced (look again). */
+static int conflate(zf_sock *s, zf_pipe *p, int e)
+{
+    zf_queue *q = zf_pipe_inq(p, e);
+    for (;;) {
+        zf_rec *r = zf_queue_peek(q);
+        if (!r || (r->flags & (ZF_REC_DELIM | ZF_REC_CMD)))
+            return r != NULL;
+        zf_rec *next = r;
+        while (next && (next->flags & ZF_REC_MORE))
+            next = zf_queue_peek_after(q, next); /* to the last frame of this message */
+        if (next)
+            next = zf_queue_peek_after(q, next);
+        if (!next || !(next->flags == 0 || next->flags == ZF_REC_MORE))
+            return 0; /* the head is the newest message */
+        zf_pipe_skip_message(s, p);
+    }
+}
+
 zf_pipe *zf_fq_peek(zf_sock *s)
 {
     for (;;) {
@@ -144,6 +164,8 @@ zf_pipe *zf_fq_peek(zf_sock *s)
                 changed = 1;
                 break;
             }
+            if (zf_unlikely(s->opts.conflate) && conflate(s, p, e))
+                return zf_fq_peek(s); /* the pipe changed under us: look again */
             s->fq_next = idx + 1 >= n ? 0 : idx + 1;
             return p;
         }

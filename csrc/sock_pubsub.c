@@ -49,16 +49,27 @@ static void replay(zf_sock *s, zf_pipe *p)
     zf_subs_each(&s->subs, replay_one, &r);
 }
 
+/* Subscriptions go into a pipe as soon as it is attached: for a connecting socket that is at
+ * connect(), so they leave with the first connection without waiting for the application.
+ * Each later connection (a PEER record) gets them again: the new publisher knows nothing of us.
+ * end->pat counts the PEER records to skip that first one, already served at attach. */
 static void sub_attached(zf_sock *s, zf_pipe *p)
 {
-    if (!p->end[zf_sock_end(s, p)].via_session)
-        replay(s, p); /* inproc: the publisher is there now; sessions announce each connection */
+    zf_pipe_end *e = &p->end[zf_sock_end(s, p)];
+    replay(s, p);
+    e->pat = e->via_session ? (void *)1 : NULL;
 }
 
 static void sub_on_cmd(zf_sock *s, zf_pipe *p, zf_rec *r)
 {
-    if (r->aux == ZF_AUX_PEER)
-        replay(s, p); /* a (re)connection: the publisher knows nothing of us yet */
+    zf_pipe_end *e = &p->end[zf_sock_end(s, p)];
+    if (r->aux != ZF_AUX_PEER)
+        return;
+    if (e->pat == (void *)1) {
+        e->pat = NULL;
+        return;
+    }
+    replay(s, p);
 }
 
 static void sub_change(zf_sock *s, int aux, const uint8_t *t, size_t len)
@@ -254,13 +265,15 @@ static void subscribe(zf_sock *s, zf_pipe *p, int on, const uint8_t *t, size_t l
     zf_subs *ps = pipe_subs(s, p);
     if (!ps)
         return;
+    /* Per subscriber a topic is in or out (as in libzmq: a repeated SUBSCRIBE changes nothing,
+     * one CANCEL removes it); across subscribers XPUB counts them. */
     if (on) {
-        int fresh = zf_subs_add(ps, t, len) == 1;
+        int fresh = !zf_subs_has(ps, t, len) && zf_subs_add(ps, t, len) == 1;
         int first = fresh && zf_subs_add(&s->subs, t, len) == 1;
         if (first || s->xpub_verbose || s->xpub_verboser)
             note(s, 1, t, len);
     } else {
-        int gone = zf_subs_remove(ps, t, len) == 1;
+        int gone = zf_subs_has(ps, t, len) && zf_subs_remove(ps, t, len) == 1;
         int last = gone && zf_subs_remove(&s->subs, t, len) == 1;
         if (last || (gone && s->xpub_verboser))
             note(s, 0, t, len);

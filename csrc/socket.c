@@ -364,7 +364,7 @@ int zf_sock_connect(zf_sock *s, const char *endpoint)
     zf_pipe *p = NULL;
     if (!s->opts.immediate) {
         p = zf_pipe_new(s->opts.sndhwm > 0 ? (uint64_t)s->opts.sndhwm : 0,
-                        s->opts.rcvhwm > 0 ? (uint64_t)s->opts.rcvhwm : 0);
+                        s->opts.rcvhwm > 0 && !s->opts.conflate ? (uint64_t)s->opts.rcvhwm : 0);
         if (!p)
             return -ENOMEM;
         zf_sock_own_end(s, p, 0);

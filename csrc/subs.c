@@ -58,6 +58,11 @@ int zf_subs_remove(zf_subs *s, const uint8_t *p, size_t len)
     return 1;
 }
 
+int zf_subs_has(const zf_subs *s, const uint8_t *p, size_t len)
+{
+    return len == 0 ? s->all > 0 : find(s, p, len) >= 0;
+}
+
 int zf_subs_match(const zf_subs *s, const uint8_t *data, size_t len)
 {
     if (s->all)

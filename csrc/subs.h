@@ -26,6 +26,8 @@ int zf_subs_add(zf_subs *s, const uint8_t *p, size_t len);
  * never there (a CANCEL without SUBSCRIBE is tolerated). */
 int zf_subs_remove(zf_subs *s, const uint8_t *p, size_t len);
 int zf_subs_match(const zf_subs *s, const uint8_t *data, size_t len);
+/* Whether exactly this prefix is in the set. */
+int zf_subs_has(const zf_subs *s, const uint8_t *p, size_t len);
 static inline int zf_subs_empty(const zf_subs *s) { return !s->all && !s->n; }
 void zf_subs_clear(zf_subs *s);
 /* Visit every distinct prefix (for replay); the empty prefix first if present. */
