@@ -925,6 +925,15 @@ static void fill(zf_session *s)
             zf_pipe_msg_read(p, 1);
             continue;
         }
+        if (zf_unlikely(atomic_load_explicit(&p->end[0].conflate, memory_order_relaxed)) && !more &&
+            !s->tx_mid) {
+            zf_rec *next = zf_queue_peek_after(q, r);
+            if (next && !(next->flags & (ZF_REC_DELIM | ZF_REC_CMD))) {
+                zf_queue_drop(q, r); /* CONFLATE: a newer message is queued behind this one */
+                zf_pipe_msg_read(p, 1);
+                continue;
+            }
+        }
         if (s->tx_skip) {
             zf_queue_drop(q, r);
             if (!more) {

@@ -32,6 +32,7 @@ typedef struct zf_pipe_end {
     uint64_t hwm;            /* messages in flight allowed in q[end] (0: unlimited) */
     uint64_t msgs_out;       /* writer-private: messages committed to q[end] */
     int linger;              /* set before closing: how long (ms, -1 forever) the peer may flush */
+    _Atomic int conflate;    /* this end's owner wants only its newest message delivered */
     /* Owner-private bookkeeping (touched only by the thread that owns this end). */
     void *owner;
     void (*release)(void *owner); /* called once when the pipe is destroyed */

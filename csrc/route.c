@@ -164,7 +164,8 @@ zf_pipe *zf_fq_peek(zf_sock *s)
                 changed = 1;
                 break;
             }
-            if (zf_unlikely(s->opts.conflate) && conflate(s, p, e))
+            if (zf_unlikely(s->opts.conflate || atomic_load_explicit(&p->end[1 - e].conflate, memory_order_relaxed)) &&
+                conflate(s, p, e))
                 return zf_fq_peek(s); /* the pipe changed under us: look again */
             s->fq_next = idx + 1 >= n ? 0 : idx + 1;
             return p;

@@ -216,6 +216,10 @@ void zf_sock_attach(zf_sock *s, zf_pipe *p)
     }
     p->end[e].slot = s->npipes;
     s->pipes[s->npipes++] = p;
+    if (s->opts.conflate) {
+        atomic_store(&p->end[e].conflate, 1);
+        p->end[e].hwm = 0; /* a conflating writer is never held back: stale messages get dropped */
+    }
     if (s->ops->attached)
         s->ops->attached(s, p);
     if (s->probe_router && p->end[e].slot >= 0) {
