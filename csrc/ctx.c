@@ -23,6 +23,8 @@ zf_ctx *zf_ctx_new(int io_threads)
     c->nio = io_threads > 0 ? io_threads : 1;
     c->max_sockets = 1023;
     c->blocky = 1;
+    const char *spin = getenv("ZMQFAST_SPIN_US");
+    c->spin_us = spin ? atoi(spin) : -1; /* -1: decide per socket */
     atomic_init(&c->next_id, 1);
     return c;
 }

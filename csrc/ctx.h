@@ -28,6 +28,7 @@ struct zf_ctx {
     int max_sockets;
     int ipv6;
     int blocky;
+    int spin_us; /* how long a blocking call looks before it parks (-1: 50 us when all inproc) */
     zf_sock *sockets;
     zf_inproc *inproc;
     zf_release_stack release;
