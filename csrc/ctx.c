@@ -196,21 +196,34 @@ static void join(zf_pipe *p, zf_sock *connecter, zf_sock *binder)
     zf_sock_own_end(binder, p, 1);
 }
 
-int zf_ctx_inproc_bind(zf_ctx *c, zf_sock *s, const char *name)
+/* With the lock held: a new table entry for a binder of name, or NULL with *err set
+ * (EADDRINUSE when someone is bound there already). */
+static zf_inproc *claim_name(zf_ctx *c, const char *name, int *err)
 {
-    pthread_mutex_lock(&c->lock);
     for (zf_inproc *e = c->inproc; e; e = e->next) {
         if ((e->sock || e->mon) && strcmp(e->name, name) == 0) {
-            pthread_mutex_unlock(&c->lock);
-            return -EADDRINUSE;
+            *err = -EADDRINUSE;
+            return NULL;
         }
     }
     zf_inproc *b = calloc(1, sizeof *b);
     if (!b) {
-        pthread_mutex_unlock(&c->lock);
-        return -ENOMEM;
+        *err = -ENOMEM;
+        return NULL;
     }
     strcpy(b->name, name);
+    return b;
+}
+
+int zf_ctx_inproc_bind(zf_ctx *c, zf_sock *s, const char *name)
+{
+    int err = 0;
+    pthread_mutex_lock(&c->lock);
+    zf_inproc *b = claim_name(c, name, &err);
+    if (!b) {
+        pthread_mutex_unlock(&c->lock);
+        return err;
+    }
     b->sock = s;
     /* Connects that came first: hand their pipes to us. */
     zf_pipe *ready[64];
@@ -318,19 +331,13 @@ int zf_ctx_inproc_bind_monitor(zf_ctx *c, zf_monitor *m, const char *name)
 {
     if (!*name || strlen(name) >= 256)
         return -EINVAL;
+    int err = 0;
     pthread_mutex_lock(&c->lock);
-    for (zf_inproc *e = c->inproc; e; e = e->next) {
-        if ((e->sock || e->mon) && strcmp(e->name, name) == 0) {
-            pthread_mutex_unlock(&c->lock);
-            return -EADDRINUSE;
-        }
-    }
-    zf_inproc *b = calloc(1, sizeof *b);
+    zf_inproc *b = claim_name(c, name, &err);
     if (!b) {
         pthread_mutex_unlock(&c->lock);
-        return -ENOMEM;
+        return err;
     }
-    strcpy(b->name, name);
     b->mon = m;
     zf_pipe *pending = NULL;
     for (zf_inproc **pp = &c->inproc; *pp;) {

@@ -870,62 +870,10 @@ cdef class Socket:
 def zmq_poll(sockets, timeout=None):
     """Poll sockets and file descriptors: sockets is a list of (socket or fd or object with
     fileno(), events); returns [(socket, revents)] for the ready ones. timeout in ms."""
-    cdef int n = len(sockets), i, rc, t, arm
-    cdef int64_t deadline
-    cdef zf_pollitem *items
-    cdef Socket s
-    if n == 0:
-        if timeout is not None and timeout > 0:
-            import time
-            time.sleep(timeout / 1000.0)
-        return []
-    items = <zf_pollitem *>malloc(n * sizeof(zf_pollitem))
-    if items == NULL:
-        raise MemoryError()
-    try:
-        for i in range(n):
-            obj, events = sockets[i]
-            items[i].events = events
-            items[i].revents = 0
-            if isinstance(obj, Socket):
-                s = <Socket>obj
-                if s._s == NULL:
-                    _raise_closed()
-                items[i].sock = s._s
-                items[i].fd = -1
-            else:
-                items[i].sock = NULL
-                items[i].fd = obj if isinstance(obj, int) else obj.fileno()
-        deadline = -1 if timeout is None or timeout < 0 else zf_clock_ms() + <int64_t>timeout
-        arm = 0
-        while True:
-            rc = zf_poll_scan(items, n, arm)
-            if rc < 0:
-                _raise(rc)
-            if rc > 0:
-                break
-            if deadline >= 0:
-                t = <int>(deadline - zf_clock_ms())
-                if t <= 0:
-                    break
-            else:
-                t = -1
-            if not arm:
-                arm = 1  # look again, armed, before sleeping: no wake-up can be missed
-                continue
-            with nogil:
-                rc = zf_poll_wait(items, n, t)
-            if rc == -EINTR:
-                PyErr_CheckSignals()
-            elif rc < 0 and rc != -EAGAIN:
-                _raise(rc)
-        result = []
-        for i in range(n):
-            if items[i].revents:
-                result.append((sockets[i][0], items[i].revents))
-        return result
-    finally:
-        free(items)
+    poller = Poller()
+    for obj, events in sockets:
+        poller.register(obj, events)
+    return poller.poll(timeout)
 
 
 def _hold_done(_Hold hold):
