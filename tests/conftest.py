@@ -1,0 +1,148 @@
+"""Shared fixtures.
+
+The implementation under test comes from the ZMQFAST_IMPL environment variable (default
+``zmqfast``); ``ZMQFAST_IMPL=zmq`` runs the same tests against pyzmq/libzmq, which validates
+them. Tests take the ``zmq`` fixture instead of importing zmqfast at module level. Tests for
+things pyzmq lacks carry ``@pytest.mark.zmqfast_only``.
+"""
+
+import importlib
+import itertools
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+import pytest
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+IMPL_NAME = os.environ.get("ZMQFAST_IMPL", "zmqfast")
+IS_ZMQFAST = IMPL_NAME == "zmqfast"
+
+# Timeout (ms) put on sockets so that a bug fails a test quickly instead of hanging it.
+FAST_TIMEOUT_MS = 5000
+
+_counter = itertools.count()
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "zmqfast_only: tests zmqfast-specific behaviour (skipped when ZMQFAST_IMPL is not zmqfast)",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if IS_ZMQFAST:
+        return
+    skip = pytest.mark.skip(reason=f"zmqfast_only (ZMQFAST_IMPL={IMPL_NAME})")
+    for item in items:
+        if "zmqfast_only" in item.keywords:
+            item.add_marker(skip)
+
+
+def _import_impl(name):
+    # The lead may rebuild the extension in place while tests run: retry a transient failure.
+    last = None
+    for _ in range(20):
+        try:
+            return importlib.import_module(name)
+        except ImportError as e:  # pragma: no cover - only while a rebuild is under way
+            last = e
+            for mod in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+                del sys.modules[mod]
+            time.sleep(0.5)
+    raise last
+
+
+@pytest.fixture(scope="session")
+def zmq():
+    """The implementation under test (zmqfast, or pyzmq with ZMQFAST_IMPL=zmq)."""
+    return _import_impl(IMPL_NAME)
+
+
+@pytest.fixture(scope="session")
+def pyzmq():
+    """pyzmq on libzmq: the reference peer."""
+    import zmq as _pyzmq
+
+    return _pyzmq
+
+
+@pytest.fixture
+def ctx(zmq):
+    c = zmq.Context()
+    yield c
+    c.destroy(linger=0)
+
+
+@pytest.fixture
+def pctx(pyzmq):
+    c = pyzmq.Context()
+    yield c
+    c.destroy(linger=0)
+
+
+@pytest.fixture
+def ipc_dir():
+    d = tempfile.mkdtemp(prefix="zf", dir="/tmp")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def endpoint(ipc_dir):
+    """endpoint(transport) -> an address to bind: tcp with an ephemeral port, a unique ipc
+    path, or a unique inproc name."""
+
+    def make(transport):
+        n = next(_counter)
+        if transport == "tcp":
+            return "tcp://127.0.0.1:*"
+        if transport == "ipc":
+            return f"ipc://{ipc_dir}/s{n}"
+        if transport == "inproc":
+            return f"inproc://zf-test-{os.getpid()}-{n}"
+        raise ValueError(transport)
+
+    return make
+
+
+def _last_endpoint(sock):
+    le = sock.getsockopt(32)  # LAST_ENDPOINT
+    return le.decode() if isinstance(le, bytes) else le
+
+
+@pytest.fixture
+def bind(endpoint):
+    """bind(sock, transport) -> binds sock to a fresh endpoint, returns the address to connect to."""
+
+    def do(sock, transport):
+        sock.bind(endpoint(transport))
+        return _last_endpoint(sock)
+
+    return do
+
+
+def make_fast(sock, timeout_ms=FAST_TIMEOUT_MS):
+    """RCVTIMEO/SNDTIMEO and LINGER=0 so that a bug fails fast instead of hanging."""
+    sock.setsockopt(27, timeout_ms)  # RCVTIMEO
+    sock.setsockopt(28, timeout_ms)  # SNDTIMEO
+    sock.setsockopt(17, 0)  # LINGER
+    return sock
+
+
+@pytest.fixture
+def fast():
+    """fast(sock, timeout_ms=5000) -> sock with RCVTIMEO/SNDTIMEO set and LINGER=0."""
+    return make_fast
+
+
+@pytest.fixture
+def subprocess_env():
+    """Environment for child interpreters: the in-place build is importable."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = REPO_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["ZMQFAST_IMPL"] = IMPL_NAME
+    return env
