@@ -242,8 +242,6 @@ def test_bytes_for_an_integer_option_raises_typeerror(zmq, ctx):
         s.setsockopt(zmq.LINGER, b"not an int")
 
 
-@pytest.mark.xfail(ZMQFAST, strict=True, reason="zmqfast bug: setsockopt(ROUTING_ID, 5) raises "
-                   "ZMQError(EINVAL) where pyzmq raises TypeError")
 def test_int_for_a_bytes_option_raises_typeerror(zmq, ctx):
     s = ctx.socket(zmq.PUSH)
     with pytest.raises(TypeError):

@@ -67,8 +67,6 @@ def test_socket_after_term_raises_zmqerror(zmq):
         c.socket(zmq.PUSH)
 
 
-@pytest.mark.xfail(ZMQFAST, strict=True, reason="zmqfast bug: ctx.socket() after term() raises "
-                   "ETERM; pyzmq raises ENOTSUP")
 def test_socket_after_term_raises_the_errno_pyzmq_raises(zmq, pyzmq):
     p = pyzmq.Context()
     p.term()

@@ -182,8 +182,6 @@ def test_socket_context_manager_closes_the_socket(zmq, ctx):
     assert s.closed
 
 
-@pytest.mark.xfail(ZMQFAST, strict=True, reason="zmqfast bug: bind() context manager unbinds "
-                   "the wildcard address it was given, not LAST_ENDPOINT (ENOENT on exit)")
 def test_bind_context_manager_unbinds_a_wildcard_port_bind(zmq, ctx, fast):
     pull = fast(ctx.socket(zmq.PULL))
     with pull.bind("tcp://127.0.0.1:*"):
@@ -247,8 +245,6 @@ def test_operations_on_a_closed_socket_raise_enotsock(zmq, ctx, op):
     assert info.value.errno == zmq.ENOTSOCK
 
 
-@pytest.mark.xfail(ZMQFAST, strict=True, reason="zmqfast bug: Socket.poll() on a closed socket "
-                   "raises ENOTSOCK; pyzmq raises ENOTSUP")
 def test_poll_on_a_closed_socket_raises_the_errno_pyzmq_raises(zmq, ctx, pctx, pyzmq):
     ps = pctx.socket(pyzmq.PAIR)
     ps.close()

@@ -550,6 +550,8 @@ cdef class Socket:
         if option in _BYTES_OPTS:
             if isinstance(optval, str):
                 raise TypeError("unicode not allowed, use setsockopt_string")
+            if isinstance(optval, int):
+                raise TypeError(f"expected bytes, got: {optval!r}")
             b = bytes(optval)
             rc = zf_sock_setopt_bytes(self._s, option, <const char *>b, len(b))
         else:
@@ -844,8 +846,8 @@ cdef class Socket:
         cdef int ev
         cdef int64_t deadline
         cdef zf_pollitem it
-        if self._s == NULL:
-            _raise_closed()
+        if self._s == NULL or zf_sock_closed(self._s):
+            raise _error.ZMQError(ENOTSUP)  # what pyzmq raises for poll() on a closed socket
         it.sock = self._s
         it.fd = -1
         it.events = flags

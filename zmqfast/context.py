@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import errno as _errno
 import os
 import threading
 import weakref
@@ -98,9 +99,7 @@ class Context(_core.Context):
         if self.closed:
             if self._pid_forked():
                 raise _core._fork_error()
-            from .error import ETERM
-
-            raise ZMQError(ETERM)
+            raise ZMQError(_errno.ENOTSUP)  # what pyzmq raises for socket() after term()
         cls = socket_class or self._socket_class
         s = cls(self, socket_type, **kwargs)
         for opt, value in self.sockopts.items():

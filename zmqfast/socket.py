@@ -76,7 +76,9 @@ class Socket(_core.Socket):
     def bind(self, addr: str) -> _SocketContext:  # type: ignore[override]
         """Bind to addr; returns a context manager that unbinds."""
         super().bind(addr)
-        return _SocketContext(self, "bind", addr)
+        # the context manager unbinds what was really bound (a wildcard port resolved)
+        bound = self.get(SocketOption.LAST_ENDPOINT).decode()
+        return _SocketContext(self, "bind", bound or addr)
 
     def connect(self, addr: str) -> _SocketContext:  # type: ignore[override]
         """Connect to addr; returns a context manager that disconnects."""
