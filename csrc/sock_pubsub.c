@@ -243,13 +243,20 @@ static int dist_all(zf_sock *s, const void *data, size_t len, zf_buf *buf, int f
 
 static zf_subs *pipe_subs(zf_sock *s, zf_pipe *p) { return p->end[zf_sock_end(s, p)].pat; }
 
-static void note(zf_sock *s, int kind, const uint8_t *t, size_t len)
+/* A subscription message for the application (XPUB). With XPUB_MANUAL it remembers (hint,
+ * referenced) the subscriber it came from: a SUBSCRIBE set on the socket after receiving it
+ * applies to that subscriber. */
+static void note(zf_sock *s, int kind, const uint8_t *t, size_t len, zf_pipe *from)
 {
     if (s->opts.type != ZF_XPUB)
         return;
     zf_buf *b = zf_buf_new(len + 1);
     if (!b)
         return;
+    if (s->xpub_manual && from) {
+        zf_pipe_ref(from);
+        b->hint = from;
+    }
     b->data[0] = (uint8_t)kind;
     memcpy(b->data + 1, t, len);
     b->next = NULL;
@@ -267,16 +274,20 @@ static void subscribe(zf_sock *s, zf_pipe *p, int on, const uint8_t *t, size_t l
         return;
     /* Per subscriber a topic is in or out (as in libzmq: a repeated SUBSCRIBE changes nothing,
      * one CANCEL removes it); across subscribers XPUB counts them. */
+    if (s->xpub_manual) { /* the application decides, through SUBSCRIBE/UNSUBSCRIBE */
+        note(s, on, t, len, p);
+        return;
+    }
     if (on) {
         int fresh = !zf_subs_has(ps, t, len) && zf_subs_add(ps, t, len) == 1;
         int first = fresh && zf_subs_add(&s->subs, t, len) == 1;
         if (first || s->xpub_verbose || s->xpub_verboser)
-            note(s, 1, t, len);
+            note(s, 1, t, len, p);
     } else {
         int gone = zf_subs_has(ps, t, len) && zf_subs_remove(ps, t, len) == 1;
         int last = gone && zf_subs_remove(&s->subs, t, len) == 1;
         if (last || (gone && s->xpub_verboser))
-            note(s, 0, t, len);
+            note(s, 0, t, len, p);
     }
 }
 
@@ -300,7 +311,7 @@ static void drop_one(void *arg, const uint8_t *t, size_t len)
 {
     struct unsub *u = arg;
     if (zf_subs_remove(&u->s->subs, t, len) == 1)
-        note(u->s, 0, t, len);
+        note(u->s, 0, t, len, NULL);
 }
 
 static void pub_detach(zf_sock *s, zf_pipe *p)
@@ -431,6 +442,10 @@ static int xpub_recv(zf_sock *s, zf_frame *f)
     s->notes_head = b->next;
     if (!s->notes_head)
         s->notes_tail = NULL;
+    if (s->manual_pipe)
+        zf_pipe_unref(s->manual_pipe);
+    s->manual_pipe = b->hint; /* XPUB_MANUAL: the subscriber a SUBSCRIBE now applies to */
+    b->hint = NULL;
     f->data = b->data;
     f->size = b->size;
     f->buf = b; /* the note's only reference moves to the caller */
@@ -447,7 +462,7 @@ static int xpub_has_in(zf_sock *s)
 static int xpub_setopt(zf_sock *s, int option, const void *value, size_t len)
 {
     int64_t v = 0;
-    if (option != OPT_XPUB_WELCOME_MSG) {
+    if (option != OPT_XPUB_WELCOME_MSG && option != ZF_OPT_SUBSCRIBE && option != ZF_OPT_UNSUBSCRIBE) {
         if (len != sizeof v)
             return -EINVAL;
         memcpy(&v, value, sizeof v);
@@ -458,6 +473,7 @@ static int xpub_setopt(zf_sock *s, int option, const void *value, size_t len)
     case OPT_XPUB_VERBOSE: s->xpub_verbose = (int)v; return 0;
     case OPT_XPUB_VERBOSER: s->xpub_verboser = (int)v; return 0;
     case OPT_XPUB_NODROP: s->xpub_nodrop = (int)v; return 0;
+    case OPT_XPUB_MANUAL: s->xpub_manual = (int)v; return 0;
     case OPT_XPUB_WELCOME_MSG:
         free(s->welcome);
         s->welcome = NULL;
@@ -470,7 +486,23 @@ static int xpub_setopt(zf_sock *s, int option, const void *value, size_t len)
             s->welcome_len = len;
         }
         return 0;
-    default: return -ENOTSUP; /* XPUB_MANUAL among them: not implemented */
+    case ZF_OPT_SUBSCRIBE:
+    case ZF_OPT_UNSUBSCRIBE: {
+        /* XPUB_MANUAL: apply to the subscriber of the last subscription message received */
+        zf_pipe *p = s->manual_pipe;
+        zf_subs *ps = p ? pipe_subs(s, p) : NULL;
+        if (!s->xpub_manual || !ps)
+            return 0;
+        const uint8_t *t = value;
+        if (option == ZF_OPT_SUBSCRIBE) {
+            if (!zf_subs_has(ps, t, len) && zf_subs_add(ps, t, len) == 1)
+                zf_subs_add(&s->subs, t, len);
+        } else if (zf_subs_has(ps, t, len) && zf_subs_remove(ps, t, len) == 1) {
+            zf_subs_remove(&s->subs, t, len);
+        }
+        return 0;
+    }
+    default: return -ENOTSUP;
     }
 }
 

@@ -466,6 +466,16 @@ int zf_sock_close(zf_sock *s, int linger_set, int linger)
     zf_sock_monitor(s, NULL, 0);
     while (s->npipes)
         zf_sock_detach(s, s->pipes[s->npipes - 1]);
+    /* XPUB_MANUAL's pipe references: a pipe holds its socket, so these must go before free */
+    for (zf_buf *b = s->notes_head; b; b = b->next)
+        if (b->hint) {
+            zf_pipe_unref(b->hint);
+            b->hint = NULL;
+        }
+    if (s->manual_pipe) {
+        zf_pipe_unref(s->manual_pipe);
+        s->manual_pipe = NULL;
+    }
     zf_ctx *c = s->ctx;
     pthread_mutex_lock(&c->lock);
     if (s->ctx_prev)

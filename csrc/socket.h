@@ -86,7 +86,8 @@ struct zf_sock {
     zf_pipe **dist;       /* PUB/XPUB: pipes the message being sent goes to */
     int ndist, dist_cap;
     int64_t last_scan;    /* PUB/XPUB: when subscriber input was last read */
-    int xpub_verbose, xpub_verboser, xpub_nodrop;
+    int xpub_verbose, xpub_verboser, xpub_nodrop, xpub_manual;
+    zf_pipe *manual_pipe; /* XPUB_MANUAL: referenced */
     uint8_t *welcome;     /* XPUB_WELCOME_MSG */
     size_t welcome_len;
     zf_buf *notes_head, *notes_tail; /* XPUB: subscription messages for the application */
