@@ -383,6 +383,8 @@ static void conn_lost(zf_session *s)
             zf_monitor_event(s->sock, ZF_EVENT_HANDSHAKE_FAILED_PROTOCOL, ZF_PROTOCOL_ERROR_ZMTP_UNSPECIFIED,
                              s->endpoint);
         zf_monitor_event(s->sock, ZF_EVENT_DISCONNECTED, s->h.fd, s->endpoint);
+    } else if (s->h.fd >= 0) {
+        zf_monitor_event(s->sock, ZF_EVENT_CLOSED, s->h.fd, s->endpoint); /* a failed connect */
     }
     close_fd(s);
     zf_io_timer_cancel(s->io, &s->t_conn);

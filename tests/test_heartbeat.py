@@ -1,0 +1,68 @@
+"""ZMTP heartbeats: HEARTBEAT_IVL sends PINGs, silence past HEARTBEAT_TIMEOUT drops the peer,
+and a live libzmq peer keeps the connection."""
+
+import socket
+import struct
+import time
+
+
+def _raw_pull_peer():
+    """A listener whose accepted connection completes the ZMTP handshake as a PULL, then goes
+    silent (it never answers a PING)."""
+    l = socket.socket()
+    l.bind(("127.0.0.1", 0))
+    l.listen(1)
+    return l
+
+
+def _handshake_as_pull(conn):
+    greeting = b"\xff" + b"\x00" * 7 + b"\x01\x7f\x03\x01NULL" + b"\x00" * 16 + b"\x00" + b"\x00" * 31
+    body = b"\x05READY\x0bSocket-Type" + struct.pack(">I", 4) + b"PULL"
+    conn.sendall(greeting + bytes([4, len(body)]) + body)
+
+
+def test_a_silent_peer_is_pinged_then_dropped_after_the_timeout(zmq, ctx):
+    l = _raw_pull_peer()
+    s = ctx.socket(zmq.PUSH)
+    s.linger = 0
+    s.heartbeat_ivl = 100
+    s.heartbeat_timeout = 300
+    s.heartbeat_ttl = 2000
+    s.connect("tcp://127.0.0.1:%d" % l.getsockname()[1])
+    conn, _ = l.accept()
+    conn.settimeout(5)
+    _handshake_as_pull(conn)
+    data, t0 = b"", time.monotonic()
+    while True:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    elapsed = time.monotonic() - t0
+    # PING with TTL 2000 ms = 20 deciseconds, empty context
+    assert b"\x04\x07\x04PING\x00\x14" in data
+    assert 0.25 < elapsed < 3.0
+    conn.close()
+    l.close()
+
+
+def test_heartbeats_keep_a_libzmq_peer_connected(zmq, pyzmq, ctx, pctx, fast):
+    rx = fast(pctx.socket(pyzmq.PULL))
+    rx.bind("tcp://127.0.0.1:*")
+    tx = fast(ctx.socket(zmq.PUSH))
+    tx.heartbeat_ivl = 50
+    tx.heartbeat_timeout = 200
+    tx.connect(rx.last_endpoint.decode())
+    tx.send(b"first")
+    assert rx.recv() == b"first"
+    time.sleep(0.6)  # a dozen PING/PONG rounds; a dropped connection would lose the next send
+    tx.send(b"after the pings")
+    assert rx.recv() == b"after the pings"
+
+
+def test_heartbeat_options_read_back(zmq, ctx):
+    s = ctx.socket(zmq.DEALER)
+    s.heartbeat_ivl = 1000
+    s.heartbeat_ttl = 5000
+    s.heartbeat_timeout = 3000
+    assert (s.heartbeat_ivl, s.heartbeat_ttl, s.heartbeat_timeout) == (1000, 5000, 3000)
