@@ -1,0 +1,214 @@
+"""Publish-subscribe: filtering, counting, HWM drops, XPUB/XSUB, replay, and the subscription
+wire forms for ZMTP 3.0 and 3.1 peers (golden bytes with a raw socket)."""
+
+import socket
+import struct
+import time
+
+import pytest
+
+
+def _subscribed(pub, sub, topic=b""):
+    """Publish probes until sub receives one (the slow-joiner dance), then drain them."""
+    deadline = time.monotonic() + 5
+    while True:
+        pub.send(topic + b"probe")
+        if sub.poll(20):
+            break
+        assert time.monotonic() < deadline
+    while sub.poll(50):
+        sub.recv()
+
+
+def test_prefix_filtering_per_subscriber(zmq, ctx, fast):
+    pub = fast(ctx.socket(zmq.PUB))
+    pub.bind("inproc://football")
+    nl = fast(ctx.socket(zmq.SUB), 300)
+    de = fast(ctx.socket(zmq.SUB), 300)
+    nl.subscribe(b"netherlands")
+    de.subscribe(b"germany")
+    for s in (nl, de):
+        s.connect("inproc://football")
+    for _ in range(3):
+        pub.send(b"netherlands 2-1")
+        pub.send(b"germany 0-0")
+    assert {nl.recv() for _ in range(3)} == {b"netherlands 2-1"}
+    assert {de.recv() for _ in range(3)} == {b"germany 0-0"}
+    with pytest.raises(zmq.Again):
+        nl.recv()
+
+
+def test_subscriptions_are_counted(zmq, ctx, fast):
+    pub = fast(ctx.socket(zmq.PUB))
+    pub.bind("inproc://count")
+    sub = fast(ctx.socket(zmq.SUB), 200)
+    sub.connect("inproc://count")
+    sub.subscribe(b"a")
+    sub.subscribe(b"a")
+    sub.unsubscribe(b"a")
+    pub.send(b"a1")
+    assert sub.recv() == b"a1"
+    sub.unsubscribe(b"a")
+    pub.send(b"a2")
+    with pytest.raises(zmq.Again):
+        sub.recv()
+
+
+def test_pub_drops_at_hwm_and_never_blocks(zmq, ctx, fast):
+    pub = fast(ctx.socket(zmq.PUB))
+    pub.sndhwm = 10
+    pub.bind("inproc://hwm")
+    sub = fast(ctx.socket(zmq.SUB))
+    sub.rcvhwm = 10
+    sub.subscribe(b"")
+    sub.connect("inproc://hwm")
+    for i in range(10000):
+        pub.send(b"%d" % i, zmq.DONTWAIT)  # never raises Again
+    got = 0
+    while sub.poll(0):
+        sub.recv()
+        got += 1
+    assert 10 <= got <= 40
+
+
+def test_xpub_reports_unique_subscriptions_unless_verbose(zmq, ctx, fast):
+    for verbose, expected in ((0, [b"\x01t"]), (1, [b"\x01t", b"\x01t"])):
+        x = fast(ctx.socket(zmq.XPUB), 200)
+        x.setsockopt(zmq.XPUB_VERBOSE, verbose)
+        x.bind(f"inproc://xpub-{verbose}")
+        subs = [fast(ctx.socket(zmq.SUB)) for _ in range(2)]
+        for s in subs:
+            s.connect(f"inproc://xpub-{verbose}")
+            s.subscribe(b"t")
+        got = []
+        while True:
+            try:
+                got.append(x.recv())
+            except zmq.Again:
+                break
+        assert got == expected
+        for s in subs:
+            s.close()
+        x.close()
+
+
+def test_xpub_welcome_message_reaches_new_subscribers(zmq, pyzmq, ctx, pctx, fast):
+    x = fast(ctx.socket(zmq.XPUB))
+    x.setsockopt(zmq.XPUB_WELCOME_MSG, b"welcome")
+    x.bind("tcp://127.0.0.1:*")
+    sub = fast(pctx.socket(pyzmq.SUB))
+    sub.subscribe(b"")
+    sub.connect(x.last_endpoint.decode())
+    deadline = time.monotonic() + 5
+    while not sub.poll(20):  # libzmq greets a subscriber when the XPUB is next used
+        x.poll(0)
+        assert time.monotonic() < deadline
+    assert sub.recv() == b"welcome"
+
+
+def test_xsub_subscribes_with_messages(zmq, pyzmq, ctx, pctx, fast):
+    pub = fast(pctx.socket(pyzmq.PUB))
+    pub.bind("tcp://127.0.0.1:*")
+    xsub = fast(ctx.socket(zmq.XSUB))
+    xsub.connect(pub.last_endpoint.decode())
+    xsub.send(b"\x01news")
+    _subscribed(pub, xsub, b"news")
+    pub.send(b"sport")
+    pub.send(b"news!")
+    assert xsub.recv() == b"news!"
+
+
+def test_subscriptions_are_replayed_to_a_restarted_publisher(zmq, pyzmq, ctx, pctx, fast):
+    pub = fast(pctx.socket(pyzmq.PUB))
+    port = pub.bind_to_random_port("tcp://127.0.0.1")
+    sub = fast(ctx.socket(zmq.SUB))
+    sub.reconnect_ivl = 20
+    sub.subscribe(b"x")
+    sub.connect(f"tcp://127.0.0.1:{port}")
+    _subscribed(pub, sub, b"x")
+    pub.close()
+    time.sleep(0.1)
+    pub2 = fast(pctx.socket(pyzmq.PUB))
+    pub2.bind(f"tcp://127.0.0.1:{port}")
+    _subscribed(pub2, sub, b"x")  # no new subscribe() call: the SUB sent it again by itself
+    pub2.send(b"y-ignored")
+    pub2.send(b"x-again")
+    assert sub.recv() == b"x-again"
+
+
+# ---- golden bytes: what a SUB says to a raw peer of each ZMTP minor version ----------------
+
+def _greeting(minor):
+    return b"\xff" + b"\x00" * 7 + b"\x01\x7f\x03" + bytes([minor]) + b"NULL" + b"\x00" * 16 + b"\x00" * 32
+
+
+def _ready(stype):
+    body = b"\x05READY\x0bSocket-Type" + struct.pack(">I", len(stype)) + stype
+    return bytes([4, len(body)]) + body
+
+
+def _read_exact(conn, n):
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        assert chunk, "connection closed"
+        data += chunk
+    return data
+
+
+def _read_frame(conn):
+    flags, = _read_exact(conn, 1)
+    size = struct.unpack(">Q", _read_exact(conn, 8))[0] if flags & 2 else _read_exact(conn, 1)[0]
+    return flags, _read_exact(conn, size)
+
+
+@pytest.mark.parametrize("minor,expected", [
+    (1, (0x04, b"\x09SUBSCRIBEtopic")),
+    (0, (0x00, b"\x01topic")),
+])
+def test_sub_speaks_the_subscription_form_of_the_peer_version(zmq, ctx, minor, expected):
+    l = socket.socket()
+    l.bind(("127.0.0.1", 0))
+    l.listen(1)
+    sub = ctx.socket(zmq.SUB)
+    sub.linger = 0
+    sub.subscribe(b"topic")
+    sub.connect("tcp://127.0.0.1:%d" % l.getsockname()[1])
+    conn, _ = l.accept()
+    conn.settimeout(5)
+    conn.sendall(_greeting(minor) + _ready(b"PUB"))
+    _read_exact(conn, 64)
+    flags, body = _read_frame(conn)  # READY
+    assert flags == 0x04 and body.startswith(b"\x05READY")
+    assert _read_frame(conn) == expected
+    conn.close()
+    l.close()
+
+
+@pytest.mark.parametrize("form", ["command", "message"])
+def test_pub_filters_for_a_raw_subscriber_of_either_form(zmq, ctx, form):
+    pub = ctx.socket(zmq.PUB)
+    pub.linger = 0
+    pub.bind("tcp://127.0.0.1:*")
+    port = int(pub.last_endpoint.decode().rsplit(":", 1)[1])
+    conn = socket.create_connection(("127.0.0.1", port))
+    conn.settimeout(5)
+    conn.sendall(_greeting(1) + _ready(b"SUB"))
+    _read_exact(conn, 64)
+    _read_frame(conn)  # READY
+    if form == "command":
+        conn.sendall(bytes([0x04, 11]) + b"\x09SUBSCRIBEB")
+    else:
+        conn.sendall(bytes([0x00, 2]) + b"\x01B")
+    deadline = time.monotonic() + 5
+    while True:  # publish until the subscription has been applied
+        pub.send(b"A-skip")
+        pub.send(b"B-take")
+        conn.settimeout(0.05)
+        try:
+            flags, body = _read_frame(conn)
+            break
+        except socket.timeout:
+            assert time.monotonic() < deadline
+    assert body == b"B-take"
+    conn.close()
