@@ -33,7 +33,6 @@ def _sender_receiver(s, p, impl_type):
     return (s, p) if impl_type in ("PUSH", "PAIR") else (p, s)
 
 
-params = pytest.mark.parametrize
 ALL = [
     pytest.param(it, pt, tr, ib, id=f"{it}-{pt}-{tr}-{'impl_binds' if ib else 'impl_connects'}")
     for it, pt in PAIRS

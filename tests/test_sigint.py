@@ -1,6 +1,5 @@
 """Blocking calls release the GIL and stay interruptible by Ctrl-C."""
 
-import os
 import signal
 import subprocess
 import sys

@@ -80,3 +80,4 @@ def get_library_dirs() -> list[str]:
 
 from .sugar.stopwatch import Stopwatch  # noqa: E402  (deprecated, as in pyzmq)
 from .tracker import _FINISHED_TRACKER  # noqa: E402
+from . import devices  # noqa: E402  (pyzmq code reaches zmq.devices through the top module)

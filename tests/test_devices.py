@@ -1,0 +1,148 @@
+"""zmqfast.devices: the same device classes pyzmq code uses."""
+
+import importlib
+import struct
+import time
+
+import pytest
+
+
+@pytest.fixture
+def devices(zmq):
+    return importlib.import_module(zmq.__name__ + ".devices")
+
+
+@pytest.fixture
+def dctx(zmq):
+    c = zmq.Context()
+    yield c
+    c.term()  # ends the device threads (ContextTerminated), then the context
+
+
+def _client(zmq, sock_type, addr):
+    c = zmq.Context.instance()
+    s = c.socket(sock_type)
+    s.rcvtimeo = s.sndtimeo = 3000
+    s.linger = 0
+    s.connect(addr)
+    return s
+
+
+def test_thread_device_queue_brokers_requests(zmq, devices, dctx):
+    dev = devices.ThreadDevice(zmq.QUEUE, zmq.ROUTER, zmq.DEALER)
+    dev.context_factory = lambda: dctx
+    fport = dev.bind_in_to_random_port("tcp://127.0.0.1")
+    bport = dev.bind_out_to_random_port("tcp://127.0.0.1")
+    dev.setsockopt_in(zmq.LINGER, 0)
+    dev.setsockopt_out(zmq.LINGER, 0)
+    dev.start()
+    worker = _client(zmq, zmq.REP, f"tcp://127.0.0.1:{bport}")
+    client = _client(zmq, zmq.REQ, f"tcp://127.0.0.1:{fport}")
+    client.send(b"ping")
+    worker.send(worker.recv() + b"!")
+    assert client.recv() == b"ping!"
+    worker.close()
+    client.close()
+
+
+def test_thread_proxy_copies_to_its_monitor(zmq, devices, dctx):
+    dev = devices.ThreadProxy(zmq.PULL, zmq.PUSH, zmq.PUSH)
+    dev.context_factory = lambda: dctx
+    for setopt in (dev.setsockopt_in, dev.setsockopt_out, dev.setsockopt_mon):
+        setopt(zmq.LINGER, 0)
+    dev.bind_in("inproc://dev-in")
+    dev.bind_out("inproc://dev-out")
+    dev.bind_mon("inproc://dev-mon")
+    dev.start()
+    time.sleep(0.05)
+    src = dctx.socket(zmq.PUSH)
+    dst = dctx.socket(zmq.PULL)
+    mon = dctx.socket(zmq.PULL)
+    for s in (src, dst, mon):
+        s.rcvtimeo = 3000
+        s.linger = 0
+    src.connect("inproc://dev-in")
+    dst.connect("inproc://dev-out")
+    mon.connect("inproc://dev-mon")
+    src.send(b"hello")
+    assert dst.recv() == b"hello"
+    assert mon.recv() == b"hello"
+    for s in (src, dst, mon):
+        s.close()
+
+
+# Under pyzmq 27.3 this test fails and then hangs in the context's term() at teardown (not
+# investigated: the device there may keep its sockets open after TERMINATE).
+@pytest.mark.zmqfast_only
+def test_thread_proxy_steerable_is_controlled_and_terminated(zmq, devices, dctx):
+    dev = devices.ThreadProxySteerable(zmq.PULL, zmq.PUSH, zmq.PUSH, zmq.PAIR)
+    dev.context_factory = lambda: dctx
+    for setopt in (dev.setsockopt_in, dev.setsockopt_out, dev.setsockopt_mon, dev.setsockopt_ctrl):
+        setopt(zmq.LINGER, 0)
+    dev.bind_in("inproc://st-in")
+    dev.bind_out("inproc://st-out")
+    dev.bind_mon("inproc://st-mon")
+    dev.bind_ctrl("inproc://st-ctrl")
+    dev.start()
+    time.sleep(0.05)
+    src, dst, ctrl = dctx.socket(zmq.PUSH), dctx.socket(zmq.PULL), dctx.socket(zmq.PAIR)
+    for s in (src, dst, ctrl):
+        s.rcvtimeo = 3000
+        s.linger = 0
+    src.connect("inproc://st-in")
+    dst.connect("inproc://st-out")
+    ctrl.connect("inproc://st-ctrl")
+    src.send(b"x")
+    assert dst.recv() == b"x"
+    ctrl.send(b"STATISTICS")
+    stats = [struct.unpack("=Q", f)[0] for f in ctrl.recv_multipart()]
+    assert stats[0] == 1 and stats[6] == 1
+    ctrl.send(b"TERMINATE")
+    dev.join(5)
+    assert not dev.launcher.is_alive()
+    for s in (src, dst, ctrl):
+        s.close()
+
+
+def test_monitored_queue_reports_both_directions_with_prefixes(zmq, devices, dctx):
+    dev = devices.ThreadMonitoredQueue(zmq.ROUTER, zmq.DEALER, zmq.PUSH, b"in", b"out")
+    dev.context_factory = lambda: dctx
+    for setopt in (dev.setsockopt_in, dev.setsockopt_out, dev.setsockopt_mon):
+        setopt(zmq.LINGER, 0)
+    dev.bind_in("inproc://mq-in")
+    dev.bind_out("inproc://mq-out")
+    dev.bind_mon("inproc://mq-mon")
+    dev.start()
+    time.sleep(0.05)
+    client, worker, mon = dctx.socket(zmq.REQ), dctx.socket(zmq.REP), dctx.socket(zmq.PULL)
+    for s in (client, worker, mon):
+        s.rcvtimeo = 3000
+        s.linger = 0
+    client.connect("inproc://mq-in")
+    worker.connect("inproc://mq-out")
+    mon.connect("inproc://mq-mon")
+    client.send(b"req")
+    worker.send(worker.recv() + b"-done")
+    assert client.recv() == b"req-done"
+    first, second = mon.recv_multipart(), mon.recv_multipart()
+    assert first[0] == b"in" and first[-1] == b"req"
+    assert second[0] == b"out" and second[-1] == b"req-done"
+    for s in (client, worker, mon):
+        s.close()
+
+
+def test_process_device_runs_in_a_child(zmq, devices):
+    dev = devices.ProcessDevice(zmq.QUEUE, zmq.PULL, zmq.PUSH)
+    inport = dev.bind_in_to_random_port("tcp://127.0.0.1")
+    outport = dev.bind_out_to_random_port("tcp://127.0.0.1")
+    dev.start()
+    try:
+        src = _client(zmq, zmq.PUSH, f"tcp://127.0.0.1:{inport}")
+        dst = _client(zmq, zmq.PULL, f"tcp://127.0.0.1:{outport}")
+        src.send(b"through a process")
+        assert dst.recv() == b"through a process"
+        src.close()
+        dst.close()
+    finally:
+        dev.launcher.terminate()
+        dev.join(5)
