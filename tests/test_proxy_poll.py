@@ -157,3 +157,24 @@ def test_fd_turns_readable_after_events_reported_nothing(zmq, ctx, fast):
     assert readable == [fd]
     assert b.getsockopt(zmq.EVENTS) & zmq.POLLIN
     assert b.recv() == b"late"
+
+
+def test_poller_takes_objects_with_fileno(zmq, ctx):
+    class Wrapped:
+        def __init__(self, fd):
+            self.fd = fd
+
+        def fileno(self):
+            return self.fd
+
+    r, w = os.pipe()
+    try:
+        obj = Wrapped(r)
+        p = zmq.Poller()
+        p.register(obj, zmq.POLLIN)
+        assert p.poll(0) == []
+        os.write(w, b"!")
+        assert p.poll(1000) == [(r, zmq.POLLIN)]  # pyzmq reports the fd, not the object
+    finally:
+        os.close(r)
+        os.close(w)

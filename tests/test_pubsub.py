@@ -212,3 +212,61 @@ def test_pub_filters_for_a_raw_subscriber_of_either_form(zmq, ctx, form):
             assert time.monotonic() < deadline
     assert body == b"B-take"
     conn.close()
+
+
+def test_xpub_verboser_also_reports_every_unsubscription(zmq, ctx, fast):
+    x = fast(ctx.socket(zmq.XPUB), 200)
+    x.setsockopt(zmq.XPUB_VERBOSER, 1)
+    x.bind("inproc://verboser")
+    subs = [fast(ctx.socket(zmq.SUB)) for _ in range(2)]
+    for s in subs:
+        s.connect("inproc://verboser")
+        s.subscribe(b"t")
+    for s in subs:
+        s.unsubscribe(b"t")
+    got = []
+    while True:
+        try:
+            got.append(x.recv())
+        except zmq.Again:
+            break
+    assert sorted(got) == sorted([b"\x01t", b"\x01t", b"\x00t", b"\x00t"])
+
+
+def test_xpub_nodrop_makes_a_full_subscriber_block_the_sender(zmq, ctx, fast):
+    x = fast(ctx.socket(zmq.XPUB), 200)
+    x.setsockopt(zmq.XPUB_NODROP, 1)
+    x.sndhwm = 5
+    x.bind("inproc://nodrop")
+    sub = fast(ctx.socket(zmq.SUB))
+    sub.rcvhwm = 5
+    sub.connect("inproc://nodrop")
+    sub.subscribe(b"")
+    assert x.recv() == b"\x01"
+    sent = 0
+    with pytest.raises(zmq.Again):
+        for _ in range(1000):
+            x.send(b"m", zmq.DONTWAIT)
+            sent += 1
+    assert 5 <= sent <= 20  # blocked at the HWM instead of dropping
+    assert sum(1 for _ in iter(lambda: sub.poll(0) and sub.recv(), 0)) == sent
+
+
+# libzmq drops subscriptions beyond SNDHWM (libzmq issue #2258): zmqfast never does
+@pytest.mark.zmqfast_only
+def test_subscriptions_are_never_dropped_at_the_hwm(zmq, pyzmq, ctx, pctx, fast):
+    pub = fast(pctx.socket(pyzmq.XPUB))
+    pub.setsockopt(pyzmq.XPUB_VERBOSE, 1)
+    pub.bind("tcp://127.0.0.1:*")
+    sub = fast(ctx.socket(zmq.SUB))
+    sub.sndhwm = 1  # far fewer than the subscriptions below
+    for i in range(200):
+        sub.subscribe(b"topic-%d" % i)
+    sub.connect(pub.last_endpoint.decode())
+    got = set()
+    deadline = time.monotonic() + 5
+    while len(got) < 200:
+        assert time.monotonic() < deadline
+        if pub.poll(50):
+            got.add(pub.recv())
+    assert got == {b"\x01topic-%d" % i for i in range(200)}

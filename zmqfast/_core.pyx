@@ -1024,5 +1024,7 @@ cdef class Poller:
                 PyErr_CheckSignals()
             elif rc < 0 and rc != -EAGAIN:
                 _raise(rc)
-        return [(self.sockets[i][0], self._items[i].revents)
+        # sockets come back as registered; anything else as its fd, as pyzmq does
+        return [(self.sockets[i][0] if self._items[i].sock != NULL else self._items[i].fd,
+                 self._items[i].revents)
                 for i in range(self._n) if self._items[i].revents]
