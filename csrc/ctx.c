@@ -215,6 +215,41 @@ static zf_inproc *claim_name(zf_ctx *c, const char *name, int *err)
     return b;
 }
 
+/* With the lock held: take the connects to name that came before its binder. Up to `max`
+ * (-1: all) pipes of a type compatible with `type` (-1: any) are returned (malloc'd array,
+ * references included); the others are closed, so their connecters see the peer gone. */
+static zf_pipe **take_pending(zf_ctx *c, const char *name, int type, int max, int *n)
+{
+    zf_pipe **out = NULL;
+    int cap = 0;
+    *n = 0;
+    for (zf_inproc **pp = &c->inproc; *pp;) {
+        zf_inproc *e = *pp;
+        if (e->sock || e->mon || strcmp(e->name, name) != 0) {
+            pp = &e->next;
+            continue;
+        }
+        *pp = e->next;
+        int keep = (max < 0 || *n < max) && (type < 0 || zf_zmtp_compatible(type, e->connecter_type));
+        if (keep && *n == cap) {
+            cap = cap ? cap * 2 : 8;
+            zf_pipe **grown = realloc(out, (size_t)cap * sizeof *out);
+            if (grown)
+                out = grown;
+            else
+                keep = 0;
+        }
+        if (keep) {
+            out[(*n)++] = e->pipe;
+        } else {
+            zf_pipe_close_end(e->pipe, 1);
+            zf_pipe_unref(e->pipe);
+        }
+        free(e);
+    }
+    return out;
+}
+
 int zf_ctx_inproc_bind(zf_ctx *c, zf_sock *s, const char *name)
 {
     int err = 0;
@@ -225,24 +260,8 @@ int zf_ctx_inproc_bind(zf_ctx *c, zf_sock *s, const char *name)
         return err;
     }
     b->sock = s;
-    /* Connects that came first: hand their pipes to us. */
-    zf_pipe *ready[64];
     int nready = 0;
-    for (zf_inproc **pp = &c->inproc; *pp;) {
-        zf_inproc *e = *pp;
-        if (!e->sock && !e->mon && strcmp(e->name, name) == 0 && nready < 64) {
-            *pp = e->next;
-            if (zf_zmtp_compatible(s->opts.type, e->connecter_type))
-                ready[nready++] = e->pipe;
-            else {
-                zf_pipe_close_end(e->pipe, 1);
-                zf_pipe_unref(e->pipe);
-            }
-            free(e);
-            continue;
-        }
-        pp = &e->next;
-    }
+    zf_pipe **ready = take_pending(c, name, s->opts.type, -1, &nready);
     b->next = c->inproc;
     c->inproc = b;
     pthread_mutex_unlock(&c->lock);
@@ -251,6 +270,7 @@ int zf_ctx_inproc_bind(zf_ctx *c, zf_sock *s, const char *name)
         join(p, p->end[0].owner, s);
         zf_sock_attach(s, p); /* the table's reference becomes ours */
     }
+    free(ready);
     return 0;
 }
 
@@ -339,27 +359,14 @@ int zf_ctx_inproc_bind_monitor(zf_ctx *c, zf_monitor *m, const char *name)
         return err;
     }
     b->mon = m;
-    zf_pipe *pending = NULL;
-    for (zf_inproc **pp = &c->inproc; *pp;) {
-        zf_inproc *e = *pp;
-        if (!e->sock && !e->mon && strcmp(e->name, name) == 0) {
-            *pp = e->next;
-            if (pending) { /* only one PAIR can listen */
-                zf_pipe_close_end(e->pipe, 1);
-                zf_pipe_unref(e->pipe);
-            } else {
-                pending = e->pipe;
-            }
-            free(e);
-            continue;
-        }
-        pp = &e->next;
-    }
+    int npending = 0;
+    zf_pipe **pending = take_pending(c, name, -1, 1, &npending); /* only one PAIR listens */
     b->next = c->inproc;
     c->inproc = b;
     pthread_mutex_unlock(&c->lock);
-    if (pending)
-        zf_monitor_take_pipe(m, pending); /* the table's reference becomes the monitor's */
+    if (npending)
+        zf_monitor_take_pipe(m, pending[0]); /* the table's reference becomes the monitor's */
+    free(pending);
     return 0;
 }
 

@@ -9,63 +9,54 @@ import time
 import pytest
 
 
-# libzmq 4.3.5 was seen forwarding a message sent 100 ms after PAUSE; zmqfast holds it back
-@pytest.mark.zmqfast_only
-def test_steerable_proxy_pauses_resumes_reports_and_terminates(zmq, ctx, fast):
+def _steerable(zmq, ctx, fast, name):
+    """A proxy_steerable PULL -> PUSH in a thread; returns (thread, source, sink, control)."""
     fe = fast(ctx.socket(zmq.PULL))
-    fe.bind("inproc://fe")
+    fe.bind(f"inproc://{name}-fe")
     be = fast(ctx.socket(zmq.PUSH))
-    be.bind("inproc://be")
+    be.bind(f"inproc://{name}-be")
     ctl = fast(ctx.socket(zmq.PAIR))
-    ctl.bind("inproc://ctl")
-    ctl_client = fast(ctx.socket(zmq.PAIR))
-    ctl_client.connect("inproc://ctl")
+    ctl.bind(f"inproc://{name}-ctl")
     t = threading.Thread(target=zmq.proxy_steerable, args=(fe, be, None, ctl))
     t.start()
-    src = fast(ctx.socket(zmq.PUSH))
-    src.connect("inproc://fe")
-    dst = fast(ctx.socket(zmq.PULL), 300)
-    dst.connect("inproc://be")
+    src, dst, control = (fast(ctx.socket(k), 300) for k in (zmq.PUSH, zmq.PULL, zmq.PAIR))
+    src.connect(f"inproc://{name}-fe")
+    dst.connect(f"inproc://{name}-be")
+    control.connect(f"inproc://{name}-ctl")
+    return t, src, dst, control
+
+
+def _statistics(control):
+    control.send(b"STATISTICS")
+    return [struct.unpack("=Q", f)[0] for f in control.recv_multipart()]
+
+
+# libzmq 4.3.5 was seen forwarding a message sent 100 ms after PAUSE; zmqfast holds it back
+@pytest.mark.zmqfast_only
+def test_steerable_proxy_pauses_and_resumes(zmq, ctx, fast):
+    t, src, dst, control = _steerable(zmq, ctx, fast, "pause")
     src.send(b"one")
     assert dst.recv() == b"one"
-    ctl_client.send(b"PAUSE")
+    control.send(b"PAUSE")
     time.sleep(0.1)
     src.send(b"two")
     with pytest.raises(zmq.Again):
         dst.recv()
-    ctl_client.send(b"RESUME")
+    control.send(b"RESUME")
     assert dst.recv() == b"two"
-    ctl_client.send(b"STATISTICS")
-    stats = [struct.unpack("=Q", f)[0] for f in ctl_client.recv_multipart()]
-    # frontend: 2 msgs in, 6 bytes in, 0 out; backend: 0 in, 2 out, 6 bytes out
-    assert stats == [2, 6, 0, 0, 0, 0, 2, 6]
-    ctl_client.send(b"TERMINATE")
+    control.send(b"TERMINATE")
     t.join(5)
     assert not t.is_alive()
 
 
 def test_steerable_proxy_statistics_and_terminate(zmq, ctx, fast):
-    fe = fast(ctx.socket(zmq.PULL))
-    fe.bind("inproc://s-fe")
-    be = fast(ctx.socket(zmq.PUSH))
-    be.bind("inproc://s-be")
-    ctl = fast(ctx.socket(zmq.PAIR))
-    ctl.bind("inproc://s-ctl")
-    ctl_client = fast(ctx.socket(zmq.PAIR))
-    ctl_client.connect("inproc://s-ctl")
-    t = threading.Thread(target=zmq.proxy_steerable, args=(fe, be, None, ctl))
-    t.start()
-    src = fast(ctx.socket(zmq.PUSH))
-    src.connect("inproc://s-fe")
-    dst = fast(ctx.socket(zmq.PULL))
-    dst.connect("inproc://s-be")
+    t, src, dst, control = _steerable(zmq, ctx, fast, "stats")
     src.send(b"one")
     src.send(b"two")
     assert [dst.recv(), dst.recv()] == [b"one", b"two"]
-    ctl_client.send(b"STATISTICS")
-    stats = [struct.unpack("=Q", f)[0] for f in ctl_client.recv_multipart()]
-    assert stats == [2, 6, 0, 0, 0, 0, 2, 6]
-    ctl_client.send(b"TERMINATE")
+    # frontend: 2 msgs in, 6 bytes in, 0 out; backend: 0 in, 2 out, 6 bytes out
+    assert _statistics(control) == [2, 6, 0, 0, 0, 0, 2, 6]
+    control.send(b"TERMINATE")
     t.join(5)
     assert not t.is_alive()
 
