@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import errno as _errno
 import pickle
 from typing import Any, Callable
 
@@ -106,7 +107,7 @@ class Socket(_zmq.Socket):
     def _serve(self) -> None:
         """Complete every waiter the socket can satisfy now, in order; re-arm for the rest."""
         if self.closed:
-            err = _error.ZMQError(_error.ENOTSOCK if hasattr(_error, "ENOTSOCK") else 88)
+            err = _error.ZMQError(_errno.ENOTSOCK)
             for kind in (POLLIN, POLLOUT):
                 for fut, _op, _t in list(self._waiters[kind]):
                     if not fut.done():
@@ -145,12 +146,9 @@ class Socket(_zmq.Socket):
         super().close(linger)
         for fut, _op, _t in pending:
             if not fut.done():
-                fut.set_exception(_error.ZMQError(88))
+                fut.set_exception(_error.ZMQError(_errno.ENOTSOCK))
 
     # -- awaitable API (pyzmq's names and signatures) --
-
-    def _nb(self, flags: int) -> int:
-        return flags | DONTWAIT
 
     def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:  # type: ignore[override]
         base = _zmq.Socket.recv
