@@ -19,6 +19,28 @@ def dctx(zmq):
     c.term()  # ends the device threads (ContextTerminated), then the context
 
 
+def _start_inproc(zmq, dev, dctx, name, *roles):
+    """Run dev on dctx with every socket bound to inproc://{name}-{role}; wait for the binds."""
+    dev.context_factory = lambda: dctx
+    for role in roles:
+        getattr(dev, f"setsockopt_{role}")(zmq.LINGER, 0)
+        getattr(dev, f"bind_{role}")(f"inproc://{name}-{role}")
+    dev.start()
+    time.sleep(0.05)
+
+
+def _sockets(zmq, dctx, *types_and_addrs):
+    """Sockets of dctx connected to the given inproc addresses, with short timeouts."""
+    socks = []
+    for sock_type, addr in types_and_addrs:
+        s = dctx.socket(sock_type)
+        s.rcvtimeo = 3000
+        s.linger = 0
+        s.connect(addr)
+        socks.append(s)
+    return socks
+
+
 def _client(zmq, sock_type, addr):
     c = zmq.Context.instance()
     s = c.socket(sock_type)
@@ -47,23 +69,9 @@ def test_thread_device_queue_brokers_requests(zmq, devices, dctx):
 
 def test_thread_proxy_copies_to_its_monitor(zmq, devices, dctx):
     dev = devices.ThreadProxy(zmq.PULL, zmq.PUSH, zmq.PUSH)
-    dev.context_factory = lambda: dctx
-    for setopt in (dev.setsockopt_in, dev.setsockopt_out, dev.setsockopt_mon):
-        setopt(zmq.LINGER, 0)
-    dev.bind_in("inproc://dev-in")
-    dev.bind_out("inproc://dev-out")
-    dev.bind_mon("inproc://dev-mon")
-    dev.start()
-    time.sleep(0.05)
-    src = dctx.socket(zmq.PUSH)
-    dst = dctx.socket(zmq.PULL)
-    mon = dctx.socket(zmq.PULL)
-    for s in (src, dst, mon):
-        s.rcvtimeo = 3000
-        s.linger = 0
-    src.connect("inproc://dev-in")
-    dst.connect("inproc://dev-out")
-    mon.connect("inproc://dev-mon")
+    _start_inproc(zmq, dev, dctx, "dev", "in", "out", "mon")
+    src, dst, mon = _sockets(zmq, dctx, (zmq.PUSH, "inproc://dev-in"), (zmq.PULL, "inproc://dev-out"),
+                             (zmq.PULL, "inproc://dev-mon"))
     src.send(b"hello")
     assert dst.recv() == b"hello"
     assert mon.recv() == b"hello"
@@ -76,22 +84,9 @@ def test_thread_proxy_copies_to_its_monitor(zmq, devices, dctx):
 @pytest.mark.zmqfast_only
 def test_thread_proxy_steerable_is_controlled_and_terminated(zmq, devices, dctx):
     dev = devices.ThreadProxySteerable(zmq.PULL, zmq.PUSH, zmq.PUSH, zmq.PAIR)
-    dev.context_factory = lambda: dctx
-    for setopt in (dev.setsockopt_in, dev.setsockopt_out, dev.setsockopt_mon, dev.setsockopt_ctrl):
-        setopt(zmq.LINGER, 0)
-    dev.bind_in("inproc://st-in")
-    dev.bind_out("inproc://st-out")
-    dev.bind_mon("inproc://st-mon")
-    dev.bind_ctrl("inproc://st-ctrl")
-    dev.start()
-    time.sleep(0.05)
-    src, dst, ctrl = dctx.socket(zmq.PUSH), dctx.socket(zmq.PULL), dctx.socket(zmq.PAIR)
-    for s in (src, dst, ctrl):
-        s.rcvtimeo = 3000
-        s.linger = 0
-    src.connect("inproc://st-in")
-    dst.connect("inproc://st-out")
-    ctrl.connect("inproc://st-ctrl")
+    _start_inproc(zmq, dev, dctx, "st", "in", "out", "mon", "ctrl")
+    src, dst, ctrl = _sockets(zmq, dctx, (zmq.PUSH, "inproc://st-in"), (zmq.PULL, "inproc://st-out"),
+                              (zmq.PAIR, "inproc://st-ctrl"))
     src.send(b"x")
     assert dst.recv() == b"x"
     ctrl.send(b"STATISTICS")
@@ -106,21 +101,9 @@ def test_thread_proxy_steerable_is_controlled_and_terminated(zmq, devices, dctx)
 
 def test_monitored_queue_reports_both_directions_with_prefixes(zmq, devices, dctx):
     dev = devices.ThreadMonitoredQueue(zmq.ROUTER, zmq.DEALER, zmq.PUSH, b"in", b"out")
-    dev.context_factory = lambda: dctx
-    for setopt in (dev.setsockopt_in, dev.setsockopt_out, dev.setsockopt_mon):
-        setopt(zmq.LINGER, 0)
-    dev.bind_in("inproc://mq-in")
-    dev.bind_out("inproc://mq-out")
-    dev.bind_mon("inproc://mq-mon")
-    dev.start()
-    time.sleep(0.05)
-    client, worker, mon = dctx.socket(zmq.REQ), dctx.socket(zmq.REP), dctx.socket(zmq.PULL)
-    for s in (client, worker, mon):
-        s.rcvtimeo = 3000
-        s.linger = 0
-    client.connect("inproc://mq-in")
-    worker.connect("inproc://mq-out")
-    mon.connect("inproc://mq-mon")
+    _start_inproc(zmq, dev, dctx, "mq", "in", "out", "mon")
+    client, worker, mon = _sockets(zmq, dctx, (zmq.REQ, "inproc://mq-in"), (zmq.REP, "inproc://mq-out"),
+                                   (zmq.PULL, "inproc://mq-mon"))
     client.send(b"req")
     worker.send(worker.recv() + b"-done")
     assert client.recv() == b"req-done"

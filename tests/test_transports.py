@@ -90,6 +90,15 @@ def test_unresolvable_host_on_connect_is_accepted_and_retried(zmq, ctx, fast):
     assert tx.poll(50, zmq.POLLIN) == 0  # still usable; nothing arrives
 
 
+def _free_port():
+    """A tcp port nobody listens on (so every connect attempt fails)."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
+
+
 def _retries(zmq, sock, endpoint, n, deadline=5.0):
     from importlib import import_module
 
@@ -105,10 +114,7 @@ def _retries(zmq, sock, endpoint, n, deadline=5.0):
 
 def test_reconnect_interval_backs_off_up_to_the_maximum(zmq, ctx, fast):
     # nothing listens on the port: each attempt fails and the next waits twice as long
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
+    port = _free_port()
     tx = fast(ctx.socket(zmq.PUSH))
     tx.reconnect_ivl = 20
     tx.reconnect_ivl_max = 80
@@ -116,10 +122,7 @@ def test_reconnect_interval_backs_off_up_to_the_maximum(zmq, ctx, fast):
 
 
 def test_reconnect_interval_without_maximum_stays_near_the_interval(zmq, ctx, fast):
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
+    port = _free_port()
     tx = fast(ctx.socket(zmq.PUSH))
     tx.reconnect_ivl = 20
     for v in _retries(zmq, tx, f"tcp://127.0.0.1:{port}", 3):
