@@ -42,6 +42,37 @@ class _Op:
         return (yield from fut.__await__())
 
 
+_base_recv = _zmq.Socket.recv
+_base_recv_multipart = _zmq.Socket.recv_multipart
+_base_send = _zmq.Socket.send
+_base_send_multipart = _zmq.Socket.send_multipart
+
+
+def _send_kw(sock: Any, data: Any, flags: int, copy: bool, track: bool, kw: dict) -> Any:
+    return _base_send(sock, data, flags, copy, track, **kw)
+
+
+class _Recv:
+    """await sock.recv(): a queued message is taken with try_recv (no exception, no Future, no
+    loop round trip); otherwise the socket queues a waiter."""
+
+    __slots__ = ("sock", "flags", "copy")
+
+    def __init__(self, sock: "Socket", flags: int, copy: bool) -> None:
+        self.sock = sock
+        self.flags = flags
+        self.copy = copy
+
+    def __await__(self) -> Any:
+        sock = self.sock
+        if not self.flags:
+            msg = sock.try_recv(self.copy)
+            if msg is not None:
+                return msg
+        op = _Op(sock, POLLIN, _base_recv, (sock, self.flags | DONTWAIT, self.copy, False))
+        return (yield from op.__await__())
+
+
 class Socket(_zmq.Socket):
     """A socket whose send/recv family returns awaitables."""
 
@@ -151,20 +182,18 @@ class Socket(_zmq.Socket):
     # -- awaitable API (pyzmq's names and signatures) --
 
     def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:  # type: ignore[override]
-        base = _zmq.Socket.recv
-        return _Op(self, POLLIN, lambda: base(self, flags | DONTWAIT, copy, track), ())
+        return _Recv(self, flags, copy)
 
     def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:  # type: ignore[override]
-        base = _zmq.Socket.recv_multipart
-        return _Op(self, POLLIN, lambda: base(self, flags | DONTWAIT, copy, track), ())
+        return _Op(self, POLLIN, _base_recv_multipart, (self, flags | DONTWAIT, copy, track))
 
     def send(self, data: Any, flags: int = 0, copy: bool = True, track: bool = False, **kw: Any) -> Any:  # type: ignore[override]
-        base = _zmq.Socket.send
-        return _Op(self, POLLOUT, lambda: base(self, data, flags | DONTWAIT, copy, track, **kw), ())
+        if kw:
+            return _Op(self, POLLOUT, _send_kw, (self, data, flags | DONTWAIT, copy, track, kw))
+        return _Op(self, POLLOUT, _base_send, (self, data, flags | DONTWAIT, copy, track))
 
     def send_multipart(self, msg_parts: Any, flags: int = 0, copy: bool = True, track: bool = False, **kw: Any) -> Any:  # type: ignore[override]
-        base = _zmq.Socket.send_multipart
-        return _Op(self, POLLOUT, lambda: base(self, msg_parts, flags | DONTWAIT, copy, track, **kw), ())
+        return _Op(self, POLLOUT, _base_send_multipart, (self, msg_parts, flags | DONTWAIT, copy, track))
 
     async def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:  # type: ignore[override]
         return (await self.recv(flags)).decode(encoding)
