@@ -143,6 +143,11 @@ def fast():
 def subprocess_env():
     """Environment for child interpreters: the in-place build is importable."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = REPO_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    # the source tree only when it holds a built extension (an in-place or editable build);
+    # otherwise the installed package is what the children must import
+    import glob
+
+    if glob.glob(os.path.join(REPO_ROOT, "zmqfast", "_core*.so")):
+        env["PYTHONPATH"] = REPO_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["ZMQFAST_IMPL"] = IMPL_NAME
     return env
