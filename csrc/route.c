@@ -120,10 +120,12 @@ static int consume_control(zf_sock *s, zf_pipe *p, int e, zf_rec *r)
         return 1;
     }
     zf_pipe_take_meta(s, p, r);
+    zf_pipe_ref(p); /* on_cmd may detach p (a ROUTER refusing a duplicate id) */
     if (s->ops->on_cmd)
         s->ops->on_cmd(s, p, r);
     zf_queue_drop(q, r);
     zf_pipe_msg_read(p, e);
+    zf_pipe_unref(p);
     return 0;
 }
 

@@ -148,9 +148,11 @@ static void identify_pending(zf_sock *s)
         zf_rec *r = zf_queue_peek(q);
         if (r && (r->flags & ZF_REC_CMD)) {
             zf_pipe_take_meta(s, p, r);
+            zf_pipe_ref(p); /* identify may detach p (a refused duplicate id) */
             router_on_cmd(s, p, r);
             zf_queue_drop(q, r);
             zf_pipe_msg_read(p, end);
+            zf_pipe_unref(p);
             if (i < s->npipes && s->pipes[i] != p)
                 i--; /* p was detached (duplicate id) and another pipe took its slot */
         }
