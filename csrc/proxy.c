@@ -39,9 +39,11 @@ static int forward(zf_sock *from, zf_sock *to, zf_sock *capture, uint64_t *in, u
         int flags = f.more ? ZF_SNDMORE : 0;
         in[0]++;
         in[1] += f.size;
-        if (capture)
-            zf_sock_send(capture, f.data, f.size, flags | ZF_DONTWAIT);
-        rc = send_frame(to, &f, flags);
+        /* The capture copy waits at HWM as libzmq's does, so a capture socket sees every
+         * message whole; a PUB capture never waits (it drops). */
+        rc = capture ? send_frame(capture, &f, flags) : 0;
+        if (rc >= 0)
+            rc = send_frame(to, &f, flags);
         if (f.buf)
             zf_buf_unref(f.buf);
         if (rc < 0)

@@ -109,6 +109,52 @@ def test_proxy_copies_to_capture(zmq, ctx, fast):
     t.join(5)
 
 
+def test_capture_at_hwm_holds_the_proxy_instead_of_losing_copies(zmq, ctx, fast):
+    # A capture PUSH with a tiny HWM and nobody reading yet: libzmq's proxy waits for it, so
+    # the capture reader later sees every message, whole, in order.
+    fe = fast(ctx.socket(zmq.PULL))
+    fe.bind("inproc://ch-fe")
+    be = fast(ctx.socket(zmq.PUSH))
+    be.bind("inproc://ch-be")
+    cap = ctx.socket(zmq.PUSH)
+    cap.linger = 0
+    cap.sndhwm = 2
+    cap.bind("inproc://ch-cap")
+    ctl = fast(ctx.socket(zmq.PAIR))
+    ctl.bind("inproc://ch-ctl")
+    ctl_client = fast(ctx.socket(zmq.PAIR))
+    ctl_client.connect("inproc://ch-ctl")
+    src, dst = fast(ctx.socket(zmq.PUSH)), fast(ctx.socket(zmq.PULL))
+    mon = ctx.socket(zmq.PULL)
+    mon.linger = 0
+    mon.rcvhwm = 2
+    mon.connect("inproc://ch-cap")
+    src.connect("inproc://ch-fe")
+    dst.connect("inproc://ch-be")
+    t = threading.Thread(target=zmq.proxy_steerable, args=(fe, be, cap, ctl))
+    t.start()
+    n = 50
+    for i in range(n):
+        src.send_multipart([b"k%d" % i, b"v%d" % i])
+    time.sleep(0.2)
+    mon.rcvtimeo = 5000
+    got = [mon.recv_multipart() for _ in range(n)]
+    assert got == [[b"k%d" % i, b"v%d" % i] for i in range(n)]
+    assert [dst.recv_multipart() for _ in range(n)] == got
+    ctl_client.send(b"TERMINATE")
+    t.join(5)
+    assert not t.is_alive()
+
+
+def test_poll_with_nothing_registered_returns_at_once(zmq):
+    # pyzmq returns [] immediately whatever the timeout; code that polls an empty Poller in a
+    # loop with a timeout would otherwise sleep.
+    t = time.monotonic()
+    assert zmq.Poller().poll(2000) == []
+    assert zmq.select([], [], [], 2.0) == ([], [], [])
+    assert time.monotonic() - t < 1.0
+
+
 def test_poller_with_sockets_and_raw_fds(zmq, ctx, fast):
     a = fast(ctx.socket(zmq.PAIR))
     a.bind("inproc://poller")

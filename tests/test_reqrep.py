@@ -107,6 +107,31 @@ def test_router_handover_gives_the_identity_to_the_newcomer(zmq, ctx, fast):
         old.recv()
 
 
+def test_router_without_handover_keeps_the_first_peer_of_an_identity(zmq, ctx, fast):
+    # A second tcp peer claiming an identity in use is refused; the first keeps it. (Refusing
+    # it once freed a pipe still in use: repeated so a regression corrupts the heap visibly.)
+    for _ in range(10):
+        router = fast(ctx.socket(zmq.ROUTER))
+        router.bind("tcp://127.0.0.1:*")
+        ep = router.last_endpoint.decode()
+        first = fast(ctx.socket(zmq.DEALER))
+        first.identity = b"same"
+        first.connect(ep)
+        first.send(b"first")
+        assert router.recv_multipart() == [b"same", b"first"]
+        second = fast(ctx.socket(zmq.DEALER), 200)
+        second.identity = b"same"
+        second.connect(ep)
+        second.send(b"second")
+        time.sleep(0.05)
+        router.send_multipart([b"same", b"to the first"])
+        assert first.recv() == b"to the first"
+        with pytest.raises(zmq.Again):
+            second.recv()
+        for s in (second, first, router):
+            s.close()
+
+
 def test_probe_router_announces_a_dealer(zmq, pyzmq, ctx, pctx, fast):
     router = fast(pctx.socket(pyzmq.ROUTER))
     router.bind("tcp://127.0.0.1:*")

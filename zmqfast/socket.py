@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno as _errno
 import pickle
 import random
+import warnings
 from typing import Any, Callable, Sequence, TypeVar
 
 from . import _core
@@ -51,8 +52,8 @@ class Socket(_core.Socket):
 
     def __del__(self) -> None:
         if not self._shadow and not self.closed:
-            import warnings
-
+            # warnings is imported at module level: at interpreter exit an import here fails
+            # ("sys.meta_path is None") and the socket would never be closed.
             warnings.warn(f"Unclosed socket {self}", ResourceWarning, stacklevel=2, source=self)
             self.close()
 
