@@ -1,6 +1,7 @@
 /* conn.c: sessions (one peer connection each) and listeners, run by the I/O thread.
  *
- * A session owns its fd and the protocol state: greeting, NULL handshake, then traffic. It is the
+ * A session owns its fd and the protocol state: greeting, handshake (NULL or PLAIN, asking the
+ * ZAP handler where one is needed), then traffic. It is the
  * end 1 of a pipe whose end 0 is the socket. Inbound frames are decoded straight into the pipe's
  * inbound queue and committed per whole message; outbound records are encoded into a write
  * buffer (small frames) or written from their own buffer (large ones).
@@ -25,7 +26,9 @@
 #include "ctx.h"
 #include "meta.h"
 #include "net.h"
+#include "mech_plain.h"
 #include "monitor.h"
+#include "zap.h"
 #include "zmtp.h"
 
 #define RBUF_SIZE (64 * 1024)
@@ -33,6 +36,15 @@
 #define CMD_MAX (RBUF_SIZE - 16) /* a command must fit in the read buffer */
 
 enum { S_IDLE, S_CONNECTING, S_GREETING, S_HANDSHAKE, S_ACTIVE };
+
+/* Steps of S_HANDSHAKE: the command we wait for next. */
+enum {
+    HS_READY,    /* READY (NULL; a PLAIN client after INITIATE) */
+    HS_WELCOME,  /* PLAIN client: WELCOME after our HELLO */
+    HS_HELLO,    /* PLAIN server: the client's HELLO */
+    HS_INITIATE, /* PLAIN server: INITIATE after our WELCOME */
+    HS_ZAP,      /* the ZAP handler's answer; what the peer sends meanwhile waits in rbuf */
+};
 
 struct zf_session {
     zf_handler h; /* h.fd < 0 when not connected */
@@ -47,6 +59,12 @@ struct zf_session {
     zf_pipe *pipe; /* our end is 1 */
     int state;
     int peer_minor;
+    int hs;               /* handshake step (HS_*) */
+    zf_pipe *zap;         /* a ZAP request awaiting its reply (zap.h) */
+    uint8_t *zap_props;   /* what the ZAP handler said of the peer (User-Id, metadata), as properties */
+    size_t zap_props_len;
+    int fail_event;       /* how a failed handshake is reported (0: as a protocol error) */
+    int64_t fail_value;
     int peer_type;
     uint8_t peer_id[256];
     int peer_id_len;
@@ -166,6 +184,17 @@ zf_session *zf_session_new_connect(zf_io *io, zf_sock *sock, const zf_opts *opts
     return s;
 }
 
+static void zap_cancel(zf_session *s)
+{
+    if (s->zap) {
+        zf_zap_close(s->zap);
+        s->zap = NULL;
+    }
+    free(s->zap_props);
+    s->zap_props = NULL;
+    s->zap_props_len = 0;
+}
+
 /* Detach from the pipe: write our delimiter and tell the socket. */
 static void drop_pipe(zf_session *s)
 {
@@ -211,6 +240,7 @@ static void session_destroy(zf_session *s)
         zf_buf_unref(s->tx_big);
     s->rx_big = s->tx_big = NULL;
     drop_pipe(s);
+    zap_cancel(s);
     if (s->prev)
         s->prev->next = s->next;
     else if (s->io->sessions == s)
@@ -280,7 +310,8 @@ static void connected(zf_session *s)
     s->rlen = s->rpos = 0;
     s->wlen = s->wpos = 0;
     s->ctl_len = 0;
-    zf_zmtp_greeting(s->wbuf, "NULL", 0);
+    s->fail_event = 0;
+    zf_zmtp_greeting(s->wbuf, s->opts.mechanism == ZF_MECH_PLAIN ? "PLAIN" : "NULL", s->opts.as_server);
     s->wlen = ZF_GREETING_SIZE;
     if (s->opts.handshake_ivl > 0)
         zf_io_timer_set(s->io, &s->t_conn, s->opts.handshake_ivl);
@@ -379,14 +410,20 @@ void zf_session_sock_closed(zf_session *s)
 static void conn_lost(zf_session *s)
 {
     if (s->h.fd >= 0 && s->state != S_CONNECTING) {
-        if (s->state != S_ACTIVE) /* the handshake did not complete */
-            zf_monitor_event(s->sock, ZF_EVENT_HANDSHAKE_FAILED_PROTOCOL, ZF_PROTOCOL_ERROR_ZMTP_UNSPECIFIED,
-                             s->endpoint);
+        if (s->state != S_ACTIVE) { /* the handshake did not complete */
+            if (s->fail_event)
+                zf_monitor_event(s->sock, s->fail_event, s->fail_value, s->endpoint);
+            else
+                zf_monitor_event(s->sock, ZF_EVENT_HANDSHAKE_FAILED_PROTOCOL,
+                                 ZF_PROTOCOL_ERROR_ZMTP_UNSPECIFIED, s->endpoint);
+        }
         zf_monitor_event(s->sock, ZF_EVENT_DISCONNECTED, s->h.fd, s->endpoint);
     } else if (s->h.fd >= 0) {
         zf_monitor_event(s->sock, ZF_EVENT_CLOSED, s->h.fd, s->endpoint); /* a failed connect */
     }
     close_fd(s);
+    zap_cancel(s);
+    s->fail_event = 0;
     zf_io_timer_cancel(s->io, &s->t_conn);
     zf_io_timer_cancel(s->io, &s->t_hb);
     s->hb_next_ping = s->hb_deadline = s->ttl_deadline = 0;
@@ -473,6 +510,20 @@ static void fill_peer_info(zf_session *s, zf_pipe_end *e)
 static int handshake_done(zf_session *s)
 {
     zf_io_timer_cancel(s->io, &s->t_conn);
+    if (s->zap_props) { /* what ZAP said of the peer joins what the peer said of itself */
+        uint8_t *all = malloc(s->peer_props_len + s->zap_props_len);
+        if (all) {
+            if (s->peer_props_len)
+                memcpy(all, s->peer_props, s->peer_props_len);
+            memcpy(all + s->peer_props_len, s->zap_props, s->zap_props_len);
+            free(s->peer_props);
+            s->peer_props = all;
+            s->peer_props_len += s->zap_props_len;
+        }
+        free(s->zap_props);
+        s->zap_props = NULL;
+        s->zap_props_len = 0;
+    }
     char addr[64];
     peer_address(s, addr, sizeof addr);
     zf_buf *meta = zf_meta_new(addr, s->peer_props, s->peer_props_len);
@@ -611,14 +662,10 @@ static int handle_command(zf_session *s, const uint8_t *body, size_t len)
     return 0; /* PONG and anything unknown: ignored, as libzmq does */
 }
 
-static int handle_ready(zf_session *s, const uint8_t *body, size_t len)
+/* The peer's metadata command (READY, or PLAIN's INITIATE), already named: socket type and
+ * identity checked and kept. */
+static int take_metadata(zf_session *s, const uint8_t *data, size_t dl)
 {
-    const uint8_t *name, *data;
-    size_t nl, dl;
-    if (zf_zmtp_command(body, len, &name, &nl, &data, &dl) < 0)
-        return -1;
-    if (!zf_zmtp_is_command(name, nl, "READY"))
-        return -1; /* ERROR, or anything else before READY */
     struct ready_info ri = {.type = -1};
     if (zf_zmtp_parse_metadata(data, dl, ready_prop, &ri) < 0)
         return -1;
@@ -636,15 +683,169 @@ static int handle_ready(zf_session *s, const uint8_t *body, size_t len)
     return 0;
 }
 
-static int send_ready(zf_session *s)
+static int send_ready(zf_session *s, const char *command)
 {
     int with_id = s->opts.type == ZF_REQ || s->opts.type == ZF_DEALER || s->opts.type == ZF_ROUTER;
-    long n = zf_zmtp_ready(s->wbuf + s->wlen, WBUF_SIZE - s->wlen, s->opts.type, s->opts.identity,
+    long n = zf_zmtp_ready(s->wbuf + s->wlen, WBUF_SIZE - s->wlen, command, s->opts.type, s->opts.identity,
                            s->opts.identity_len, with_id);
     if (n < 0)
         return -1;
     s->wlen += (size_t)n;
     return 0;
+}
+
+static int send_command(zf_session *s, long n)
+{
+    if (n < 0)
+        return -1;
+    s->wlen += (size_t)n;
+    return 0;
+}
+
+/* ---- ZAP ---------------------------------------------------------------------------------- */
+
+/* Ask the ZAP handler about this peer. 0: asked (HS_ZAP), -ECONNREFUSED: no handler bound. */
+static int zap_ask(zf_session *s, const char *mechanism, const uint8_t *const *cred, const size_t *cl, int n)
+{
+    char addr[64];
+    int err = 0;
+    peer_address(s, addr, sizeof addr);
+    s->zap = zf_zap_request(s->sock->ctx, &s->opts, mechanism, addr, cred, cl, n, zf_io_pipe_wake, s->io, s, &err);
+    if (!s->zap)
+        return err;
+    s->hs = HS_ZAP;
+    return 0;
+}
+
+/* The handshake goes on after an approval: what the mechanism sends next. */
+static int zap_approved(zf_session *s)
+{
+    if (s->opts.mechanism == ZF_MECH_PLAIN) {
+        s->hs = HS_INITIATE;
+        return send_command(s, zf_zmtp_command_frame(s->wbuf + s->wlen, WBUF_SIZE - s->wlen, "WELCOME", NULL, 0));
+    }
+    s->hs = HS_READY;
+    return send_ready(s, "READY");
+}
+
+/* The handler's reply may have come: go on with the handshake, or refuse the peer. */
+static void zap_answered(zf_session *s)
+{
+    zf_zap_reply r;
+    int rc = zf_zap_read_reply(s->zap, &r);
+    if (rc == 0)
+        return;
+    zf_zap_close(s->zap);
+    s->zap = NULL;
+    if (rc < 0) { /* a handler that answers nonsense or goes away fails the handshake */
+        s->fail_event = ZF_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+        s->fail_value = ZF_PROTOCOL_ERROR_ZAP_UNSPECIFIED;
+        conn_lost(s);
+        return;
+    }
+    if (r.status != 200) {
+        /* Refused: the peer learns the status code in an ERROR, and we hang up. */
+        char reason[4];
+        snprintf(reason, sizeof reason, "%d", r.status);
+        free(r.meta);
+        s->fail_event = ZF_EVENT_HANDSHAKE_FAILED_AUTH;
+        s->fail_value = r.status;
+        if (send_command(s, zf_zmtp_error(s->wbuf + s->wlen, WBUF_SIZE - s->wlen, reason)) == 0)
+            flush_out(s);
+        if (!s->dead && s->h.fd >= 0)
+            conn_lost(s);
+        return;
+    }
+    size_t n = 5 + 7 + r.user_id_len + r.meta_len;
+    s->zap_props = malloc(n);
+    if (s->zap_props) {
+        size_t k = zf_zmtp_put_prop(s->zap_props, "User-Id", r.user_id, r.user_id_len);
+        if (r.meta_len)
+            memcpy(s->zap_props + k, r.meta, r.meta_len);
+        s->zap_props_len = n;
+    }
+    free(r.meta);
+    if (zap_approved(s) < 0) {
+        protocol_error(s);
+        return;
+    }
+    decode(s); /* what the peer sent meanwhile; it also flushes our answer */
+    if (!s->dead && s->h.fd >= 0)
+        flush_out(s);
+}
+
+/* ---- the handshake's commands -------------------------------------------------------------- */
+
+/* Greeting exchanged: start the mechanism. */
+static int handshake_start(zf_session *s)
+{
+    if (s->opts.mechanism == ZF_MECH_PLAIN) {
+        if (s->opts.as_server) {
+            s->hs = HS_HELLO;
+            return 0;
+        }
+        s->hs = HS_WELCOME;
+        return send_command(s, zf_plain_hello(s->wbuf + s->wlen, WBUF_SIZE - s->wlen, s->opts.plain_user,
+                                              s->opts.plain_user_len, s->opts.plain_pass, s->opts.plain_pass_len));
+    }
+    /* NULL asks ZAP only when the socket names a domain (libzmq's rule, kept for old code) */
+    if (s->opts.zap_domain_len) {
+        int rc = zap_ask(s, "NULL", NULL, NULL, 0);
+        if (rc == 0)
+            return 0;
+        if (rc != -ECONNREFUSED)
+            return -1;
+    }
+    s->hs = HS_READY;
+    return send_ready(s, "READY");
+}
+
+/* One command during the handshake. 1: handshake complete, 0: go on, -1: fail. */
+static int handshake_command(zf_session *s, const uint8_t *body, size_t len)
+{
+    const uint8_t *name, *data;
+    size_t nl, dl;
+    if (zf_zmtp_command(body, len, &name, &nl, &data, &dl) < 0)
+        return -1;
+    if (zf_zmtp_is_command(name, nl, "ERROR")) {
+        int status = zf_zmtp_error_status(data, dl);
+        if (status) {
+            s->fail_event = ZF_EVENT_HANDSHAKE_FAILED_AUTH;
+            s->fail_value = status;
+        }
+        return -1;
+    }
+    switch (s->hs) {
+    case HS_READY:
+        if (!zf_zmtp_is_command(name, nl, "READY") || take_metadata(s, data, dl) < 0)
+            return -1;
+        return 1;
+    case HS_WELCOME:
+        if (!zf_zmtp_is_command(name, nl, "WELCOME"))
+            return -1;
+        s->hs = HS_READY;
+        return send_ready(s, "INITIATE");
+    case HS_HELLO: {
+        const uint8_t *cred[2];
+        size_t cl[2];
+        if (!zf_zmtp_is_command(name, nl, "HELLO") || zf_plain_parse_hello(data, dl, &cred[0], &cl[0], &cred[1], &cl[1]) < 0)
+            return -1;
+        int rc = zap_ask(s, "PLAIN", cred, cl, 2);
+        if (rc == -ECONNREFUSED) { /* PLAIN without a handler admits nobody, as libzmq 4.3 */
+            s->fail_event = ZF_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+            s->fail_value = EFAULT;
+        }
+        return rc < 0 ? -1 : 0;
+    }
+    case HS_INITIATE:
+        if (!zf_zmtp_is_command(name, nl, "INITIATE") || take_metadata(s, data, dl) < 0)
+            return -1;
+        if (send_ready(s, "READY") < 0)
+            return -1;
+        return 1;
+    default:
+        return -1;
+    }
 }
 
 /* Put one complete data frame into the inbound queue. */
@@ -693,17 +894,19 @@ static void decode(zf_session *s)
             }
             if (rc > 0)
                 break;
-            if (strcmp(mech, "NULL") != 0) {
+            if (strcmp(mech, s->opts.mechanism == ZF_MECH_PLAIN ? "PLAIN" : "NULL") != 0) {
+                s->fail_event = ZF_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+                s->fail_value = ZF_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH;
                 protocol_error(s);
                 return;
             }
             s->peer_minor = minor;
             s->rpos += ZF_GREETING_SIZE;
-            if (send_ready(s) < 0) {
+            s->state = S_HANDSHAKE;
+            if (handshake_start(s) < 0) {
                 protocol_error(s);
                 return;
             }
-            s->state = S_HANDSHAKE;
             want_out = 1;
             continue;
         }
@@ -713,22 +916,27 @@ static void decode(zf_session *s)
         if (!hl)
             break;
         if (s->state == S_HANDSHAKE) {
+            if (s->hs == HS_ZAP)
+                break; /* the rest waits for the handler's answer */
             if (!(flags & ZF_F_COMMAND) || size > CMD_MAX) {
                 protocol_error(s); /* data before READY */
                 return;
             }
             if (avail - hl < size)
                 break;
-            if (handle_ready(s, p + hl, size) < 0) {
+            int rc = handshake_command(s, p + hl, size);
+            if (rc < 0) {
                 protocol_error(s);
                 return;
             }
             s->rpos += hl + size;
+            want_out = 1;
+            if (rc == 0)
+                continue;
             if (handshake_done(s) < 0) {
                 session_destroy(s);
                 return;
             }
-            want_out = 1;
             continue;
         }
         /* S_ACTIVE */
@@ -1078,6 +1286,11 @@ void zf_session_kick(zf_session *s)
 {
     if (s->dead)
         return;
+    if (s->zap && s->h.fd >= 0) {
+        zap_answered(s);
+        if (s->dead)
+            return;
+    }
     if (socket_closed(s))
         on_socket_closed(s);
     if (s->dead)

@@ -347,6 +347,33 @@ int zf_ctx_inproc_connect(zf_ctx *c, zf_sock *s, const char *name, zf_pipe **out
     return 0;
 }
 
+int zf_ctx_inproc_attach_io(zf_ctx *c, const char *name, zf_pipe *p, int as_type)
+{
+    pthread_mutex_lock(&c->lock);
+    zf_sock *binder = NULL;
+    for (zf_inproc *e = c->inproc; e; e = e->next)
+        if (e->sock && strcmp(e->name, name) == 0) {
+            binder = e->sock;
+            break;
+        }
+    if (!binder) {
+        pthread_mutex_unlock(&c->lock);
+        return -ECONNREFUSED;
+    }
+    p->end[0].peer_type = binder->opts.type;
+    p->end[1].peer_type = as_type;
+    p->end[0].hwm = p->end[1].hwm = 0; /* one request, one reply */
+    zf_sock_own_end(binder, p, 1);     /* under the lock: the binder cannot be freed meanwhile */
+    zf_pipe_ref(p);                    /* the binder's */
+    int rc = zf_sock_post(binder, ZF_SCMD_ATTACH, p);
+    pthread_mutex_unlock(&c->lock);
+    if (rc < 0) {
+        zf_pipe_unref(p);
+        return -ECONNREFUSED; /* closing: as good as absent */
+    }
+    return 0;
+}
+
 int zf_ctx_inproc_bind_monitor(zf_ctx *c, zf_monitor *m, const char *name)
 {
     if (!*name || strlen(name) >= 256)

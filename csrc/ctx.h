@@ -41,6 +41,9 @@ void zf_ctx_session_died(zf_ctx *c);
 int zf_ctx_inproc_bind(zf_ctx *c, zf_sock *s, const char *name);
 void zf_ctx_inproc_unbind(zf_ctx *c, zf_sock *s, const char *name); /* name NULL: all of s */
 int zf_ctx_inproc_connect(zf_ctx *c, zf_sock *s, const char *name, zf_pipe **out);
+/* Hand end 1 of p (whose end 0 belongs to an I/O thread, as a peer of type as_type) to the
+ * socket bound at inproc name. 0, or -ECONNREFUSED when nobody is bound there. */
+int zf_ctx_inproc_attach_io(zf_ctx *c, const char *name, zf_pipe *p, int as_type);
 
 int zf_ctx_inproc_bind_monitor(zf_ctx *c, zf_monitor *m, const char *name);
 void zf_ctx_inproc_unbind_monitor(zf_ctx *c, zf_monitor *m);

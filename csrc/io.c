@@ -253,12 +253,12 @@ void zf_io_pipe_wake(void *arg, zf_pipe *p, int end)
 {
     zf_io *io = arg;
     zf_io_cmd *c = &p->kick_cmd;
-    (void)end;
     if (atomic_exchange(&c->queued, 1))
         return; /* already on its way */
     zf_pipe_ref(p);
     c->type = ZF_CMD_KICK;
     c->a = p;
+    c->id = (uint64_t)end; /* sessions own end 1 of their pipe, end 0 of a ZAP request's */
     c->sync = NULL;
     zf_io_post(io, c);
 }
@@ -320,7 +320,7 @@ static void run_command(zf_io *io, zf_io_cmd *c)
     case ZF_CMD_KICK: {
         zf_pipe *p = c->a;
         atomic_store(&c->queued, 0);
-        zf_session *s = p->end[1].owner;
+        zf_session *s = p->end[c->id].owner;
         if (s)
             zf_session_kick(s);
         zf_pipe_unref(p);

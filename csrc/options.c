@@ -73,6 +73,14 @@ int zf_opts_set_int(zf_opts *o, int option, int64_t value)
         o->maxmsgsize = value;
         return 0;
     }
+    if (option == ZF_OPT_PLAIN_SERVER) {
+        if (value != 0 && value != 1)
+            return -EINVAL;
+        /* as libzmq: PLAIN_SERVER=0 also turns PLAIN off (back to NULL) */
+        o->as_server = (int)value;
+        o->mechanism = value ? ZF_MECH_PLAIN : ZF_MECH_NULL;
+        return 0;
+    }
     const opt_row *r = find(option);
     if (!r)
         return -ENOTSUP;
@@ -97,7 +105,11 @@ int zf_opts_get_int(const zf_opts *o, int option, int64_t *value)
         return 0;
     }
     if (option == ZF_OPT_MECHANISM) {
-        *value = 0; /* NULL */
+        *value = o->mechanism;
+        return 0;
+    }
+    if (option == ZF_OPT_PLAIN_SERVER) {
+        *value = o->as_server && o->mechanism == ZF_MECH_PLAIN;
         return 0;
     }
     const opt_row *r = find(option);
@@ -105,4 +117,45 @@ int zf_opts_get_int(const zf_opts *o, int option, int64_t *value)
         return -ENOTSUP;
     *value = *(const int *)((const char *)o + r->offset);
     return 0;
+}
+
+int zf_opts_set_bytes(zf_opts *o, int option, const void *value, size_t len)
+{
+    switch (option) {
+    case ZF_OPT_PLAIN_USERNAME:
+    case ZF_OPT_PLAIN_PASSWORD:
+        /* libzmq refuses an empty name or password (only a NULL pointer resets, which Python
+         * cannot pass) and anything that does not fit PLAIN's one-byte lengths */
+        if (len < 1 || len > 255)
+            return -EINVAL;
+        if (option == ZF_OPT_PLAIN_USERNAME) {
+            memcpy(o->plain_user, value, len);
+            o->plain_user_len = (uint8_t)len;
+        } else {
+            memcpy(o->plain_pass, value, len);
+            o->plain_pass_len = (uint8_t)len;
+        }
+        o->as_server = 0;
+        o->mechanism = ZF_MECH_PLAIN;
+        return 0;
+    case ZF_OPT_ZAP_DOMAIN:
+        if (len > 255)
+            return -EINVAL;
+        if (len)
+            memcpy(o->zap_domain, value, len);
+        o->zap_domain_len = (uint8_t)len;
+        return 0;
+    default:
+        return -ENOTSUP;
+    }
+}
+
+int zf_opts_get_bytes(const zf_opts *o, int option, const void **value, size_t *len)
+{
+    switch (option) {
+    case ZF_OPT_PLAIN_USERNAME: *value = o->plain_user; *len = o->plain_user_len; return 0;
+    case ZF_OPT_PLAIN_PASSWORD: *value = o->plain_pass; *len = o->plain_pass_len; return 0;
+    case ZF_OPT_ZAP_DOMAIN: *value = o->zap_domain; *len = o->zap_domain_len; return 0;
+    default: return -ENOTSUP;
+    }
 }

@@ -3,6 +3,7 @@
 #ifndef ZF_OPTIONS_H
 #define ZF_OPTIONS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct zf_opts {
@@ -24,7 +25,15 @@ typedef struct zf_opts {
     int conflate;
     uint8_t identity[255];
     uint8_t identity_len;
+    /* security: the mechanism this socket speaks, and ZAP */
+    int mechanism; /* ZF_MECH_* */
+    int as_server;
+    uint8_t plain_user_len, plain_pass_len, zap_domain_len;
+    uint8_t plain_user[255], plain_pass[255], zap_domain[255];
 } zf_opts;
+
+/* libzmq's ZMQ_MECHANISM values. */
+enum { ZF_MECH_NULL = 0, ZF_MECH_PLAIN = 1, ZF_MECH_CURVE = 2 };
 
 void zf_opts_defaults(zf_opts *o, int type);
 
@@ -37,6 +46,7 @@ enum {
     ZF_OPT_RCVTIMEO = 27, ZF_OPT_SNDTIMEO = 28, ZF_OPT_LAST_ENDPOINT = 32,
     ZF_OPT_TCP_KEEPALIVE = 34, ZF_OPT_TCP_KEEPALIVE_CNT = 35, ZF_OPT_TCP_KEEPALIVE_IDLE = 36,
     ZF_OPT_TCP_KEEPALIVE_INTVL = 37, ZF_OPT_IMMEDIATE = 39, ZF_OPT_IPV6 = 42, ZF_OPT_MECHANISM = 43,
+    ZF_OPT_PLAIN_SERVER = 44, ZF_OPT_PLAIN_USERNAME = 45, ZF_OPT_PLAIN_PASSWORD = 46, ZF_OPT_ZAP_DOMAIN = 55,
     ZF_OPT_TOS = 57, ZF_OPT_HANDSHAKE_IVL = 66, ZF_OPT_CONNECT_TIMEOUT = 79,
     ZF_OPT_CONFLATE = 54, ZF_OPT_HEARTBEAT_IVL = 75, ZF_OPT_HEARTBEAT_TTL = 76, ZF_OPT_HEARTBEAT_TIMEOUT = 77,
 };
@@ -44,5 +54,8 @@ enum {
 /* Integer options kept in zf_opts: 0, -EINVAL (bad value), or -ENOTSUP (not an option here). */
 int zf_opts_set_int(zf_opts *o, int option, int64_t value);
 int zf_opts_get_int(const zf_opts *o, int option, int64_t *value);
+/* Byte-string options kept in zf_opts (security); the same results. get: *len in, size out. */
+int zf_opts_set_bytes(zf_opts *o, int option, const void *value, size_t len);
+int zf_opts_get_bytes(const zf_opts *o, int option, const void **value, size_t *len);
 
 #endif

@@ -562,6 +562,9 @@ int zf_sock_setopt_bytes(zf_sock *s, int option, const void *value, size_t len)
         s->opts.identity_len = (uint8_t)len;
         return 0;
     }
+    int rc = zf_opts_set_bytes(&s->opts, option, value, len);
+    if (rc != -ENOTSUP)
+        return rc;
     if (s->ops->setopt)
         return s->ops->setopt(s, option, value, len);
     return -ENOTSUP;
@@ -579,7 +582,7 @@ int zf_sock_getopt_bytes(zf_sock *s, int option, void *value, size_t *len)
     } else if (option == ZF_OPT_LAST_ENDPOINT) {
         src = s->last_endpoint;
         n = strlen(s->last_endpoint);
-    } else {
+    } else if (zf_opts_get_bytes(&s->opts, option, &src, &n) < 0) {
         return -ENOTSUP;
     }
     if (n > *len)

@@ -120,18 +120,19 @@ static size_t put_prop(uint8_t *out, const char *name, const uint8_t *val, size_
     return 5 + n + vlen;
 }
 
-long zf_zmtp_ready(uint8_t *out, size_t cap, int socket_type, const uint8_t *identity,
-                   size_t idlen, int with_identity)
+long zf_zmtp_ready(uint8_t *out, size_t cap, const char *command, int socket_type,
+                   const uint8_t *identity, size_t idlen, int with_identity)
 {
     const char *tname = zf_zmtp_type_name(socket_type);
-    size_t body = 6 + (5 + 11 + strlen(tname)) + (with_identity ? 5 + 8 + idlen : 0);
+    size_t cl = strlen(command);
+    size_t body = 1 + cl + (5 + 11 + strlen(tname)) + (with_identity ? 5 + 8 + idlen : 0);
     if (body + 9 > cap)
         return -ENOBUFS;
     size_t h = zf_zmtp_put_header(out, body, ZF_F_COMMAND);
     uint8_t *p = out + h;
-    p[0] = 5;
-    memcpy(p + 1, "READY", 5);
-    p += 6;
+    p[0] = (uint8_t)cl;
+    memcpy(p + 1, command, cl);
+    p += 1 + cl;
     p += put_prop(p, "Socket-Type", (const uint8_t *)tname, strlen(tname));
     if (with_identity)
         p += put_prop(p, "Identity", identity, idlen);
@@ -169,4 +170,22 @@ size_t zf_zmtp_pong(uint8_t *out, const uint8_t *ping_body, size_t ping_len)
     if (ctx)
         memcpy(out + h + 5, ping_body + 2, ctx);
     return h + 5 + ctx;
+}
+
+long zf_zmtp_command_frame(uint8_t *out, size_t cap, const char *name, const uint8_t *body, size_t len)
+{
+    size_t nl = strlen(name);
+    if (nl > 255 || 1 + nl + len + 9 > cap)
+        return -ENOBUFS;
+    size_t h = zf_zmtp_put_header(out, 1 + nl + len, ZF_F_COMMAND);
+    out[h] = (uint8_t)nl;
+    memcpy(out + h + 1, name, nl);
+    if (len)
+        memcpy(out + h + 1 + nl, body, len);
+    return (long)(h + 1 + nl + len);
+}
+
+size_t zf_zmtp_put_prop(uint8_t *out, const char *name, const uint8_t *val, size_t vlen)
+{
+    return put_prop(out, name, val, vlen);
 }

@@ -48,9 +48,14 @@ int zf_zmtp_command(const uint8_t *frame, size_t len, const uint8_t **name, size
                     const uint8_t **body, size_t *bodylen);
 int zf_zmtp_is_command(const uint8_t *name, size_t namelen, const char *want);
 
-/* Build a READY command frame (header included) into out. Returns its length, or -ENOBUFS. */
-long zf_zmtp_ready(uint8_t *out, size_t cap, int socket_type, const uint8_t *identity,
-                   size_t idlen, int with_identity);
+/* Build a metadata command frame (header included) into out: READY, or PLAIN's INITIATE, which
+ * carries the same properties. Returns its length, or -ENOBUFS. */
+long zf_zmtp_ready(uint8_t *out, size_t cap, const char *command, int socket_type,
+                   const uint8_t *identity, size_t idlen, int with_identity);
+/* Any command frame: name, then body as given. Returns its length, or -ENOBUFS. */
+long zf_zmtp_command_frame(uint8_t *out, size_t cap, const char *name, const uint8_t *body, size_t len);
+/* One metadata property (name, 4-byte length, value) into out; returns its length. */
+size_t zf_zmtp_put_prop(uint8_t *out, const char *name, const uint8_t *val, size_t vlen);
 
 /* Walk metadata properties; cb returns nonzero to stop. -EPROTO when malformed. */
 typedef int (*zf_zmtp_prop_cb)(void *arg, const uint8_t *name, size_t namelen,

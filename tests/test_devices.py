@@ -85,17 +85,19 @@ def test_thread_proxy_copies_to_its_monitor(zmq, devices, dctx):
 def test_thread_proxy_steerable_is_controlled_and_terminated(zmq, devices, dctx):
     dev = devices.ThreadProxySteerable(zmq.PULL, zmq.PUSH, zmq.PUSH, zmq.PAIR)
     _start_inproc(zmq, dev, dctx, "st", "in", "out", "mon", "ctrl")
-    src, dst, ctrl = _sockets(zmq, dctx, (zmq.PUSH, "inproc://st-in"), (zmq.PULL, "inproc://st-out"),
-                              (zmq.PAIR, "inproc://st-ctrl"))
+    # The capture PUSH needs a reader: without one the proxy waits for it, as libzmq's does.
+    src, dst, mon, ctrl = _sockets(zmq, dctx, (zmq.PUSH, "inproc://st-in"), (zmq.PULL, "inproc://st-out"),
+                                   (zmq.PULL, "inproc://st-mon"), (zmq.PAIR, "inproc://st-ctrl"))
     src.send(b"x")
     assert dst.recv() == b"x"
+    assert mon.recv() == b"x"
     ctrl.send(b"STATISTICS")
     stats = [struct.unpack("=Q", f)[0] for f in ctrl.recv_multipart()]
     assert stats[0] == 1 and stats[6] == 1
     ctrl.send(b"TERMINATE")
     dev.join(5)
     assert not dev.launcher.is_alive()
-    for s in (src, dst, ctrl):
+    for s in (src, dst, mon, ctrl):
         s.close()
 
 
