@@ -148,3 +148,187 @@ def _crypto_poly1305(msg, key):
     cdef bytes tag = PyBytes_FromStringAndSize(NULL, 16)
     zf_crypto_poly1305(_w(tag), _p(m), <size_t>PyBytes_GET_SIZE(m), _p(k))
     return tag
+
+
+# ---- the CurveZMQ handshake (csrc/curve.c), for the tests --------------------------------------
+
+from libc.stdint cimport uint64_t
+
+cdef extern from "curve.h" nogil:
+    ctypedef struct zf_curve:
+        int as_server
+        int state
+        uint8_t peer_pk[32]
+        uint8_t tpk[32]
+        uint8_t peer_tpk[32]
+        uint64_t send_nonce
+        uint64_t recv_nonce
+    int ZF_CURVE_HELLO_SIZE
+    int ZF_CURVE_WELCOME_SIZE
+    int ZF_CURVE_INITIATE_MIN
+    int ZF_CURVE_READY_MIN
+    int ZF_CURVE_MESSAGE_MIN
+    int zf_curve_client_init(zf_curve *c, const uint8_t *server_pk, const uint8_t *pk,
+                             const uint8_t *sk)
+    int zf_curve_server_init(zf_curve *c, const uint8_t *pk, const uint8_t *sk)
+    void zf_curve_wipe(zf_curve *c)
+    long zf_curve_hello(zf_curve *c, uint8_t *out, size_t cap)
+    int zf_curve_server_hello(zf_curve *c, const uint8_t *cmd, size_t len)
+    long zf_curve_welcome(zf_curve *c, uint8_t *out, size_t cap)
+    int zf_curve_client_welcome(zf_curve *c, const uint8_t *cmd, size_t len)
+    long zf_curve_initiate(zf_curve *c, uint8_t *out, size_t cap, const uint8_t *meta,
+                           size_t metalen)
+    int zf_curve_server_initiate(zf_curve *c, uint8_t *cmd, size_t len, const uint8_t **meta,
+                                 size_t *metalen)
+    long zf_curve_ready(zf_curve *c, uint8_t *out, size_t cap, const uint8_t *meta,
+                        size_t metalen)
+    int zf_curve_client_ready(zf_curve *c, uint8_t *cmd, size_t len, const uint8_t **meta,
+                              size_t *metalen)
+    long zf_curve_encode(zf_curve *c, uint8_t *out, size_t cap, const uint8_t *data,
+                         size_t len, int flags)
+    int zf_curve_decode(zf_curve *c, uint8_t *cmd, size_t len, const uint8_t **data,
+                        size_t *datalen, int *flags)
+    long zf_curve_error(uint8_t *out, size_t cap, const char *reason)
+    int zf_curve_parse_error(const uint8_t *cmd, size_t len, const uint8_t **reason,
+                             size_t *reasonlen)
+
+
+cdef object _built(bytearray out, long n):
+    # a builder's result: its length, trimmed to, or the error it gave
+    if n < 0:
+        _raise(<int>n)
+    return bytes(out[:n])
+
+
+@cython.final
+cdef class _Curve:
+    """One side of a CurveZMQ connection (zf_curve), driven command by command. Keys raw."""
+    cdef zf_curve c
+
+    def __cinit__(self, bint as_server, public, secret, server_public=None):
+        cdef bytes pk = _fixed(public, 32, "public key")
+        cdef bytes sk = _fixed(secret, 32, "secret key")
+        cdef bytes spk
+        cdef int rc
+        if as_server:
+            rc = zf_curve_server_init(&self.c, _p(pk), _p(sk))
+        else:
+            spk = _fixed(server_public, 32, "server public key")
+            rc = zf_curve_client_init(&self.c, _p(spk), _p(pk), _p(sk))
+        if rc < 0:
+            _raise(rc)
+
+    def __dealloc__(self):
+        zf_curve_wipe(&self.c)
+
+    @property
+    def state(self):
+        return self.c.state
+
+    @property
+    def peer_key(self):
+        """The peer's permanent public key (on a server: C, once INITIATE is in)."""
+        return bytes(self.c.peer_pk[:32])
+
+    @property
+    def transient_key(self):
+        return bytes(self.c.tpk[:32])
+
+    @property
+    def peer_transient_key(self):
+        return bytes(self.c.peer_tpk[:32])
+
+    @property
+    def send_nonce(self):
+        return self.c.send_nonce
+
+    @property
+    def recv_nonce(self):
+        return self.c.recv_nonce
+
+    def hello(self, Py_ssize_t cap=ZF_CURVE_HELLO_SIZE):
+        cdef bytearray out = bytearray(cap)
+        return _built(out, zf_curve_hello(&self.c, <uint8_t *><char *>out, <size_t>cap))
+
+    def server_hello(self, cmd):
+        cdef bytes b = _buf(cmd)
+        cdef int rc = zf_curve_server_hello(&self.c, _p(b), <size_t>PyBytes_GET_SIZE(b))
+        if rc < 0:
+            _raise(rc)
+
+    def welcome(self):
+        cdef bytearray out = bytearray(ZF_CURVE_WELCOME_SIZE)
+        return _built(out, zf_curve_welcome(&self.c, <uint8_t *><char *>out, <size_t>len(out)))
+
+    def client_welcome(self, cmd):
+        cdef bytes b = _buf(cmd)
+        cdef int rc = zf_curve_client_welcome(&self.c, _p(b), <size_t>PyBytes_GET_SIZE(b))
+        if rc < 0:
+            _raise(rc)
+
+    def initiate(self, meta=b""):
+        cdef bytes m = _buf(meta)
+        cdef bytearray out = bytearray(ZF_CURVE_INITIATE_MIN + PyBytes_GET_SIZE(m))
+        return _built(out, zf_curve_initiate(&self.c, <uint8_t *><char *>out, <size_t>len(out), _p(m),
+                                             <size_t>PyBytes_GET_SIZE(m)))
+
+    def server_initiate(self, cmd):
+        """The client's metadata; its permanent key is then in peer_key."""
+        cdef bytearray b = bytearray(_buf(cmd))
+        cdef const uint8_t *meta = NULL
+        cdef size_t metalen = 0
+        cdef int rc = zf_curve_server_initiate(&self.c, <uint8_t *><char *>b, <size_t>len(b), &meta,
+                                               &metalen)
+        if rc < 0:
+            _raise(rc)
+        return PyBytes_FromStringAndSize(<const char *>meta, <Py_ssize_t>metalen)
+
+    def ready(self, meta=b""):
+        cdef bytes m = _buf(meta)
+        cdef bytearray out = bytearray(ZF_CURVE_READY_MIN + PyBytes_GET_SIZE(m))
+        return _built(out, zf_curve_ready(&self.c, <uint8_t *><char *>out, <size_t>len(out), _p(m),
+                                          <size_t>PyBytes_GET_SIZE(m)))
+
+    def client_ready(self, cmd):
+        cdef bytearray b = bytearray(_buf(cmd))
+        cdef const uint8_t *meta = NULL
+        cdef size_t metalen = 0
+        cdef int rc = zf_curve_client_ready(&self.c, <uint8_t *><char *>b, <size_t>len(b), &meta,
+                                            &metalen)
+        if rc < 0:
+            _raise(rc)
+        return PyBytes_FromStringAndSize(<const char *>meta, <Py_ssize_t>metalen)
+
+    def encode(self, data, int flags=0):
+        cdef bytes d = _buf(data)
+        cdef bytearray out = bytearray(ZF_CURVE_MESSAGE_MIN + PyBytes_GET_SIZE(d))
+        return _built(out, zf_curve_encode(&self.c, <uint8_t *><char *>out, <size_t>len(out), _p(d),
+                                           <size_t>PyBytes_GET_SIZE(d), flags))
+
+    def decode(self, cmd):
+        """(data, flags) of a MESSAGE command."""
+        cdef bytearray b = bytearray(_buf(cmd))
+        cdef const uint8_t *data = NULL
+        cdef size_t datalen = 0
+        cdef int flags = 0
+        cdef int rc = zf_curve_decode(&self.c, <uint8_t *><char *>b, <size_t>len(b), &data, &datalen,
+                                      &flags)
+        if rc < 0:
+            _raise(rc)
+        return PyBytes_FromStringAndSize(<const char *>data, <Py_ssize_t>datalen), flags
+
+
+def _curve_error(reason):
+    cdef bytes r = reason if isinstance(reason, bytes) else str(reason).encode()
+    cdef bytearray out = bytearray(7 + len(r))
+    return _built(out, zf_curve_error(<uint8_t *><char *>out, <size_t>len(out), <const char *>r))
+
+
+def _curve_parse_error(cmd):
+    cdef bytes b = _buf(cmd)
+    cdef const uint8_t *reason = NULL
+    cdef size_t n = 0
+    cdef int rc = zf_curve_parse_error(_p(b), <size_t>PyBytes_GET_SIZE(b), &reason, &n)
+    if rc < 0:
+        _raise(rc)
+    return PyBytes_FromStringAndSize(<const char *>reason, <Py_ssize_t>n)
