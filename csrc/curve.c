@@ -104,6 +104,9 @@ static int init(zf_curve *c, int as_server, const uint8_t pk[32], const uint8_t 
     c->send_nonce = 1; /* as libzmq: 0 is never sent */
     memcpy(c->pk, pk, 32);
     memcpy(c->sk, sk, 32);
+    if (as_server)
+        return 0; /* its transient pair waits for a valid HELLO (RFC 26), so a peer that
+                   * merely connects costs no key generation */
     int rc = zf_crypto_box_keypair(c->tpk, c->tsk);
     if (rc < 0)
         zf_curve_wipe(c);
@@ -190,8 +193,9 @@ long zf_curve_welcome(zf_curve *c, uint8_t *out, size_t cap)
         return broken(c, -EPROTO);
     if (cap < ZF_CURVE_WELCOME_SIZE)
         return -ENOBUFS;
-    /* two long nonces and the cookie key: fresh per WELCOME, as the RFC asks */
-    if ((rc = zf_crypto_random(rnd, sizeof rnd)) < 0 ||
+    /* the transient pair, two long nonces and the cookie key: fresh per WELCOME */
+    if ((rc = zf_crypto_box_keypair(c->tpk, c->tsk)) < 0 ||
+        (rc = zf_crypto_random(rnd, sizeof rnd)) < 0 ||
         (rc = zf_crypto_random(c->cookie_key, sizeof c->cookie_key)) < 0)
         return broken(c, rc);
 

@@ -60,7 +60,8 @@ typedef struct zf_curve {
     uint64_t recv_nonce;           /* short nonce of the peer's last command */
 } zf_curve;
 
-/* Set up a connection; a new transient key pair comes from the OS. 0 or a negative errno. */
+/* Set up a connection (the client's transient key pair made here, the server's on HELLO).
+ * 0 or a negative errno (no randomness from the OS). */
 int zf_curve_client_init(zf_curve *c, const uint8_t server_pk[32], const uint8_t pk[32],
                          const uint8_t sk[32]);
 int zf_curve_server_init(zf_curve *c, const uint8_t pk[32], const uint8_t sk[32]);

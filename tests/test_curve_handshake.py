@@ -211,6 +211,7 @@ def test_fresh_keys_and_long_nonces(core):
     welcomes, initiates, transients = [], [], set()
     for _ in range(2):
         cl, sv = core._Curve(False, cpk, csk, spk), core._Curve(True, spk, ssk)
+        assert sv.transient_key == bytes(32)  # made only for a valid HELLO
         sv.server_hello(cl.hello())
         w = sv.welcome()
         cl.client_welcome(w)
