@@ -160,9 +160,32 @@ static void fe_mul(fe r, const fe a, const fe b)
     fe_carry(r);
 }
 
+/* Squaring: the cross products come in equal pairs, so each is made once and doubled. The sums
+ * are those of fe_mul, so its bounds hold. */
 static void fe_sq(fe r, const fe a)
 {
-    fe_mul(r, a, a);
+    uint64_t t[20] = {0};
+    for (int i = 0; i < 10; i++) {
+        t[2 * i] += a[i] * a[i];
+        uint64_t a2 = 2 * a[i];
+        for (int j = i + 1; j < 10; j++)
+            t[i + j] += a2 * a[j];
+    }
+    for (int i = 0; i < 19; i++) {
+        t[i + 1] += t[i] >> 26;
+        t[i] &= M26;
+    }
+    for (int i = 0; i < 10; i++)
+        r[i] = t[i] + 608 * t[i + 10];
+    fe_carry(r);
+}
+
+/* r = a^(2^n) */
+static void fe_sqn(fe r, const fe a, int n)
+{
+    fe_sq(r, a);
+    while (--n > 0)
+        fe_sq(r, r);
 }
 
 static void fe_mul_small(fe r, const fe a, uint32_t k)
@@ -172,18 +195,33 @@ static void fe_mul_small(fe r, const fe a, uint32_t k)
     fe_carry(r);
 }
 
-/* a^(p-2) = 1/a. The exponent is public, so branching on its bits leaks nothing. p - 2 is
- * 2^255 - 21: bits 254..0 all set except bits 4 and 2. */
+/* 1/a = a^(p-2) = a^(2^255 - 21), by the usual addition chain: runs of ones 2^k - 1 long are
+ * built by doubling, then 2^250 - 1 is shifted up five places and 11 added. */
 static void fe_invert(fe r, const fe a)
 {
-    fe x;
-    fe_set(x, 1);
-    for (int i = 254; i >= 0; i--) {
-        fe_sq(x, x);
-        if (i != 4 && i != 2)
-            fe_mul(x, x, a);
-    }
-    fe_copy(r, x);
+    fe a2, a9, a11, t, e5, e10, e20, e50, e100;
+    fe_sq(a2, a);           /* a^2 */
+    fe_sqn(t, a2, 2);       /* a^8 */
+    fe_mul(a9, t, a);       /* a^9 */
+    fe_mul(a11, a9, a2);    /* a^11 */
+    fe_sq(t, a11);          /* a^22 */
+    fe_mul(e5, t, a9);      /* a^(2^5 - 1) */
+    fe_sqn(t, e5, 5);
+    fe_mul(e10, t, e5);     /* a^(2^10 - 1) */
+    fe_sqn(t, e10, 10);
+    fe_mul(e20, t, e10);    /* a^(2^20 - 1) */
+    fe_sqn(t, e20, 20);
+    fe_mul(t, t, e20);      /* a^(2^40 - 1) */
+    fe_sqn(t, t, 10);
+    fe_mul(e50, t, e10);    /* a^(2^50 - 1) */
+    fe_sqn(t, e50, 50);
+    fe_mul(e100, t, e50);   /* a^(2^100 - 1) */
+    fe_sqn(t, e100, 100);
+    fe_mul(t, t, e100);     /* a^(2^200 - 1) */
+    fe_sqn(t, t, 50);
+    fe_mul(t, t, e50);      /* a^(2^250 - 1) */
+    fe_sqn(t, t, 5);        /* a^(2^255 - 32) */
+    fe_mul(r, t, a11);      /* a^(2^255 - 21) */
 }
 
 /* Swap a and b when bit is 1, with the same memory traffic either way. */
@@ -390,16 +428,14 @@ static void salsa20_init(uint32_t x[16], const uint8_t key[32], const uint8_t in
     }
 }
 
-static void salsa20_block(uint8_t out[64], const uint8_t key[32], const uint8_t in[16])
+/* One 64-byte block for the state s (key, nonce, counter laid out); x is the caller's scratch,
+ * so that it is wiped once per stream rather than once per block. */
+static void salsa20_block(uint8_t out[64], const uint32_t s[16], uint32_t x[16])
 {
-    uint32_t x[16], s[16];
-    salsa20_init(s, key, in);
-    memcpy(x, s, sizeof x);
+    memcpy(x, s, 16 * sizeof *x);
     salsa20_rounds(x);
     for (int i = 0; i < 16; i++)
         st32(out + 4 * i, x[i] + s[i]);
-    zf_crypto_wipe(x, sizeof x);
-    zf_crypto_wipe(s, sizeof s);
 }
 
 /* HSalsa20 drops the feed-forward and keeps the words an attacker could otherwise solve for
@@ -415,37 +451,64 @@ static void hsalsa20(uint8_t out[32], const uint8_t key[32], const uint8_t in[16
     zf_crypto_wipe(x, sizeof x);
 }
 
+/* XSalsa20's state for key and 24-byte nonce: the HSalsa20 subkey, the last 8 nonce bytes,
+ * block counter 0. */
+static void xsalsa20_init(uint32_t s[16], const uint8_t nonce[24], const uint8_t key[32])
+{
+    uint8_t sub[32], in[16];
+    hsalsa20(sub, key, nonce);
+    memcpy(in, nonce + 16, 8);
+    memset(in + 8, 0, 8);
+    salsa20_init(s, sub, in);
+    zf_crypto_wipe(sub, sizeof sub);
+}
+
+static void xor_bytes(uint8_t *out, const uint8_t *in, const uint8_t *ks, size_t n)
+{
+    size_t i = 0;
+    /* eight bytes at a time through memcpy: no alignment assumed, and compilers make it
+     * plain 64-bit loads and stores */
+    for (; i + 8 <= n; i += 8) {
+        uint64_t a, b;
+        memcpy(&a, in + i, 8);
+        memcpy(&b, ks + i, 8);
+        a ^= b;
+        memcpy(out + i, &a, 8);
+    }
+    for (; i < n; i++)
+        out[i] = in[i] ^ ks[i];
+}
+
 /* XSalsa20 keystream XOR from offset 32 of the stream into out; the first 32 keystream
  * bytes, which NaCl spends on the Poly1305 key, go to polykey. */
 static void xsalsa20_xor(uint8_t *out, const uint8_t *in, size_t len, const uint8_t nonce[24],
                          const uint8_t key[32], uint8_t polykey[32])
 {
-    uint8_t sub[32], ctr[16], ks[64];
+    uint32_t s[16], x[16];
+    uint8_t ks[64];
     uint64_t counter = 0;
     size_t off = 32;
 
-    hsalsa20(sub, key, nonce);
-    memcpy(ctr, nonce + 16, 8);
-    memset(ctr + 8, 0, 8);
-    salsa20_block(ks, sub, ctr);
+    xsalsa20_init(s, nonce, key);
+    salsa20_block(ks, s, x);
     memcpy(polykey, ks, 32);
     while (len > 0) {
         if (off == 64) {
             counter++;
-            for (int i = 0; i < 8; i++)
-                ctr[8 + i] = (uint8_t)(counter >> (8 * i));
-            salsa20_block(ks, sub, ctr);
+            s[8] = (uint32_t)counter;
+            s[9] = (uint32_t)(counter >> 32);
+            salsa20_block(ks, s, x);
             off = 0;
         }
         size_t n = 64 - off < len ? 64 - off : len;
-        for (size_t i = 0; i < n; i++)
-            out[i] = in[i] ^ ks[off + i];
+        xor_bytes(out, in, ks + off, n);
         out += n;
         in += n;
         len -= n;
         off += n;
     }
-    zf_crypto_wipe(sub, sizeof sub);
+    zf_crypto_wipe(s, sizeof s);
+    zf_crypto_wipe(x, sizeof x);
     zf_crypto_wipe(ks, sizeof ks);
 }
 
@@ -578,16 +641,16 @@ void zf_crypto_secretbox(uint8_t *c, const uint8_t *m, size_t mlen, const uint8_
 int zf_crypto_secretbox_open(uint8_t *m, const uint8_t *c, size_t clen, const uint8_t nonce[24],
                              const uint8_t k[32])
 {
-    uint8_t polykey[32], sub[32], ks[64], ctr[16], tag[16];
+    uint8_t polykey[32], ks[64], tag[16];
+    uint32_t s[16], x[16];
     if (clen < ZF_CRYPTO_TAGBYTES)
         return -EBADMSG;
     /* the Poly1305 key alone first: nothing is decrypted before the tag checks out */
-    hsalsa20(sub, k, nonce);
-    memcpy(ctr, nonce + 16, 8);
-    memset(ctr + 8, 0, 8);
-    salsa20_block(ks, sub, ctr);
+    xsalsa20_init(s, nonce, k);
+    salsa20_block(ks, s, x);
     memcpy(polykey, ks, 32);
-    zf_crypto_wipe(sub, sizeof sub);
+    zf_crypto_wipe(s, sizeof s);
+    zf_crypto_wipe(x, sizeof x);
     zf_crypto_wipe(ks, sizeof ks);
     zf_crypto_poly1305(tag, c + ZF_CRYPTO_TAGBYTES, clen - ZF_CRYPTO_TAGBYTES, polykey);
     int ok = tag_equal(tag, c);
