@@ -592,3 +592,33 @@ def test_libzmq_client(core, libzmq):
             assert sv.decode(m) == (b"", 1)
             flags, m = _read_frame(s)
             assert sv.decode(m) == (b"back", 0)
+
+
+def test_garbage_refused(core, zmq):
+    # random bytes, under each command's own name and length range, never get through
+    import random
+
+    rng = random.Random(26)
+    names = {"server_hello": b"\x05HELLO", "client_welcome": b"\x07WELCOME",
+             "server_initiate": b"\x08INITIATE", "client_ready": b"\x05READY",
+             "decode": b"\x07MESSAGE"}
+    for _ in range(60):
+        for method, name in names.items():
+            cl, sv, _, _ = _pair(core)
+            if method != "server_hello":
+                sv.server_hello(cl.hello())
+            if method in ("server_initiate", "client_ready", "decode"):
+                cl.client_welcome(sv.welcome())
+            if method in ("client_ready", "decode"):
+                sv.server_initiate(cl.initiate())
+            if method == "decode":
+                cl.client_ready(sv.ready())
+            side = sv if method in ("server_hello", "server_initiate", "decode") else cl
+            n = rng.choice([0, 1, 5, 9, 29, 30, 33, 100, 168, 200, 257, 300])
+            junk = rng.randbytes(n)
+            if rng.random() < 0.7:
+                junk = (name + junk)[:max(n, len(name))]
+            with pytest.raises(zmq.ZMQError) as e:
+                getattr(side, method)(junk)
+            assert e.value.errno in (errno.EPROTO, errno.EBADMSG, errno.EACCES)
+            assert side.state == BROKEN
