@@ -1,9 +1,13 @@
 /* curve.h: the CurveZMQ handshake and MESSAGE boxes (RFC 26, ZMTP-CURVE RFC 25) as pure
  * functions over byte buffers and one per-connection struct: no I/O, no sockets, no allocation.
  *
- * Every "command" here is a ZMTP command frame's payload: name size, name, fields. The ZMTP
- * frame header around it is the caller's (zf_zmtp_put_header); so is the choice of sending
- * MESSAGE as a command or a data frame.
+ * Every "command" here is a ZMTP frame's payload: name size, name, fields. The frame header
+ * around it is the caller's (zf_zmtp_put_header). What libzmq 4.3 does on the wire (checked
+ * by tests/test_curve_handshake.py against pyzmq): HELLO, WELCOME, INITIATE and READY travel
+ * in command frames; every MESSAGE travels in a data frame with no MORE flag outside, MORE
+ * and COMMAND being inside the box; ZMTP commands after the handshake (PING, PONG...) are
+ * boxed in MESSAGEs with ZF_CURVE_COMMAND; and its CURVE server's greeting says as-server 0,
+ * so roles come from the configuration, not from that byte.
  *
  *   client                              server
  *   zf_curve_client_init                zf_curve_server_init
