@@ -14,19 +14,8 @@ import zmq.sugar as py_sugar
 import zmqfast
 
 
-def _curve_pending(name):
-    # CURVE key helpers come with CURVE support; until then (has("curve") False) they may be
-    # absent from the top level (zmqfast.backend has them, raising ENOTSUP as libzmq without
-    # a crypto library does).
-    return name in ("curve_keypair", "curve_public") and not zmqfast.has("curve")
-
-
 # name -> why zmqfast may lack it. Keep short: every entry is a gap to close.
-TOP_LEVEL_EXCEPTIONS = {
-    name: "CURVE not implemented yet"
-    for name in ("curve_keypair", "curve_public")
-    if _curve_pending(name)
-}
+TOP_LEVEL_EXCEPTIONS: dict[str, str] = {}
 
 
 def test_top_level_all():

@@ -15,6 +15,7 @@ from .error import *  # noqa: F401,F403
 from .error import strerror
 from .poll import Poller, select
 from .proxy import device, proxy, proxy_steerable
+from .backend import curve_keypair, curve_public
 from .socket import Socket
 from .tracker import MessageTracker
 

@@ -4,7 +4,6 @@ zmqfast.Context, without the Python conveniences, as in pyzmq."""
 
 from __future__ import annotations
 
-from typing import Any
 
 from .._core import Context, Frame, Socket, zmq_poll
 from ..constants import IPC_PATH_MAX_LEN, PYZMQ_DRAFT_API
@@ -39,30 +38,59 @@ def zmq_version_info() -> tuple[int, int, int]:
     return zmqfast.zmq_version_info()
 
 
-def _no_curve() -> Any:
-    from ..error import ZMQError
+def curve_keypair() -> tuple[bytes, bytes]:
+    """generate a Z85 key pair for use with zmq.CURVE security
 
+    Returns
+    -------
+    public: bytes
+        The public key as 40 byte z85-encoded bytestring.
+    private: bytes
+        The private key as 40 byte z85-encoded bytestring.
+
+    The keys are real X25519 keys (zmqfast's own implementation, csrc/crypto.c) and interoperate
+    with libzmq's; zmqfast's sockets cannot use them yet: until the CURVE mechanism is wired into
+    the connection code, ``has("curve")`` stays False.
+    """
+    from .._core import _curve_keypair
+    from ..utils import z85
+
+    public, secret = _curve_keypair()
+    return z85.encode(public), z85.encode(secret)
+
+
+def curve_public(secret_key) -> bytes:
+    """Compute the public key corresponding to a secret key for use
+    with zmq.CURVE security
+
+    Parameters
+    ----------
+    secret_key
+        The secret key as a 40 byte z85-encoded bytestring
+
+    Returns
+    -------
+    bytes
+        The public key as a 40 byte z85-encoded bytestring
+
+    As pyzmq: ValueError unless secret_key is 40 bytes (str is UTF-8 encoded first), TypeError
+    unless it is bytes or bytearray (or str), ZMQError(EINVAL) when it is not valid Z85.
+    (See curve_keypair on the CURVE mechanism itself.)
+    """
     import errno
 
-    return ZMQError(errno.ENOTSUP if hasattr(errno, "ENOTSUP") else 95)
+    from .._core import _curve_public
+    from ..error import ZMQError
+    from ..utils import z85
 
-
-def curve_keypair() -> tuple[bytes, bytes]:
-    """A new CURVE key pair (public, secret), Z85-encoded; ZMQError(ENOTSUP) if this build
-    has no CURVE support (as libzmq without a crypto library)."""
-    import zmqfast
-
-    impl = zmqfast.__dict__.get("curve_keypair")
-    if impl is None:
-        raise _no_curve()
-    return impl()
-
-
-def curve_public(secret_key: bytes | str) -> bytes:
-    """The Z85 public key for a Z85 secret key; ZMQError(ENOTSUP) without CURVE support."""
-    import zmqfast
-
-    impl = zmqfast.__dict__.get("curve_public")
-    if impl is None:
-        raise _no_curve()
-    return impl(secret_key)
+    if isinstance(secret_key, str):
+        secret_key = secret_key.encode("utf8")
+    if not len(secret_key) == 40:
+        raise ValueError("secret key must be a 40 byte z85 encoded string")
+    if not isinstance(secret_key, (bytes, bytearray)):
+        raise TypeError(f"expected bytes, {type(secret_key).__name__} found")
+    try:
+        raw = z85.decode(secret_key)
+    except ValueError:
+        raise ZMQError(errno.EINVAL) from None
+    return z85.encode(_curve_public(raw))

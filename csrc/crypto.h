@@ -1,0 +1,68 @@
+/* crypto.h: the NaCl primitives CurveZMQ (RFC 26) needs, written from their specifications:
+ * X25519 (RFC 7748), Salsa20/HSalsa20/XSalsa20 (Bernstein) and Poly1305 (RFC 8439 2.5).
+ *
+ * Boxes are NaCl's crypto_box / crypto_secretbox, byte for byte, but without NaCl's
+ * zero-padding at the API: sealing m (mlen bytes) writes mlen + ZF_CRYPTO_TAGBYTES bytes,
+ * the 16-byte Poly1305 tag first and then the ciphertext, which is exactly the box that
+ * CURVE puts on the wire. NaCl's crypto_box_afternm output minus its 16 leading zero bytes.
+ *
+ * No allocation, no global state; every function is safe to call from any thread.
+ * Errors are negative errno values. */
+#ifndef ZF_CRYPTO_H
+#define ZF_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ZF_CRYPTO_KEYBYTES 32   /* X25519 public and secret keys, box and secretbox keys */
+#define ZF_CRYPTO_NONCEBYTES 24 /* XSalsa20 nonce */
+#define ZF_CRYPTO_TAGBYTES 16   /* Poly1305 tag at the head of every box */
+
+/* n bytes from the OS's generator (getrandom, /dev/urandom, arc4random_buf).
+ * 0, or a negative errno when the OS gives none (never partial output). */
+int zf_crypto_random(uint8_t *buf, size_t n);
+
+/* X25519: q = n * p (RFC 7748, scalar clamped as it says, top bit of p ignored).
+ * -EINVAL when q comes out all zero (p is of small order): a peer could otherwise force a
+ * known shared key, so callers must not proceed. */
+int zf_crypto_scalarmult(uint8_t q[32], const uint8_t n[32], const uint8_t p[32]);
+/* q = n * 9, the public key for secret n. */
+void zf_crypto_scalarmult_base(uint8_t q[32], const uint8_t n[32]);
+
+/* A new key pair: sk random, pk = sk * 9. 0 or the error of zf_crypto_random. */
+int zf_crypto_box_keypair(uint8_t pk[32], uint8_t sk[32]);
+
+/* k = HSalsa20(X25519(sk, pk), 0): the shared key crypto_box_afternm uses.
+ * -EINVAL for a small-order pk (see zf_crypto_scalarmult). */
+int zf_crypto_box_beforenm(uint8_t k[32], const uint8_t pk[32], const uint8_t sk[32]);
+
+/* Seal m into c (mlen + 16 bytes: tag, then ciphertext). c and m must not overlap, except
+ * that c + 16 == m is allowed (sealing in place behind a 16-byte gap). */
+void zf_crypto_secretbox(uint8_t *c, const uint8_t *m, size_t mlen,
+                         const uint8_t nonce[24], const uint8_t k[32]);
+/* Open c (clen bytes, tag first) into m (clen - 16 bytes). m is written only once the tag
+ * has been verified; m == c + 16 is allowed. -EBADMSG when the tag does not match or clen
+ * is under 16. */
+int zf_crypto_secretbox_open(uint8_t *m, const uint8_t *c, size_t clen,
+                             const uint8_t nonce[24], const uint8_t k[32]);
+
+/* crypto_box with a key from zf_crypto_box_beforenm is secretbox with that key. */
+static inline void zf_crypto_box_afternm(uint8_t *c, const uint8_t *m, size_t mlen,
+                                         const uint8_t nonce[24], const uint8_t k[32])
+{
+    zf_crypto_secretbox(c, m, mlen, nonce, k);
+}
+
+static inline int zf_crypto_box_open_afternm(uint8_t *m, const uint8_t *c, size_t clen,
+                                             const uint8_t nonce[24], const uint8_t k[32])
+{
+    return zf_crypto_secretbox_open(m, c, clen, nonce, k);
+}
+
+/* Poly1305 (RFC 8439 2.5) of m under a one-time key; exposed for its test vectors. */
+void zf_crypto_poly1305(uint8_t tag[16], const uint8_t *m, size_t mlen, const uint8_t key[32]);
+
+/* Zero memory in a way the compiler may not drop (secrets on the stack). */
+void zf_crypto_wipe(void *p, size_t n);
+
+#endif

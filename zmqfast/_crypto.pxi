@@ -1,0 +1,334 @@
+# _crypto.pxi: the CurveZMQ primitives (csrc/crypto.c) for Python, included into _core.pyx.
+# The public API (zmqfast.curve_keypair / curve_public) is built on _curve_keypair and
+# _curve_public; the _crypto_* functions exist for the tests, which check them against
+# libsodium (PyNaCl) and the RFC vectors.
+
+cdef extern from "crypto.h" nogil:
+    int zf_crypto_random(uint8_t *buf, size_t n)
+    int zf_crypto_scalarmult(uint8_t *q, const uint8_t *n, const uint8_t *p)
+    void zf_crypto_scalarmult_base(uint8_t *q, const uint8_t *n)
+    int zf_crypto_box_keypair(uint8_t *pk, uint8_t *sk)
+    int zf_crypto_box_beforenm(uint8_t *k, const uint8_t *pk, const uint8_t *sk)
+    void zf_crypto_secretbox(uint8_t *c, const uint8_t *m, size_t mlen, const uint8_t *nonce,
+                             const uint8_t *k)
+    int zf_crypto_secretbox_open(uint8_t *m, const uint8_t *c, size_t clen,
+                                 const uint8_t *nonce, const uint8_t *k)
+    void zf_crypto_poly1305(uint8_t *tag, const uint8_t *m, size_t mlen, const uint8_t *key)
+    void zf_crypto_wipe(void *p, size_t n)
+
+
+cdef bytes _buf(obj):
+    # through memoryview, so that an int is refused instead of becoming that many zeros
+    return bytes(memoryview(obj))
+
+
+cdef bytes _fixed(obj, Py_ssize_t size, str what):
+    cdef bytes b = _buf(obj)
+    if PyBytes_GET_SIZE(b) != size:
+        raise ValueError(f"{what} must be {size} bytes, got {PyBytes_GET_SIZE(b)}")
+    return b
+
+
+cdef inline const uint8_t *_p(bytes b):
+    return <const uint8_t *>PyBytes_AS_STRING(b)
+
+
+cdef inline uint8_t *_w(bytes b):
+    # only on a bytes object this module has just created and nobody else has seen
+    return <uint8_t *>PyBytes_AS_STRING(b)
+
+
+def _curve_keypair():
+    """A new X25519 key pair, raw: (public, secret), 32 bytes each."""
+    cdef bytes pk = PyBytes_FromStringAndSize(NULL, 32)
+    cdef bytes sk = PyBytes_FromStringAndSize(NULL, 32)
+    cdef int rc = zf_crypto_box_keypair(_w(pk), _w(sk))
+    if rc < 0:
+        _raise(rc)
+    return pk, sk
+
+
+def _curve_public(secret):
+    """The raw public key (32 bytes) of a raw secret key."""
+    cdef bytes sk = _fixed(secret, 32, "secret key")
+    cdef bytes pk = PyBytes_FromStringAndSize(NULL, 32)
+    zf_crypto_scalarmult_base(_w(pk), _p(sk))
+    return pk
+
+
+def _crypto_random(Py_ssize_t n):
+    if n < 0:
+        raise ValueError("n must not be negative")
+    cdef bytes b = PyBytes_FromStringAndSize(NULL, n)
+    cdef int rc = zf_crypto_random(_w(b), <size_t>n)
+    if rc < 0:
+        _raise(rc)
+    return b
+
+
+def _crypto_scalarmult(n, p):
+    cdef bytes bn = _fixed(n, 32, "scalar")
+    cdef bytes bp = _fixed(p, 32, "point")
+    cdef bytes q = PyBytes_FromStringAndSize(NULL, 32)
+    cdef int rc = zf_crypto_scalarmult(_w(q), _p(bn), _p(bp))
+    if rc < 0:
+        _raise(rc)
+    return q
+
+
+def _crypto_scalarmult_base(n):
+    return _curve_public(n)
+
+
+def _crypto_box_beforenm(pk, sk):
+    cdef bytes bpk = _fixed(pk, 32, "public key")
+    cdef bytes bsk = _fixed(sk, 32, "secret key")
+    cdef bytes k = PyBytes_FromStringAndSize(NULL, 32)
+    cdef int rc = zf_crypto_box_beforenm(_w(k), _p(bpk), _p(bsk))
+    if rc < 0:
+        _raise(rc)
+    return k
+
+
+def _crypto_secretbox(msg, nonce, key):
+    """tag (16 bytes) + ciphertext: NaCl's crypto_secretbox without its zero padding."""
+    cdef bytes m = _buf(msg)
+    cdef bytes n = _fixed(nonce, 24, "nonce")
+    cdef bytes k = _fixed(key, 32, "key")
+    cdef size_t mlen = <size_t>PyBytes_GET_SIZE(m)
+    cdef bytes c = PyBytes_FromStringAndSize(NULL, PyBytes_GET_SIZE(m) + 16)
+    cdef uint8_t *cp = _w(c)
+    cdef const uint8_t *mp = _p(m)
+    cdef const uint8_t *np = _p(n)
+    cdef const uint8_t *kp = _p(k)
+    with nogil:
+        zf_crypto_secretbox(cp, mp, mlen, np, kp)
+    return c
+
+
+def _crypto_secretbox_open(box, nonce, key):
+    """The plaintext of a box from _crypto_secretbox; ZMQError(EBADMSG) if it was altered."""
+    cdef bytes c = _buf(box)
+    cdef bytes n = _fixed(nonce, 24, "nonce")
+    cdef bytes k = _fixed(key, 32, "key")
+    cdef size_t clen = <size_t>PyBytes_GET_SIZE(c)
+    cdef bytes m = PyBytes_FromStringAndSize(NULL, clen - 16 if clen >= 16 else 0)
+    cdef uint8_t *mp = _w(m)
+    cdef const uint8_t *cp = _p(c)
+    cdef const uint8_t *np = _p(n)
+    cdef const uint8_t *kp = _p(k)
+    cdef int rc
+    with nogil:
+        rc = zf_crypto_secretbox_open(mp, cp, clen, np, kp)
+    if rc < 0:
+        _raise(rc)
+    return m
+
+
+def _crypto_box_afternm(msg, nonce, key):
+    return _crypto_secretbox(msg, nonce, key)
+
+
+def _crypto_box_open_afternm(box, nonce, key):
+    return _crypto_secretbox_open(box, nonce, key)
+
+
+def _crypto_box(msg, nonce, pk, sk):
+    """crypto_box to the holder of pk's secret, from sk: tag + ciphertext."""
+    return _crypto_secretbox(msg, nonce, _crypto_box_beforenm(pk, sk))
+
+
+def _crypto_box_open(box, nonce, pk, sk):
+    return _crypto_secretbox_open(box, nonce, _crypto_box_beforenm(pk, sk))
+
+
+def _crypto_poly1305(msg, key):
+    cdef bytes m = _buf(msg)
+    cdef bytes k = _fixed(key, 32, "key")
+    cdef bytes tag = PyBytes_FromStringAndSize(NULL, 16)
+    zf_crypto_poly1305(_w(tag), _p(m), <size_t>PyBytes_GET_SIZE(m), _p(k))
+    return tag
+
+
+# ---- the CurveZMQ handshake (csrc/curve.c), for the tests --------------------------------------
+
+from libc.stdint cimport uint64_t
+
+cdef extern from "curve.h" nogil:
+    ctypedef struct zf_curve:
+        int as_server
+        int state
+        uint8_t peer_pk[32]
+        uint8_t tpk[32]
+        uint8_t peer_tpk[32]
+        uint64_t send_nonce
+        uint64_t recv_nonce
+    int ZF_CURVE_HELLO_SIZE
+    int ZF_CURVE_WELCOME_SIZE
+    int ZF_CURVE_INITIATE_MIN
+    int ZF_CURVE_READY_MIN
+    int ZF_CURVE_MESSAGE_MIN
+    int zf_curve_client_init(zf_curve *c, const uint8_t *server_pk, const uint8_t *pk,
+                             const uint8_t *sk)
+    int zf_curve_server_init(zf_curve *c, const uint8_t *pk, const uint8_t *sk)
+    void zf_curve_wipe(zf_curve *c)
+    long zf_curve_hello(zf_curve *c, uint8_t *out, size_t cap)
+    int zf_curve_server_hello(zf_curve *c, const uint8_t *cmd, size_t len)
+    long zf_curve_welcome(zf_curve *c, uint8_t *out, size_t cap)
+    int zf_curve_client_welcome(zf_curve *c, const uint8_t *cmd, size_t len)
+    long zf_curve_initiate(zf_curve *c, uint8_t *out, size_t cap, const uint8_t *meta,
+                           size_t metalen)
+    int zf_curve_server_initiate(zf_curve *c, uint8_t *cmd, size_t len, const uint8_t **meta,
+                                 size_t *metalen)
+    long zf_curve_ready(zf_curve *c, uint8_t *out, size_t cap, const uint8_t *meta,
+                        size_t metalen)
+    int zf_curve_client_ready(zf_curve *c, uint8_t *cmd, size_t len, const uint8_t **meta,
+                              size_t *metalen)
+    long zf_curve_encode(zf_curve *c, uint8_t *out, size_t cap, const uint8_t *data,
+                         size_t len, int flags)
+    int zf_curve_decode(zf_curve *c, uint8_t *cmd, size_t len, const uint8_t **data,
+                        size_t *datalen, int *flags)
+    long zf_curve_error(uint8_t *out, size_t cap, const char *reason)
+    int zf_curve_parse_error(const uint8_t *cmd, size_t len, const uint8_t **reason,
+                             size_t *reasonlen)
+
+
+cdef object _built(bytearray out, long n):
+    # a builder's result: its length, trimmed to, or the error it gave
+    if n < 0:
+        _raise(<int>n)
+    return bytes(out[:n])
+
+
+@cython.final
+cdef class _Curve:
+    """One side of a CurveZMQ connection (zf_curve), driven command by command. Keys raw."""
+    cdef zf_curve c
+
+    def __cinit__(self, bint as_server, public, secret, server_public=None):
+        cdef bytes pk = _fixed(public, 32, "public key")
+        cdef bytes sk = _fixed(secret, 32, "secret key")
+        cdef bytes spk
+        cdef int rc
+        if as_server:
+            rc = zf_curve_server_init(&self.c, _p(pk), _p(sk))
+        else:
+            spk = _fixed(server_public, 32, "server public key")
+            rc = zf_curve_client_init(&self.c, _p(spk), _p(pk), _p(sk))
+        if rc < 0:
+            _raise(rc)
+
+    def __dealloc__(self):
+        zf_curve_wipe(&self.c)
+
+    @property
+    def state(self):
+        return self.c.state
+
+    @property
+    def peer_key(self):
+        """The peer's permanent public key (on a server: C, once INITIATE is in)."""
+        return bytes(self.c.peer_pk[:32])
+
+    @property
+    def transient_key(self):
+        return bytes(self.c.tpk[:32])
+
+    @property
+    def peer_transient_key(self):
+        return bytes(self.c.peer_tpk[:32])
+
+    @property
+    def send_nonce(self):
+        return self.c.send_nonce
+
+    @property
+    def recv_nonce(self):
+        return self.c.recv_nonce
+
+    def hello(self, Py_ssize_t cap=ZF_CURVE_HELLO_SIZE):
+        cdef bytearray out = bytearray(cap)
+        return _built(out, zf_curve_hello(&self.c, <uint8_t *><char *>out, <size_t>cap))
+
+    def server_hello(self, cmd):
+        cdef bytes b = _buf(cmd)
+        cdef int rc = zf_curve_server_hello(&self.c, _p(b), <size_t>PyBytes_GET_SIZE(b))
+        if rc < 0:
+            _raise(rc)
+
+    def welcome(self):
+        cdef bytearray out = bytearray(ZF_CURVE_WELCOME_SIZE)
+        return _built(out, zf_curve_welcome(&self.c, <uint8_t *><char *>out, <size_t>len(out)))
+
+    def client_welcome(self, cmd):
+        cdef bytes b = _buf(cmd)
+        cdef int rc = zf_curve_client_welcome(&self.c, _p(b), <size_t>PyBytes_GET_SIZE(b))
+        if rc < 0:
+            _raise(rc)
+
+    def initiate(self, meta=b""):
+        cdef bytes m = _buf(meta)
+        cdef bytearray out = bytearray(ZF_CURVE_INITIATE_MIN + PyBytes_GET_SIZE(m))
+        return _built(out, zf_curve_initiate(&self.c, <uint8_t *><char *>out, <size_t>len(out), _p(m),
+                                             <size_t>PyBytes_GET_SIZE(m)))
+
+    def server_initiate(self, cmd):
+        """The client's metadata; its permanent key is then in peer_key."""
+        cdef bytearray b = bytearray(_buf(cmd))
+        cdef const uint8_t *meta = NULL
+        cdef size_t metalen = 0
+        cdef int rc = zf_curve_server_initiate(&self.c, <uint8_t *><char *>b, <size_t>len(b), &meta,
+                                               &metalen)
+        if rc < 0:
+            _raise(rc)
+        return PyBytes_FromStringAndSize(<const char *>meta, <Py_ssize_t>metalen)
+
+    def ready(self, meta=b""):
+        cdef bytes m = _buf(meta)
+        cdef bytearray out = bytearray(ZF_CURVE_READY_MIN + PyBytes_GET_SIZE(m))
+        return _built(out, zf_curve_ready(&self.c, <uint8_t *><char *>out, <size_t>len(out), _p(m),
+                                          <size_t>PyBytes_GET_SIZE(m)))
+
+    def client_ready(self, cmd):
+        cdef bytearray b = bytearray(_buf(cmd))
+        cdef const uint8_t *meta = NULL
+        cdef size_t metalen = 0
+        cdef int rc = zf_curve_client_ready(&self.c, <uint8_t *><char *>b, <size_t>len(b), &meta,
+                                            &metalen)
+        if rc < 0:
+            _raise(rc)
+        return PyBytes_FromStringAndSize(<const char *>meta, <Py_ssize_t>metalen)
+
+    def encode(self, data, int flags=0):
+        cdef bytes d = _buf(data)
+        cdef bytearray out = bytearray(ZF_CURVE_MESSAGE_MIN + PyBytes_GET_SIZE(d))
+        return _built(out, zf_curve_encode(&self.c, <uint8_t *><char *>out, <size_t>len(out), _p(d),
+                                           <size_t>PyBytes_GET_SIZE(d), flags))
+
+    def decode(self, cmd):
+        """(data, flags) of a MESSAGE command."""
+        cdef bytearray b = bytearray(_buf(cmd))
+        cdef const uint8_t *data = NULL
+        cdef size_t datalen = 0
+        cdef int flags = 0
+        cdef int rc = zf_curve_decode(&self.c, <uint8_t *><char *>b, <size_t>len(b), &data, &datalen,
+                                      &flags)
+        if rc < 0:
+            _raise(rc)
+        return PyBytes_FromStringAndSize(<const char *>data, <Py_ssize_t>datalen), flags
+
+
+def _curve_error(reason):
+    cdef bytes r = reason if isinstance(reason, bytes) else str(reason).encode()
+    cdef bytearray out = bytearray(7 + len(r))
+    return _built(out, zf_curve_error(<uint8_t *><char *>out, <size_t>len(out), <const char *>r))
+
+
+def _curve_parse_error(cmd):
+    cdef bytes b = _buf(cmd)
+    cdef const uint8_t *reason = NULL
+    cdef size_t n = 0
+    cdef int rc = zf_curve_parse_error(_p(b), <size_t>PyBytes_GET_SIZE(b), &reason, &n)
+    if rc < 0:
+        _raise(rc)
+    return PyBytes_FromStringAndSize(<const char *>reason, <Py_ssize_t>n)
