@@ -1028,3 +1028,6 @@ cdef class Poller:
         return [(self.sockets[i][0] if self._items[i].sock != NULL else self._items[i].fd,
                  self._items[i].revents)
                 for i in range(self._n) if self._items[i].revents]
+
+
+include "_aio.pxi"
