@@ -79,6 +79,119 @@ cdef enum:
 cdef int _AIO_SPINS = 8  # "ready" answers in a row that the operation still refuses, before yielding
 
 
+cdef enum:
+    _AIO_IDLE = 0       # running (or not started)
+    _AIO_WAITING = 1    # suspended, in its socket's waiter list
+    _AIO_WOKEN = 2      # the fd watcher says: retry
+    _AIO_FAILED = 3     # close, ETERM or the timeout: exc is the error
+    _AIO_CANCELLED = 4  # the awaiting task was cancelled
+
+cdef object _aio_CancelledError = None  # asyncio's, set by zmqfast.asyncio (_aio_setup)
+
+
+def _aio_setup(cancelled_error):
+    global _aio_CancelledError
+    _aio_CancelledError = cancelled_error
+
+
+@cython.final
+@cython.freelist(16)
+cdef class _AioWaiter:
+    """What a suspended _AioOp's task waits on: a Future-like object (asyncio's duck typing:
+    _asyncio_future_blocking, get_loop, add_done_callback, result, cancel) cheaper than an
+    asyncio.Future, which also lets the fd watcher resume the task at once from its own loop
+    callback instead of through a call_soon for the next loop iteration."""
+    cdef object loop
+    cdef object cb         # the task's wake-up callback, and its context
+    cdef object cb_ctx
+    cdef list more_cbs     # any further (callback, context) pairs
+    cdef object exc
+    cdef int state
+    cdef public bint _asyncio_future_blocking
+
+    def get_loop(self):
+        return self.loop
+
+    def add_done_callback(self, fn, *, context=None):
+        if self.state != _AIO_WAITING:
+            self.loop.call_soon(fn, self, context=context)
+        elif self.cb is None:
+            self.cb = fn
+            self.cb_ctx = context
+        else:
+            if self.more_cbs is None:
+                self.more_cbs = []
+            self.more_cbs.append((fn, context))
+
+    def remove_done_callback(self, fn):
+        n = 0
+        if self.cb is not None and self.cb == fn:
+            self.cb = self.cb_ctx = None
+            n += 1
+        if self.more_cbs:
+            keep = [(f, c) for f, c in self.more_cbs if f != fn]
+            n += len(self.more_cbs) - len(keep)
+            self.more_cbs = keep
+        return n
+
+    def done(self):
+        return self.state != _AIO_WAITING
+
+    def cancelled(self):
+        return self.state == _AIO_CANCELLED
+
+    def result(self):
+        if self.state == _AIO_FAILED:
+            raise self.exc
+        if self.state == _AIO_CANCELLED:
+            raise self.exc if self.exc is not None else _aio_CancelledError()
+        return None
+
+    def exception(self):
+        if self.state == _AIO_CANCELLED:
+            self.result()
+        return self.exc if self.state == _AIO_FAILED else None
+
+    def cancel(self, msg=None):
+        if self.state != _AIO_WAITING:
+            return False
+        self.exc = _aio_CancelledError(msg) if msg is not None else None
+        self._complete(_AIO_CANCELLED, False)
+        return True
+
+    cdef int _fail(self, err, bint direct) except -1:
+        if self.state == _AIO_WAITING:
+            self.exc = err
+            self._complete(_AIO_FAILED, direct)
+        return 0
+
+    cdef int _complete(self, int state, bint direct) except -1:
+        """Leave WAITING and run the task's wake-up: right here when direct (only from a plain
+        loop callback, where no task is running), else through call_soon as asyncio does."""
+        self.state = state
+        cb, ctx, more = self.cb, self.cb_ctx, self.more_cbs
+        self.cb = self.cb_ctx = self.more_cbs = None
+        if more:
+            for f, c in more:
+                self.loop.call_soon(f, self, context=c)
+        if cb is None:
+            return 0
+        if not direct:
+            self.loop.call_soon(cb, self, context=ctx)
+            return 0
+        try:
+            if ctx is None:
+                cb(self)
+            else:
+                ctx.run(cb, self)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as e:
+            self.loop.call_exception_handler(
+                {"message": "zmqfast.asyncio: exception in a wake-up callback", "exception": e})
+        return 0
+
+
 @cython.final
 @cython.freelist(16)
 cdef class _AioOp:
@@ -86,7 +199,7 @@ cdef class _AioOp:
     cdef Socket sock
     cdef object data       # what to send
     cdef object kw         # send()'s extra keywords, or None
-    cdef object fut        # the Future this op is suspended on, or None
+    cdef _AioWaiter w      # what it is suspended on, or None
     cdef object timer      # the RCVTIMEO/SNDTIMEO TimerHandle, or None
     cdef int kind
     cdef int flags
@@ -101,7 +214,7 @@ cdef class _AioOp:
     def __iter__(self):
         return self
 
-    def __next__(self):  # the type's tp_iternext is zf_aio_iternext; this serves next(op)
+    def __next__(self):  # the type's tp_iternext is zf_aio_iternext; this serves op.__next__()
         cdef int suspended = 0
         r = _aio_step(self, &suspended)
         if suspended:
@@ -125,18 +238,17 @@ cdef class _AioOp:
         self._finish()
 
     cdef inline void _finish(self):
-        self.fut = None
+        self.w = None
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
 
     def _expire(self):
-        """RCVTIMEO/SNDTIMEO ran out while suspended."""
+        """RCVTIMEO/SNDTIMEO ran out."""
         self.timer = None
         self.timed_out = True
-        fut = self.fut
-        if fut is not None and not fut.done():
-            fut.set_exception(_error.Again(EAGAIN))
+        if self.w is not None:
+            self.w._fail(_error.Again(EAGAIN), False)
 
     cdef object _attempt(self):
         """The operation, never blocking: its result, or _aio_AGAIN."""
@@ -191,20 +303,18 @@ cdef class _AioOp:
 
 
 cdef object _aio_step(object o, int *suspended):
-    """Advance op: its result (suspended = 0) or the Future to suspend on (suspended = 1)."""
+    """Advance op: its result (suspended = 0) or the waiter to suspend on (suspended = 1)."""
     cdef _AioOp op = <_AioOp>o
     cdef Socket sock = op.sock
+    cdef _AioWaiter w = op.w
     cdef int spins = 0
     cdef int64_t t = -1
-    cdef object r, fut
-    if op.fut is not None:  # resumed: the fd watcher woke us, or close/ETERM/timeout failed us
-        fut = op.fut
-        op.fut = None
-        try:
-            fut.result()
-        except BaseException:
+    cdef object r
+    if w is not None:  # resumed: woken by the fd watcher, or failed (close/ETERM/timeout)
+        op.w = None
+        if w.state == _AIO_FAILED or w.state == _AIO_CANCELLED:
             op._finish()
-            raise
+            w.result()
     while True:
         r = op._attempt()
         if r is not _aio_AGAIN:
@@ -212,33 +322,36 @@ cdef object _aio_step(object o, int *suspended):
                 op.timer.cancel()
                 op.timer = None
             return r
-        if op.flags & _DONTWAIT:
-            _raise(-EAGAIN)
-        if op.timed_out:
+        if op.flags & _DONTWAIT or op.timed_out:
+            op._finish()
             _raise(-EAGAIN)
         # Arming. zf_sock_events drains the socket's fd, declares the socket parked and only then
         # looks at its queues. A change after that look finds the socket parked and raises the
         # fd; a change before it is seen by the look (and we retry at once). The raised fd stays
         # readable until the next zf_sock_events/zf_sock_wait drains it, and every drain is
         # followed by a look whose answer reaches the waiters (zmqfast.asyncio's fd callback,
-        # _aio_on_fd). The fd is registered with the loop (add_reader) before we yield, so the
-        # loop sees it readable: a wake-up cannot be missed.
+        # _aio_on_fd, and Socket.get(EVENTS)). The waiter is in the socket's list and the fd
+        # registered with the loop (add_reader) before we yield, so the loop sees the fd readable
+        # and calls _aio_on_fd: a wake-up cannot be missed.
         _drain_releases(sock._zctx)
         if zf_sock_events(sock._s) & op.want:
             spins += 1
             if spins < _AIO_SPINS:
                 continue
-        fut = sock._aio_park(op.want)
+        w = _AioWaiter.__new__(_AioWaiter)
+        w.loop = sock._aio_park(w, op.want)
+        w._asyncio_future_blocking = True
         if spins >= _AIO_SPINS:
-            fut.set_result(None)  # ready yet refused, repeatedly: let the loop run, then retry
-        elif op.timer is None:
-            zf_sock_getopt_int(sock._s, _OPT_RCVTIMEO if op.want == ZF_POLLIN else _OPT_SNDTIMEO, &t)
-            if t >= 0:
-                op.timer = fut.get_loop().call_later(t / 1000.0, op._expire)
-        fut._asyncio_future_blocking = True
-        op.fut = fut
+            w.state = _AIO_WOKEN  # ready, yet refused, again and again: let the loop run once
+        else:
+            w.state = _AIO_WAITING
+            if op.timer is None:
+                zf_sock_getopt_int(sock._s, _OPT_RCVTIMEO if op.want == ZF_POLLIN else _OPT_SNDTIMEO, &t)
+                if t >= 0:
+                    op.timer = w.loop.call_later(t / 1000.0, op._expire)
+        op.w = w
         suspended[0] = 1
-        return fut
+        return w
 
 zf_aio_install(<PyTypeObject *>_AioOp, _aio_step)
 
@@ -282,14 +395,32 @@ def _aio_send_multipart(Socket self, msg_parts, int flags=0, bint copy=True, bin
     return op
 
 
-cdef inline void _aio_wake(list waiters, object err):
-    for fut in waiters:
-        if not fut.done():
+cdef int _aio_wake(list waiters, object err, bint direct) except -1:
+    """Wake (err None) or fail every waiter of the list, and empty it. Waiters are _AioWaiters or,
+    for Poller.poll, asyncio Futures."""
+    cdef list ws
+    if not waiters:
+        return 0
+    ws = list(waiters)
+    del waiters[:]  # emptied first: woken tasks that run now may park again
+    for w in ws:
+        if type(w) is _AioWaiter:
+            if (<_AioWaiter>w).state == _AIO_WAITING:
+                if err is None:
+                    (<_AioWaiter>w)._complete(_AIO_WOKEN, direct)
+                else:
+                    (<_AioWaiter>w)._fail(err, direct)
+        elif not w.done():
             if err is None:
-                fut.set_result(None)
+                w.set_result(None)
             else:
-                fut.set_exception(err)
-    del waiters[:]
+                w.set_exception(err)
+    return 0
+
+
+def _aio_fail(list waiters, err):
+    """Fail every waiter (Socket.close)."""
+    _aio_wake(waiters, err, False)
 
 
 def _aio_on_fd(Socket sock, list rin, list rout):
@@ -298,8 +429,8 @@ def _aio_on_fd(Socket sock, list rin, list rout):
     cdef int want = 0, ev, rc, tries
     if sock._s == NULL or zf_sock_closed(sock._s):
         err = _error.ZMQError(ENOTSOCK)
-        _aio_wake(rin, err)
-        _aio_wake(rout, err)
+        _aio_wake(rin, err, True)
+        _aio_wake(rout, err, True)
         sock._aio_unwatch()
         return
     if rin:
@@ -321,12 +452,12 @@ def _aio_on_fd(Socket sock, list rin, list rout):
             return
         if rc < 0:
             err = _error._error_for(-rc)
-            _aio_wake(rin, err)
-            _aio_wake(rout, err)
+            _aio_wake(rin, err, True)
+            _aio_wake(rout, err, True)
             return
     else:
         ev = want  # raised three times in a row: let them all retry
     if ev & ZF_POLLIN and rin:
-        _aio_wake(rin, None)
+        _aio_wake(rin, None, True)
     if ev & ZF_POLLOUT and rout:
-        _aio_wake(rout, None)
+        _aio_wake(rout, None, True)

@@ -26,6 +26,7 @@ __all__ = ["Context", "Socket", "Poller"]
 _get_running_loop = asyncio.get_running_loop
 _on_fd = _core._aio_on_fd
 _base_get = _zmq.Socket.get
+_core._aio_setup(asyncio.CancelledError)
 
 
 class Socket(_zmq.Socket):
@@ -52,21 +53,21 @@ class Socket(_zmq.Socket):
 
     # -- the slow path (called from C when an operation would block) --
 
-    def _aio_park(self, want: int) -> asyncio.Future:
-        """A Future for a waiter on want (POLLIN/POLLOUT), the fd watched. The caller has armed
-        the fd (see _core._aio_step); the watcher (_core._aio_on_fd) completes the Future."""
+    def _aio_park(self, waiter: Any, want: int) -> asyncio.AbstractEventLoop:
+        """Queue waiter (an _AioWaiter, or a Future of Poller.poll) for want (POLLIN/POLLOUT) and
+        watch the fd; return the loop. The caller has armed the fd (see _core._aio_step); the
+        watcher (_core._aio_on_fd) wakes the waiter."""
         loop = _get_running_loop()
         if loop is not self._loop:
             self._rebind(loop)
-        fut = loop.create_future()
         waiters = self._rwait if want == POLLIN else self._wwait
         if len(waiters) >= 16:  # cancelled or timed-out waiters are dropped here and at wake-ups
-            waiters[:] = [f for f in waiters if not f.done()]
-        waiters.append(fut)
+            waiters[:] = [w for w in waiters if not w.done()]
+        waiters.append(waiter)
         if not self._watching:
             loop.add_reader(self._fd, _on_fd, self, self._rwait, self._wwait)
             self._watching = True
-        return fut
+        return loop
 
     def _rebind(self, loop: asyncio.AbstractEventLoop) -> None:
         """First use, or use from another loop than before: watch from this one."""
@@ -95,14 +96,12 @@ class Socket(_zmq.Socket):
 
     def close(self, linger: int | None = None) -> None:
         """Close the socket; pending awaiters get ZMQError(ENOTSOCK)."""
-        pending = list(self._rwait) + list(self._wwait)
+        pending = self._rwait + self._wwait
         self._rwait.clear()
         self._wwait.clear()
         self._aio_unwatch()
         super().close(linger)
-        for fut in pending:
-            if not fut.done():
-                fut.set_exception(_error.ZMQError(_errno.ENOTSOCK))
+        _core._aio_fail(pending, _error.ZMQError(_errno.ENOTSOCK))
 
     # -- the rest of the family, on top of the primitives --
 
@@ -164,8 +163,9 @@ class Poller(_zmq.Poller):
                         # (a second add_reader on its fd would replace that watcher)
                         for kind in (POLLIN, POLLOUT):
                             if flags & kind:
-                                f = obj._aio_park(kind)
+                                f = loop.create_future()
                                 f.add_done_callback(fire)
+                                obj._aio_park(f, kind)
                                 waits.append(f)
                         obj.get(EVENTS)  # arm (and let its other waiters look): a later change raises its fd
                     else:
