@@ -328,11 +328,13 @@ cdef object _aio_step(object o, int *suspended):
         # Arming. zf_sock_events drains the socket's fd, declares the socket parked and only then
         # looks at its queues. A change after that look finds the socket parked and raises the
         # fd; a change before it is seen by the look (and we retry at once). The raised fd stays
-        # readable until the next zf_sock_events/zf_sock_wait drains it, and every drain is
-        # followed by a look whose answer reaches the waiters (zmqfast.asyncio's fd callback,
-        # _aio_on_fd, and Socket.get(EVENTS)). The waiter is in the socket's list and the fd
-        # registered with the loop (add_reader) before we yield, so the loop sees the fd readable
-        # and calls _aio_on_fd: a wake-up cannot be missed.
+        # readable until something drains it again: another waiter arming (it looks for itself,
+        # and the rest of us were woken with it: _aio_on_fd wakes every waiter), or get(EVENTS)
+        # on this asyncio socket (zmqfast.asyncio.Socket.get then wakes every waiter). Our waiter
+        # is in the socket's list and the fd registered with the loop (add_reader) before we
+        # yield, so the loop sees the fd readable and calls _aio_on_fd: a wake-up cannot be
+        # missed. (Blocking calls on the same engine socket from elsewhere - a sync shadow in
+        # another thread - also drain it; the engine has one parked flag per socket.)
         _drain_releases(sock._zctx)
         if zf_sock_events(sock._s) & op.want:
             spins += 1
@@ -424,40 +426,19 @@ def _aio_fail(list waiters, err):
 
 
 def _aio_on_fd(Socket sock, list rin, list rout):
-    """The loop's reader callback for an asyncio socket's fd: wake the waiters whose operation may
-    now succeed (they retry it themselves, so a waiter cancelled after its wake-up takes nothing)."""
-    cdef int want = 0, ev, rc, tries
+    """The loop's reader callback for an asyncio socket's fd: every waiter retries its own
+    operation (so a waiter cancelled after its wake-up takes nothing). A waiter that still cannot
+    proceed arms the fd again before it suspends (_aio_step), so after this callback either
+    nobody waits or every waiter armed after the fd's last drain. No syscall here: the retry
+    itself tells a terminated context (ETERM) or a closed socket."""
     if sock._s == NULL or zf_sock_closed(sock._s):
         err = _error.ZMQError(ENOTSOCK)
         _aio_wake(rin, err, True)
         _aio_wake(rout, err, True)
         sock._aio_unwatch()
         return
-    if rin:
-        want |= ZF_POLLIN
-    if rout:
-        want |= ZF_POLLOUT
-    if not want:
-        sock._aio_unwatch()  # nobody waits: stop watching until someone parks again
+    if not rin and not rout:
+        sock._aio_unwatch()  # nobody waits (and the fd may stay raised): until someone parks
         return
-    for tries in range(3):
-        ev = zf_sock_events(sock._s)  # re-arms, as at parking (see _aio_step)
-        if ev & want:
-            break
-        # Nothing for the waiters. zf_sock_events hides a terminated context (it answers 0):
-        # zf_sock_wait with no timeout says so; 0 means the fd was raised again meanwhile (and it
-        # drained it), so look again; -EAGAIN leaves us armed.
-        rc = zf_sock_wait(sock._s, want, 0)
-        if rc == -EAGAIN:
-            return
-        if rc < 0:
-            err = _error._error_for(-rc)
-            _aio_wake(rin, err, True)
-            _aio_wake(rout, err, True)
-            return
-    else:
-        ev = want  # raised three times in a row: let them all retry
-    if ev & ZF_POLLIN and rin:
-        _aio_wake(rin, None, True)
-    if ev & ZF_POLLOUT and rout:
-        _aio_wake(rout, None, True)
+    _aio_wake(rin, None, True)
+    _aio_wake(rout, None, True)
