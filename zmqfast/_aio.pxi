@@ -316,7 +316,11 @@ cdef object _aio_step(object o, int *suspended):
             op._finish()
             w.result()
     while True:
-        r = op._attempt()
+        try:
+            r = op._attempt()
+        except BaseException:
+            op._finish()  # the timer, if any, must not outlive the op
+            raise
         if r is not _aio_AGAIN:
             if op.timer is not None:
                 op.timer.cancel()
