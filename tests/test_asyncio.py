@@ -315,3 +315,19 @@ def test_an_op_is_a_plain_awaitable_not_a_future(zmq, aio, actx, run):
         await tx.send((1, 2).__repr__().encode())
         assert await asyncio.ensure_future(rx.recv()) == b"(1, 2)"
     run(main())
+
+
+@pytest.mark.zmqfast_only
+def test_a_wakeup_from_inside_a_task_is_deferred(zmq, aio, actx, run):
+    # a loop nested in a task (nest_asyncio) runs fd callbacks while a task is current: the
+    # woken task must then be resumed through call_soon, not entered from inside the other one
+    from zmqfast import _core
+
+    async def main():
+        tx, rx = _pair(zmq, actx)
+        task = asyncio.ensure_future(rx.recv())
+        await asyncio.sleep(0.02)
+        zmq.Socket.send(tx, b"m")
+        _core._aio_on_fd(rx, rx._rwait, rx._wwait)  # as the nested loop would, from this task
+        assert await asyncio.wait_for(task, 5) == b"m"
+    run(main())

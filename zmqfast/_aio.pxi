@@ -87,11 +87,13 @@ cdef enum:
     _AIO_CANCELLED = 4  # the awaiting task was cancelled
 
 cdef object _aio_CancelledError = None  # asyncio's, set by zmqfast.asyncio (_aio_setup)
+cdef object _aio_current_task = None
 
 
-def _aio_setup(cancelled_error):
-    global _aio_CancelledError
+def _aio_setup(cancelled_error, current_task):
+    global _aio_CancelledError, _aio_current_task
     _aio_CancelledError = cancelled_error
+    _aio_current_task = current_task
 
 
 @cython.final
@@ -176,6 +178,8 @@ cdef class _AioWaiter:
                 self.loop.call_soon(f, self, context=c)
         if cb is None:
             return 0
+        if direct and _aio_current_task(self.loop) is not None:
+            direct = False  # a loop run nested inside a task (nest_asyncio): no task may enter
         if not direct:
             self.loop.call_soon(cb, self, context=ctx)
             return 0

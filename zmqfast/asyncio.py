@@ -26,7 +26,7 @@ __all__ = ["Context", "Socket", "Poller"]
 _get_running_loop = asyncio.get_running_loop
 _on_fd = _core._aio_on_fd
 _base_get = _zmq.Socket.get
-_core._aio_setup(asyncio.CancelledError)
+_core._aio_setup(asyncio.CancelledError, asyncio.current_task)
 
 
 class Socket(_zmq.Socket):
