@@ -190,6 +190,8 @@ class Poller(_zmq.Poller):
                 for f in waits:
                     if not f.done():
                         f.cancel()
+                    elif not f.cancelled():
+                        f.exception()  # seen (a close while polling): the next look raises it
                 for fd in readers:
                     loop.remove_reader(fd)
 
