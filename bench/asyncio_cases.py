@@ -10,7 +10,9 @@ blocking round trip with the two ends in two threads, and with both ends in one 
 shape as the one-loop case: every hop wakes the same thread).
 
 Every variant runs once per repeat, interleaved, so ratios are taken within a repeat (the machine
-is shared and noisy); the summary gives the median of each over the repeats.
+is shared and noisy); the round trips run in five short interleaved rounds per repeat and a
+ratio is the median of the per-round ratios. The summary gives the median of each over the
+repeats.
 """
 import argparse
 import asyncio
@@ -217,15 +219,28 @@ def main():
         b = note("pyzmq asyncio", recv_async("zmq", max(n // 10, 1000)))
         a = rows["stream asyncio"][-1]
         print(f"stream 16B tcp: pyzmq asyncio {b:,.0f}/s  zmqfast/pyzmq {note('zmqfast/pyzmq', a / b):.1f}x")
-        two = note("rtt blocking 2 threads", rtt_blocking_threads("zmqfast"))
-        one = note("rtt blocking 1 thread", rtt_blocking_one_thread("zmqfast"))
-        a = note("rtt asyncio", rtt_async("zmqfast"))
+        # short rounds, interleaved, so that load from elsewhere hits every variant alike
+        rounds = {"two": [], "one": [], "aio": [], "uv": []}
+        for _ in range(5):
+            rounds["two"].append(rtt_blocking_threads("zmqfast", 400))
+            rounds["one"].append(rtt_blocking_one_thread("zmqfast", 400))
+            rounds["aio"].append(rtt_async("zmqfast", 400))
+            if uv:
+                rounds["uv"].append(rtt_async("zmqfast", 400, "uvloop"))
+        med = {k: statistics.median(v) for k, v in rounds.items() if v}
+
+        def ratio(a, b):
+            return statistics.median(x / y for x, y in zip(rounds[a], rounds[b]))
+        two = note("rtt blocking 2 threads", med["two"])
+        one = note("rtt blocking 1 thread", med["one"])
+        a = note("rtt asyncio", med["aio"])
         line = (f"REQ/REP tcp median: zmqfast asyncio one loop {a:.1f} us;  blocking: two threads"
-                f" {two:.1f} us (x{note('rtt asyncio/2 threads', a / two):.2f}), one thread {one:.1f} us"
-                f" (x{note('rtt asyncio/1 thread', a / one):.2f})")
+                f" {two:.1f} us (x{note('rtt asyncio/2 threads', ratio('aio', 'two')):.2f}), one thread"
+                f" {one:.1f} us (x{note('rtt asyncio/1 thread', ratio('aio', 'one')):.2f})")
         if uv:
-            u = note("rtt uvloop", rtt_async("zmqfast", loop_kind="uvloop"))
-            line += f";  uvloop {u:.1f} us (x{note('rtt uvloop/2 threads', u / two):.2f}, x{note('rtt uvloop/1 thread', u / one):.2f})"
+            u = note("rtt uvloop", med["uv"])
+            line += (f";  uvloop {u:.1f} us (x{note('rtt uvloop/2 threads', ratio('uv', 'two')):.2f},"
+                     f" x{note('rtt uvloop/1 thread', ratio('uv', 'one')):.2f})")
         print(line)
         print(f"REQ/REP tcp median: pyzmq asyncio one loop {note('rtt pyzmq asyncio', rtt_async('zmq')):.1f} us")
     print(f"-- median over {args.repeat} repeats")
