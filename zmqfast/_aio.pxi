@@ -88,12 +88,52 @@ cdef enum:
 
 cdef object _aio_CancelledError = None  # asyncio's, set by zmqfast.asyncio (_aio_setup)
 cdef object _aio_current_task = None
+cdef object _aio_get_running_loop = None
 
 
-def _aio_setup(cancelled_error, current_task):
-    global _aio_CancelledError, _aio_current_task
+def _aio_setup(cancelled_error, current_task, get_running_loop):
+    global _aio_CancelledError, _aio_current_task, _aio_get_running_loop
     _aio_CancelledError = cancelled_error
     _aio_current_task = current_task
+    _aio_get_running_loop = get_running_loop
+
+
+@cython.final
+cdef class _AioState:
+    """A zmqfast.asyncio socket's suspended waiters and the watch on its fd."""
+    cdef public list rin      # waiting for POLLIN (receivers, pollers)
+    cdef public list rout     # waiting for POLLOUT
+    cdef public object loop   # the loop watching the fd, or None
+    cdef public bint watching
+    cdef public int fd
+
+    def __cinit__(self):
+        self.rin = []
+        self.rout = []
+        self.fd = -1
+
+
+cdef object _aio_park(Socket sock, object w, int want):
+    """Queue waiter w (an _AioWaiter, or a Future of Poller.poll) for want and make sure the
+    loop watches the fd; return the loop. The caller has armed the fd (see _aio_step)."""
+    cdef _AioState st = <_AioState?>sock._aio
+    cdef list lst
+    loop = _aio_get_running_loop()
+    if loop is not st.loop:
+        sock._rebind(loop)  # first use, or another loop than before
+    lst = st.rin if want == ZF_POLLIN else st.rout
+    if len(lst) >= 16:  # cancelled or timed-out waiters are dropped here and at wake-ups
+        lst[:] = [x for x in lst if not x.done()]
+    lst.append(w)
+    if not st.watching:
+        loop.add_reader(st.fd, _aio_on_fd, sock, st.rin, st.rout)
+        st.watching = True
+    return loop
+
+
+def _aio_park_waiter(Socket sock, w, int want):
+    """_aio_park for Python callers (zmqfast.asyncio.Poller)."""
+    return _aio_park(sock, w, want)
 
 
 @cython.final
@@ -349,7 +389,7 @@ cdef object _aio_step(object o, int *suspended):
             if spins < _AIO_SPINS:
                 continue
         w = _AioWaiter.__new__(_AioWaiter)
-        w.loop = sock._aio_park(w, op.want)
+        w.loop = _aio_park(sock, w, op.want)
         w._asyncio_future_blocking = True
         if spins >= _AIO_SPINS:
             w.state = _AIO_WOKEN  # ready, yet refused, again and again: let the loop run once

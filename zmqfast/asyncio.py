@@ -23,21 +23,18 @@ from zmqfast.utils import jsonapi
 
 __all__ = ["Context", "Socket", "Poller"]
 
-_get_running_loop = asyncio.get_running_loop
 _on_fd = _core._aio_on_fd
 _base_get = _zmq.Socket.get
-_core._aio_setup(asyncio.CancelledError, asyncio.current_task)
+_core._aio_setup(asyncio.CancelledError, asyncio.current_task, asyncio.get_running_loop)
 
 
 class Socket(_zmq.Socket):
     """A socket whose send/recv family returns awaitables."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._rwait: list = []  # Futures of suspended receivers (and pollers for POLLIN)
-        self._wwait: list = []  # ... of suspended senders
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._watching = False
-        self._fd = -1
+        self._aio = _core._AioState()  # waiters and fd watch, read from C
+        self._rwait: list = self._aio.rin  # suspended receivers (and pollers for POLLIN)
+        self._wwait: list = self._aio.rout  # ... senders
 
     @classmethod
     def from_socket(cls, socket: Any) -> "Socket":
@@ -54,42 +51,33 @@ class Socket(_zmq.Socket):
     # -- the slow path (called from C when an operation would block) --
 
     def _aio_park(self, waiter: Any, want: int) -> asyncio.AbstractEventLoop:
-        """Queue waiter (an _AioWaiter, or a Future of Poller.poll) for want (POLLIN/POLLOUT) and
-        watch the fd; return the loop. The caller has armed the fd (see _core._aio_step); the
-        watcher (_core._aio_on_fd) wakes the waiter."""
-        loop = _get_running_loop()
-        if loop is not self._loop:
-            self._rebind(loop)
-        waiters = self._rwait if want == POLLIN else self._wwait
-        if len(waiters) >= 16:  # cancelled or timed-out waiters are dropped here and at wake-ups
-            waiters[:] = [w for w in waiters if not w.done()]
-        waiters.append(waiter)
-        if not self._watching:
-            loop.add_reader(self._fd, _on_fd, self, self._rwait, self._wwait)
-            self._watching = True
-        return loop
+        """Queue waiter (a Future of Poller.poll) for want (POLLIN/POLLOUT) and watch the fd;
+        return the loop. The caller arms the fd; the watcher (_core._aio_on_fd) wakes it."""
+        return _core._aio_park_waiter(self, waiter, want)
 
     def _rebind(self, loop: asyncio.AbstractEventLoop) -> None:
         """First use, or use from another loop than before: watch from this one."""
         self._aio_unwatch()
         self._rwait.clear()
         self._wwait.clear()
-        self._loop = loop
-        self._fd = _base_get(self, FD)
+        st = self._aio
+        st.loop = loop
+        st.fd = _base_get(self, FD)
 
     def _aio_unwatch(self) -> None:
-        if self._watching:
-            self._watching = False
+        st = self._aio
+        if st.watching:
+            st.watching = False
             try:
-                self._loop.remove_reader(self._fd)
+                st.loop.remove_reader(st.fd)
             except (ValueError, OSError, RuntimeError):
                 pass  # the loop is closed already
 
     def get(self, option: int) -> Any:
         """getsockopt. Reading EVENTS drains the fd this socket's waiters rely on: look for them."""
         v = _base_get(self, option)
-        if option == EVENTS and self._watching and (self._rwait or self._wwait):
-            self._loop.call_soon(_on_fd, self, self._rwait, self._wwait)
+        if option == EVENTS and self._aio.watching and (self._rwait or self._wwait):
+            self._aio.loop.call_soon(_on_fd, self, self._rwait, self._wwait)
         return v
 
     getsockopt = get
