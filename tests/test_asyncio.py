@@ -310,6 +310,10 @@ def test_an_op_is_a_plain_awaitable_not_a_future(zmq, aio, actx, run):
         tx, rx = _pair(zmq, actx)
         op = rx.recv()
         assert not asyncio.isfuture(op)
+        assert not asyncio.iscoroutine(op)  # an awaitable: ensure_future wraps it in a task
+        await tx.send(b"w")
+        done, _ = await asyncio.wait([asyncio.ensure_future(rx.recv())], timeout=5)
+        assert [t.result() for t in done] == [b"w"]
         await tx.send(b"x")
         assert await op == b"x"
         await tx.send((1, 2).__repr__().encode())

@@ -221,7 +221,11 @@ cdef class _AioWaiter:
         if direct and _aio_current_task(self.loop) is not None:
             direct = False  # a loop run nested inside a task (nest_asyncio): no task may enter
         if not direct:
-            self.loop.call_soon(cb, self, context=ctx)
+            try:
+                self.loop.call_soon(cb, self, context=ctx)
+            except RuntimeError:
+                if not self.loop.is_closed():
+                    raise  # (a closed loop runs no task: nothing left to wake)
             return 0
         try:
             if ctx is None:
@@ -265,8 +269,9 @@ cdef class _AioOp:
             return r
         raise StopIteration(r)
 
-    def send(self, value):
-        return self.__next__()
+    # No send(): with __await__, send, throw and close it would pass for a coroutine
+    # (collections.abc.Coroutine), and asyncio.wait() refuses coroutines; a task only ever
+    # sends None, which goes through tp_iternext / am_send.
 
     def throw(self, typ, val=None, tb=None):
         """The awaiting task was cancelled (or closed): drop the timer, let the error through.

@@ -1,12 +1,12 @@
 """zmqfast.asyncio: pyzmq's asyncio API (awaitable send/recv) on zmqfast.
 
 ``await sock.recv()`` (and send, recv_multipart, send_multipart) awaits a small C object
-(``_core._AioOp``): when a message is queued, or a send fits, the operation is done in C on the
-first step, with no Future, no loop round trip and no exception. Otherwise it arms the socket's
-readiness fd and suspends on a Future; the fd stays registered with the loop (``add_reader``) as
-long as waiters come back, and each wake-up lets every waiter retry its own operation, so a
-waiter cancelled after its wake-up takes nothing from the socket.
-"""
+(``_core._AioOp``, in _aio.pxi): when a message is queued, or a send fits, the operation is done
+in C on the first step, with no Future, no loop round trip and no exception. Otherwise it arms the
+socket's readiness fd and suspends on a Future-like waiter; the fd stays registered with the loop
+(``add_reader``) while waiters come back, and each wake-up lets every waiter retry its own
+operation (so one cancelled after its wake-up takes nothing from the socket), resuming the task
+right from the fd callback rather than one loop iteration later."""
 
 from __future__ import annotations
 
