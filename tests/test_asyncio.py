@@ -42,6 +42,13 @@ def actx(aio):
     c.destroy(linger=0)
 
 
+def _start(awaitable):
+    """A task awaiting awaitable, started: the receive is really pending once the loop ran."""
+    async def wait():
+        return await awaitable
+    return asyncio.ensure_future(wait())
+
+
 def _pair(zmq, actx, a=None, b=None, addr="inproc://aio"):
     s1 = actx.socket(a or zmq.PUSH)
     s2 = actx.socket(b or zmq.PULL)
@@ -88,7 +95,7 @@ def test_rcvtimeo_raises_again(zmq, aio, actx, run):
 def test_cancelled_recv_loses_nothing(zmq, aio, actx, run):
     async def main():
         tx, rx = _pair(zmq, actx)
-        task = asyncio.ensure_future(rx.recv())
+        task = _start(rx.recv())
         await asyncio.sleep(0.02)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -101,7 +108,7 @@ def test_cancelled_recv_loses_nothing(zmq, aio, actx, run):
 def test_closing_with_a_pending_recv_fails_the_awaiter(zmq, aio, actx, run):
     async def main():
         _tx, rx = _pair(zmq, actx)
-        task = asyncio.ensure_future(rx.recv())
+        task = _start(rx.recv())
         await asyncio.sleep(0.02)
         rx.close(linger=0)
         with pytest.raises((zmq.ZMQError, asyncio.CancelledError)):  # pyzmq cancels it
@@ -218,7 +225,7 @@ def test_reading_events_does_not_swallow_a_wakeup(zmq, aio, actx, run):
     # get(EVENTS) drains the fd a parked recv relies on; the message must still be delivered
     async def main():
         tx, rx = _pair(zmq, actx)
-        task = asyncio.ensure_future(rx.recv())
+        task = _start(rx.recv())
         await asyncio.sleep(0.02)  # parked now
         zmq.Socket.send(tx, b"m")  # blocking API, inproc: raises rx's fd right here
         time_ = asyncio.get_running_loop().time()
@@ -231,7 +238,7 @@ def test_reading_events_does_not_swallow_a_wakeup(zmq, aio, actx, run):
 def test_poller_and_recv_on_the_same_socket(zmq, aio, actx, run):
     async def main():
         tx, rx = _pair(zmq, actx)
-        task = asyncio.ensure_future(rx.recv())
+        task = _start(rx.recv())
         p = aio.Poller()
         p.register(rx, zmq.POLLIN)
         polled = asyncio.ensure_future(p.poll(5000))
@@ -292,7 +299,7 @@ def test_context_terminated_elsewhere_fails_a_parked_recv(zmq, aio, run):
         ctx = aio.Context()
         rx = ctx.socket(zmq.PULL)
         rx.bind("inproc://eterm")
-        task = asyncio.ensure_future(rx.recv())
+        task = _start(rx.recv())
         await asyncio.sleep(0.02)
         t = threading.Thread(target=ctx.term)
         t.start()
@@ -304,20 +311,33 @@ def test_context_terminated_elsewhere_fails_a_parked_recv(zmq, aio, run):
     run(main())
 
 
-@pytest.mark.zmqfast_only
-def test_an_op_is_a_plain_awaitable_not_a_future(zmq, aio, actx, run):
+def test_what_send_and_recv_return_works_as_a_future(zmq, aio, actx, run):
+    # pyzmq returns Futures: asyncio.wait, gather, add_done_callback and cancel must work
     async def main():
         tx, rx = _pair(zmq, actx)
         op = rx.recv()
-        assert not asyncio.isfuture(op)
-        assert not asyncio.iscoroutine(op)  # an awaitable: ensure_future wraps it in a task
+        assert asyncio.isfuture(op) and not asyncio.iscoroutine(op)
         await tx.send(b"w")
-        done, _ = await asyncio.wait([asyncio.ensure_future(rx.recv())], timeout=5)
-        assert [t.result() for t in done] == [b"w"]
-        await tx.send(b"x")
-        assert await op == b"x"
-        await tx.send((1, 2).__repr__().encode())
-        assert await asyncio.ensure_future(rx.recv()) == b"(1, 2)"
+        done, _ = await asyncio.wait([op], timeout=5)
+        assert done == {op} and op.result() == b"w"
+        got = []
+        fut = rx.recv()
+        fut.add_done_callback(lambda f: got.append(f.result()))
+        await tx.send(b"cb")
+        assert await asyncio.wait_for(fut, 5) == b"cb"
+        await asyncio.sleep(0)
+        assert got == [b"cb"]
+        sends = [tx.send(b"%d" % i) for i in range(3)]
+        await asyncio.gather(*sends)
+        assert await asyncio.gather(rx.recv(), rx.recv(), rx.recv()) == [b"0", b"1", b"2"]
+        pending = rx.recv()
+        assert not pending.done()
+        await asyncio.sleep(0.01)
+        assert pending.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await pending
+        await tx.send(b"after")
+        assert await asyncio.wait_for(rx.recv(), 5) == b"after"
     run(main())
 
 
@@ -329,7 +349,7 @@ def test_a_wakeup_from_inside_a_task_is_deferred(zmq, aio, actx, run):
 
     async def main():
         tx, rx = _pair(zmq, actx)
-        task = asyncio.ensure_future(rx.recv())
+        task = _start(rx.recv())
         await asyncio.sleep(0.02)
         zmq.Socket.send(tx, b"m")
         _core._aio_on_fd(rx, rx._rwait, rx._wwait)  # as the nested loop would, from this task

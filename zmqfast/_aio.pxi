@@ -89,13 +89,15 @@ cdef enum:
 cdef object _aio_CancelledError = None  # asyncio's, set by zmqfast.asyncio (_aio_setup)
 cdef object _aio_current_task = None
 cdef object _aio_get_running_loop = None
+cdef object _aio_drive = None  # async def drive(op): return await op
 
 
-def _aio_setup(cancelled_error, current_task, get_running_loop):
-    global _aio_CancelledError, _aio_current_task, _aio_get_running_loop
+def _aio_setup(cancelled_error, current_task, get_running_loop, drive):
+    global _aio_CancelledError, _aio_current_task, _aio_get_running_loop, _aio_drive
     _aio_CancelledError = cancelled_error
     _aio_current_task = current_task
     _aio_get_running_loop = get_running_loop
+    _aio_drive = drive
 
 
 @cython.final
@@ -255,8 +257,16 @@ cdef class _AioOp:
     cdef bint copy
     cdef bint track
     cdef bint timed_out
+    cdef object task       # once used as a Future: the Task that runs a twin of this op
+
+    # pyzmq's send/recv return Futures: asyncio.isfuture() says so of an op too, and the first
+    # use of a Future method (add_done_callback from asyncio.wait, gather, wait_for, ...) starts
+    # a Task running a twin of the op, to which the Future API is delegated from then on.
+    _asyncio_future_blocking = False
 
     def __await__(self):
+        if self.task is not None:
+            return self.task.__await__()
         return self
 
     def __iter__(self):
@@ -285,6 +295,42 @@ cdef class _AioOp:
 
     def close(self):
         self._finish()
+
+    cdef object _as_task(self):
+        cdef _AioOp twin
+        if self.task is None:
+            if self.w is not None:
+                raise RuntimeError("zmqfast.asyncio: an operation being awaited cannot also be "
+                                   "used as a Future")
+            twin = _aio_op(self.sock, self.kind, self.want, self.flags, self.copy, self.track)
+            twin.data = self.data
+            twin.kw = self.kw
+            self.task = _aio_get_running_loop().create_task(_aio_drive(twin))
+        return self.task
+
+    def add_done_callback(self, fn, *, context=None):
+        return self._as_task().add_done_callback(fn, context=context)
+
+    def remove_done_callback(self, fn):
+        return self._as_task().remove_done_callback(fn)
+
+    def done(self):
+        return self._as_task().done()
+
+    def cancelled(self):
+        return self._as_task().cancelled()
+
+    def result(self):
+        return self._as_task().result()
+
+    def exception(self):
+        return self._as_task().exception()
+
+    def cancel(self, msg=None):
+        return self._as_task().cancel(msg)
+
+    def get_loop(self):
+        return self._as_task().get_loop()
 
     cdef inline void _finish(self):
         self.w = None

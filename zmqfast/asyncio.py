@@ -25,7 +25,14 @@ __all__ = ["Context", "Socket", "Poller"]
 
 _on_fd = _core._aio_on_fd
 _base_get = _zmq.Socket.get
-_core._aio_setup(asyncio.CancelledError, asyncio.current_task, asyncio.get_running_loop)
+
+
+async def _drive(op: Any) -> Any:
+    """The coroutine of the Task behind an op used as a Future (see _core._AioOp)."""
+    return await op
+
+
+_core._aio_setup(asyncio.CancelledError, asyncio.current_task, asyncio.get_running_loop, _drive)
 
 
 class Socket(_zmq.Socket):
