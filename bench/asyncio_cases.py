@@ -1,4 +1,5 @@
 """asyncio throughput and latency, zmqfast against pyzmq: python -m bench.asyncio_cases [-r N]
+(--timeline: only where an asyncio round trip goes)
 
 Throughput: 16-byte PUSH->PULL over tcp, `await recv()` on the receiving side, the sender a
 blocking PUSH in a spawned process. "stream": timed while the sender runs (the sender competes for
@@ -192,11 +193,99 @@ def rtt_blocking_one_thread(mod, n=2000):
     return _median_us(ts)
 
 
+def rtt_timeline(n=3000):
+    """Where an asyncio round trip goes (default loop, both ends on one loop, tcp): per hop, the
+    send, the hop to the loop's wake-up (part of it spent idle in the selector) and the path
+    from the selector's return to the woken task holding the message; then the same hops with
+    the blocking API in one thread. The timestamps cost a little themselves."""
+    import zmqfast as zmq
+    import zmqfast.asyncio as aio
+    pc = time.perf_counter
+    T = {}
+    acc = {}
+
+    def add(k, v):
+        acc[k] = acc.get(k, 0.0) + v
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        sel = loop._selector
+        orig = sel.select
+
+        def select(timeout=None):
+            t = pc()
+            r = orig(timeout)
+            if r:
+                T["idle"], T["wake"] = pc() - t, pc()
+            return r
+        sel.select = select
+        c = aio.Context()
+        req, rep = _reqrep(zmq, c)
+
+        async def server():
+            for _ in range(n):
+                m = await rep.recv()
+                t = pc()
+                add("1 hop: send -> loop wakes", T["wake"] - T["sent"])
+                add("1 hop: ... of it idle in the selector", T["idle"])
+                add("1 wake -> task has the message", t - T["wake"])
+                await rep.send(m)
+                T["sent"] = pc()
+                add("1 send (REP)", T["sent"] - t)
+        st = asyncio.ensure_future(server())
+        for _ in range(n):
+            t = pc()
+            await req.send(b"x")
+            T["sent"] = pc()
+            add("0 send (REQ)", T["sent"] - t)
+            await req.recv()
+            t2 = pc()
+            add("2 hop: send -> loop wakes", T["wake"] - T["sent"])
+            add("2 hop: ... of it idle in the selector", T["idle"])
+            add("2 wake -> task has the message", t2 - T["wake"])
+            add("3 round trip", t2 - t)
+        await st
+        req.close(0)
+        rep.close(0)
+        c.term()
+    asyncio.run(main())
+    print("asyncio, one loop (mean us):")
+    for k in sorted(acc):
+        print(f"  {k[2:]:40} {acc[k] / n * 1e6:6.1f}")
+    c = zmq.Context()
+    req, rep = _reqrep(zmq, c)
+    b = {}
+    for _ in range(n):
+        t0 = pc()
+        req.send(b"x")
+        t1 = pc()
+        m = rep.recv()
+        t2 = pc()
+        rep.send(m)
+        t3 = pc()
+        req.recv()
+        t4 = pc()
+        for k, v in (("send (REQ)", t1 - t0), ("hop to REP, wake-up included", t2 - t1),
+                     ("send (REP)", t3 - t2), ("hop to REQ, wake-up included", t4 - t3),
+                     ("round trip", t4 - t0)):
+            b[k] = b.get(k, 0.0) + v
+    req.close(0)
+    rep.close(0)
+    c.term()
+    print("blocking, one thread (mean us):")
+    for k, v in b.items():
+        print(f"  {k:40} {v / n * 1e6:6.1f}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-r", "--repeat", type=int, default=3)
     ap.add_argument("-n", type=int, default=300000, help="messages per zmqfast throughput run")
+    ap.add_argument("--timeline", action="store_true", help="only: where a round trip goes")
     args = ap.parse_args()
+    if args.timeline:
+        rtt_timeline()
+        return
     n = args.n
     uv = _uvloop() is not None
     rows = {}
