@@ -1028,3 +1028,4 @@ cdef class Poller:
 
 
 include "_crypto.pxi"
+include "_aio.pxi"

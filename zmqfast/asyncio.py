@@ -1,199 +1,104 @@
 """zmqfast.asyncio: pyzmq's asyncio API (awaitable send/recv) on zmqfast.
 
-The fast path allocates nothing: when a message is already queued, ``await sock.recv()`` takes it
-at once (``try_recv``) and never yields to the loop. Only when nothing is there does a waiter get
-a Future, and the socket's fd is watched with ``loop.add_reader`` while any waiter exists. Each
-wake-up serves as many waiters as there are messages.
-"""
+``await sock.recv()`` (and send, recv_multipart, send_multipart) awaits a small C object
+(``_core._AioOp``, in _aio.pxi): when a message is queued, or a send fits, the operation is done
+in C on the first step, with no Future, no loop round trip and no exception. Otherwise it arms the
+socket's readiness fd and suspends on a Future-like waiter; the fd stays registered with the loop
+(``add_reader``) while waiters come back, and each wake-up lets every waiter retry its own
+operation (so one cancelled after its wake-up takes nothing from the socket), resuming the task
+right from the fd callback rather than one loop iteration later."""
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import errno as _errno
 import pickle
 from typing import Any, Callable
 
 import zmqfast as _zmq
+from zmqfast import _core
 from zmqfast import error as _error
-from zmqfast.constants import DONTWAIT, EVENTS, FD, POLLIN, POLLOUT, RCVTIMEO, SNDTIMEO
+from zmqfast.constants import EVENTS, FD, POLLIN, POLLOUT
 from zmqfast.utils import jsonapi
 
 __all__ = ["Context", "Socket", "Poller"]
 
-
-class _Op:
-    """An awaitable socket operation: tried at once, queued on the socket only if it would block."""
-
-    __slots__ = ("sock", "kind", "fn", "args")
-
-    def __init__(self, sock: "Socket", kind: int, fn: Callable[..., Any], args: tuple) -> None:
-        self.sock = sock
-        self.kind = kind  # POLLIN or POLLOUT: what the operation waits for
-        self.fn = fn
-        self.args = args
-
-    def __await__(self) -> Any:
-        try:
-            return self.fn(*self.args)  # the common case: done without touching the loop
-        except _error.Again:
-            pass
-        fut = self.sock._wait(self)
-        return (yield from fut.__await__())
+_on_fd = _core._aio_on_fd
+_base_get = _zmq.Socket.get
 
 
-_base_recv = _zmq.Socket.recv
-_base_recv_multipart = _zmq.Socket.recv_multipart
-_base_send = _zmq.Socket.send
-_base_send_multipart = _zmq.Socket.send_multipart
+async def _drive(op: Any) -> Any:
+    """The coroutine of the Task behind an op used as a Future (see _core._AioOp)."""
+    return await op
 
 
-def _send_kw(sock: Any, data: Any, flags: int, copy: bool, track: bool, kw: dict) -> Any:
-    return _base_send(sock, data, flags, copy, track, **kw)
-
-
-class _Recv:
-    """await sock.recv(): a queued message is taken with try_recv (no exception, no Future, no
-    loop round trip); otherwise the socket queues a waiter."""
-
-    __slots__ = ("sock", "flags", "copy")
-
-    def __init__(self, sock: "Socket", flags: int, copy: bool) -> None:
-        self.sock = sock
-        self.flags = flags
-        self.copy = copy
-
-    def __await__(self) -> Any:
-        sock = self.sock
-        if not self.flags:
-            msg = sock.try_recv(self.copy)
-            if msg is not None:
-                return msg
-        op = _Op(sock, POLLIN, _base_recv, (sock, self.flags | DONTWAIT, self.copy, False))
-        return (yield from op.__await__())
+_core._aio_setup(asyncio.CancelledError, asyncio.current_task, asyncio.get_running_loop, _drive)
 
 
 class Socket(_zmq.Socket):
     """A socket whose send/recv family returns awaitables."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._waiters: dict[int, collections.deque] = {POLLIN: collections.deque(), POLLOUT: collections.deque()}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._watching = False
+        self._aio = _core._AioState()  # waiters and fd watch, read from C
+        self._rwait: list = self._aio.rin  # suspended receivers (and pollers for POLLIN)
+        self._wwait: list = self._aio.rout  # ... senders
 
     @classmethod
     def from_socket(cls, socket: Any) -> "Socket":
         """An asyncio socket sharing a sync socket's engine socket."""
         return cls.shadow(socket.underlying)
 
-    # -- the slow path --
+    # -- awaitable API (pyzmq's names and signatures); the four primitives are C functions --
 
-    def _wait(self, op: _Op) -> asyncio.Future:
-        loop = asyncio.get_running_loop()
-        if self._loop is None:
-            self._loop = loop
-        fut = loop.create_future()
-        timeout = self.get(RCVTIMEO if op.kind == POLLIN else SNDTIMEO)
-        entry = [fut, op, None]
-        if timeout >= 0:
-            entry[2] = loop.call_later(timeout / 1000.0, self._expire, entry, op.kind)
-        self._waiters[op.kind].append(entry)
-        fut.add_done_callback(lambda f, e=entry, k=op.kind: self._forget(e, k))
-        self._watch()
-        # Arming: reading EVENTS drains the fd and declares us parked, then looks. A message that
-        # arrives after this look raises the fd (the engine writes it whenever a parked reader
-        # exists); one that arrived before is seen by the look. So no wake-up is missed, and we
-        # serve right away when the look already finds something.
-        self._serve()
-        return fut
+    recv = _core._aio_recv
+    recv_multipart = _core._aio_recv_multipart
+    send = _core._aio_send
+    send_multipart = _core._aio_send_multipart
 
-    def _expire(self, entry: list, kind: int) -> None:
-        fut = entry[0]
-        if not fut.done():
-            fut.set_exception(_error.Again())
+    # -- the slow path (called from C when an operation would block) --
 
-    def _forget(self, entry: list, kind: int) -> None:
-        if entry[2] is not None:
-            entry[2].cancel()
-        try:
-            self._waiters[kind].remove(entry)
-        except ValueError:
-            pass
-        if not self._waiters[POLLIN] and not self._waiters[POLLOUT]:
-            self._unwatch()
+    def _aio_park(self, waiter: Any, want: int) -> asyncio.AbstractEventLoop:
+        """Queue waiter (a Future of Poller.poll) for want (POLLIN/POLLOUT) and watch the fd;
+        return the loop. The caller arms the fd; the watcher (_core._aio_on_fd) wakes it."""
+        return _core._aio_park_waiter(self, waiter, want)
 
-    def _watch(self) -> None:
-        if not self._watching and self._loop is not None:
-            self._loop.add_reader(self.get(FD), self._serve)
-            self._watching = True
+    def _rebind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """First use, or use from another loop than before: watch from this one."""
+        self._aio_unwatch()
+        self._rwait.clear()
+        self._wwait.clear()
+        st = self._aio
+        st.loop = loop
+        st.fd = _base_get(self, FD)
 
-    def _unwatch(self) -> None:
-        if self._watching and self._loop is not None:
-            self._watching = False
+    def _aio_unwatch(self) -> None:
+        st = self._aio
+        if st.watching:
+            st.watching = False
             try:
-                self._loop.remove_reader(self.get(FD))
-            except (_error.ZMQError, ValueError, OSError):
-                pass
+                st.loop.remove_reader(st.fd)
+            except (ValueError, OSError, RuntimeError):
+                pass  # the loop is closed already
 
-    def _serve(self) -> None:
-        """Complete every waiter the socket can satisfy now, in order; re-arm for the rest."""
-        if self.closed:
-            err = _error.ZMQError(_errno.ENOTSOCK)
-            for kind in (POLLIN, POLLOUT):
-                for fut, _op, _t in list(self._waiters[kind]):
-                    if not fut.done():
-                        fut.set_exception(err)
-            self._unwatch()
-            return
-        while True:
-            events = self.get(EVENTS)  # arms the fd (see _wait)
-            progressed = False
-            for kind in (POLLIN, POLLOUT):
-                q = self._waiters[kind]
-                while q and events & kind:
-                    fut, op, _t = q[0]
-                    if fut.done():
-                        q.popleft()
-                        continue
-                    try:
-                        result = op.fn(*op.args)
-                    except _error.Again:
-                        break
-                    except Exception as e:  # noqa: BLE001 - the awaiter gets it
-                        q.popleft()
-                        fut.set_exception(e)
-                        progressed = True
-                        continue
-                    q.popleft()
-                    fut.set_result(result)
-                    progressed = True
-            if not progressed:
-                return
+    def get(self, option: int) -> Any:
+        """getsockopt. Reading EVENTS drains the fd this socket's waiters rely on: look for them."""
+        v = _base_get(self, option)
+        if option == EVENTS and self._aio.watching and (self._rwait or self._wwait):
+            self._aio.loop.call_soon(_on_fd, self, self._rwait, self._wwait)
+        return v
+
+    getsockopt = get
 
     def close(self, linger: int | None = None) -> None:
         """Close the socket; pending awaiters get ZMQError(ENOTSOCK)."""
-        pending = [e for k in (POLLIN, POLLOUT) for e in self._waiters.get(k, ())]
-        self._unwatch()
+        pending = self._rwait + self._wwait
+        self._rwait.clear()
+        self._wwait.clear()
+        self._aio_unwatch()
         super().close(linger)
-        for fut, _op, _t in pending:
-            if not fut.done():
-                fut.set_exception(_error.ZMQError(_errno.ENOTSOCK))
+        _core._aio_fail(pending, _error.ZMQError(_errno.ENOTSOCK))
 
-    # -- awaitable API (pyzmq's names and signatures) --
-
-    def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:  # type: ignore[override]
-        return _Recv(self, flags, copy)
-
-    def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:  # type: ignore[override]
-        return _Op(self, POLLIN, _base_recv_multipart, (self, flags | DONTWAIT, copy, track))
-
-    def send(self, data: Any, flags: int = 0, copy: bool = True, track: bool = False, **kw: Any) -> Any:  # type: ignore[override]
-        if kw:
-            return _Op(self, POLLOUT, _send_kw, (self, data, flags | DONTWAIT, copy, track, kw))
-        return _Op(self, POLLOUT, _base_send, (self, data, flags | DONTWAIT, copy, track))
-
-    def send_multipart(self, msg_parts: Any, flags: int = 0, copy: bool = True, track: bool = False, **kw: Any) -> Any:  # type: ignore[override]
-        return _Op(self, POLLOUT, _base_send_multipart, (self, msg_parts, flags | DONTWAIT, copy, track))
+    # -- the rest of the family, on top of the primitives --
 
     async def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:  # type: ignore[override]
         return (await self.recv(flags)).decode(encoding)
@@ -236,24 +141,36 @@ class Poller(_zmq.Poller):
         if ready or timeout == 0:
             return ready
         loop = asyncio.get_running_loop()
-        wake = loop.create_future()
-        fds = []
-        for obj, flags in self.sockets:
-            if isinstance(obj, _zmq.Socket):
-                fds.append(obj.get(FD))
-                obj.get(EVENTS)  # arm it: any change from here on raises its fd
-            else:
-                fds.append(obj if isinstance(obj, int) else obj.fileno())
+        deadline = None if timeout is None or timeout < 0 else loop.time() + timeout / 1000.0
+        while True:
+            wake = loop.create_future()
+            waits: list = []
+            readers: list = []
 
-        def fire() -> None:
-            if not wake.done():
-                wake.set_result(None)
+            def fire(_f: Any = None) -> None:
+                if not wake.done():
+                    wake.set_result(None)
 
-        for fd in fds:
-            loop.add_reader(fd, fire)
-        try:
-            deadline = None if timeout is None or timeout < 0 else loop.time() + timeout / 1000.0
-            while True:
+            try:
+                for obj, flags in self.sockets:
+                    if isinstance(obj, Socket):
+                        # wait like a receiver/sender would: the socket's own watcher wakes us
+                        # (a second add_reader on its fd would replace that watcher)
+                        for kind in (POLLIN, POLLOUT):
+                            if flags & kind:
+                                f = loop.create_future()
+                                f.add_done_callback(fire)
+                                obj._aio_park(f, kind)
+                                waits.append(f)
+                        obj.get(EVENTS)  # arm (and let its other waiters look): a later change raises its fd
+                    else:
+                        fd = obj if isinstance(obj, int) else obj.fileno()
+                        if isinstance(obj, _zmq.Socket):
+                            fd = obj.get(FD)
+                            obj.get(EVENTS)
+                        loop.add_reader(fd, fire)
+                        readers.append(fd)
+                # the arming above came before this look: what it misses raises an fd
                 ready = _zmq.Poller.poll(self, 0)
                 if ready:
                     return ready
@@ -264,13 +181,14 @@ class Poller(_zmq.Poller):
                     await asyncio.wait_for(asyncio.shield(wake), remaining)
                 except asyncio.TimeoutError:
                     return []
-                wake = loop.create_future()
-                for obj, _ in self.sockets:
-                    if isinstance(obj, _zmq.Socket):
-                        obj.get(EVENTS)
-        finally:
-            for fd in fds:
-                loop.remove_reader(fd)
+            finally:
+                for f in waits:
+                    if not f.done():
+                        f.cancel()
+                    elif not f.cancelled():
+                        f.exception()  # seen (a close while polling): the next look raises it
+                for fd in readers:
+                    loop.remove_reader(fd)
 
 
 class Context(_zmq.Context):

@@ -1,0 +1,543 @@
+# ---- asyncio (zmqfast.asyncio) ------------------------------------------------------------------
+# Included at the end of _core.pyx. `await sock.recv()` and friends on a zmqfast.asyncio socket
+# return an _AioOp: an awaitable whose first step tries the operation in C. When it succeeds (a
+# message is queued, or the send fits under the HWM) the await is over without a Future, without
+# a loop round trip and without an exception object. Only when the socket would block does it arm
+# the socket's readiness fd and suspend on a Future that zmqfast.asyncio's fd watcher completes.
+
+from cpython.object cimport PyTypeObject
+
+cdef extern from *:
+    """
+    /* The iterator protocol of _AioOp, in C: the step function (Cython, below) reports whether
+     * it suspends on a Future (yield it to the Task) or is done with a value (the await's result).
+     * On 3.10 and 3.11 the coroutine's SEND goes through am_send, which returns the value with no
+     * StopIteration at all; tp_iternext (3.12+, or any caller of next()) sets StopIteration(value)
+     * without instantiating it where CPython allows. */
+    static PyObject *(*zf_aio_step_fn)(PyObject *op, int *suspended);
+
+    static PyObject *zf_aio_iternext(PyObject *op)
+    {
+        int suspended = 0;
+        PyObject *r = zf_aio_step_fn(op, &suspended);
+        if (r == NULL || suspended)
+            return r;
+        if (PyTuple_Check(r) || PyExceptionInstance_Check(r)) {
+            /* these would be taken as StopIteration's arguments or as the exception itself */
+            PyObject *e = PyObject_CallOneArg(PyExc_StopIteration, r);
+            Py_DECREF(r);
+            if (e == NULL)
+                return NULL;
+            PyErr_SetObject(PyExc_StopIteration, e);
+            Py_DECREF(e);
+            return NULL;
+        }
+        PyErr_SetObject(PyExc_StopIteration, r);
+        Py_DECREF(r);
+        return NULL;
+    }
+
+    #if PY_VERSION_HEX >= 0x030A0000
+    static PySendResult zf_aio_am_send(PyObject *op, PyObject *arg, PyObject **result)
+    {
+        int suspended = 0;
+        PyObject *r = zf_aio_step_fn(op, &suspended);
+        (void)arg; /* a Task always sends None */
+        *result = r;
+        if (r == NULL)
+            return PYGEN_ERROR;
+        return suspended ? PYGEN_NEXT : PYGEN_RETURN;
+    }
+    #endif
+
+    static void zf_aio_install(PyTypeObject *t, PyObject *(*step)(PyObject *, int *))
+    {
+        zf_aio_step_fn = step;
+        t->tp_iternext = zf_aio_iternext;
+    #if PY_VERSION_HEX >= 0x030A0000
+        if (t->tp_as_async != NULL) {
+            t->tp_as_async->am_send = zf_aio_am_send;
+    #ifdef Py_TPFLAGS_HAVE_AM_SEND
+            t->tp_flags |= Py_TPFLAGS_HAVE_AM_SEND;
+    #endif
+        }
+    #endif
+        PyType_Modified(t);
+    }
+    """
+    void zf_aio_install(PyTypeObject *t, object (*step)(object, int *))
+
+
+cdef object _aio_AGAIN = object()  # "would block": a sentinel, not an exception
+
+cdef enum:
+    _AIO_RECV = 1
+    _AIO_RECV_MULTI = 2
+    _AIO_SEND = 3
+    _AIO_SEND_MULTI = 4
+
+cdef int _AIO_SPINS = 8  # "ready" answers in a row that the operation still refuses, before yielding
+
+
+cdef enum:
+    _AIO_IDLE = 0       # running (or not started)
+    _AIO_WAITING = 1    # suspended, in its socket's waiter list
+    _AIO_WOKEN = 2      # the fd watcher says: retry
+    _AIO_FAILED = 3     # close, ETERM or the timeout: exc is the error
+    _AIO_CANCELLED = 4  # the awaiting task was cancelled
+
+cdef object _aio_CancelledError = None  # asyncio's, set by zmqfast.asyncio (_aio_setup)
+cdef object _aio_current_task = None
+cdef object _aio_get_running_loop = None
+cdef object _aio_drive = None  # async def drive(op): return await op
+
+
+def _aio_setup(cancelled_error, current_task, get_running_loop, drive):
+    global _aio_CancelledError, _aio_current_task, _aio_get_running_loop, _aio_drive
+    _aio_CancelledError = cancelled_error
+    _aio_current_task = current_task
+    _aio_get_running_loop = get_running_loop
+    _aio_drive = drive
+
+
+@cython.final
+cdef class _AioState:
+    """A zmqfast.asyncio socket's suspended waiters and the watch on its fd."""
+    cdef public list rin      # waiting for POLLIN (receivers, pollers)
+    cdef public list rout     # waiting for POLLOUT
+    cdef public object loop   # the loop watching the fd, or None
+    cdef public bint watching
+    cdef public int fd
+
+    def __cinit__(self):
+        self.rin = []
+        self.rout = []
+        self.fd = -1
+
+
+cdef object _aio_park(Socket sock, object w, int want):
+    """Queue waiter w (an _AioWaiter, or a Future of Poller.poll) for want and make sure the
+    loop watches the fd; return the loop. The caller has armed the fd (see _aio_step)."""
+    cdef _AioState st = <_AioState?>sock._aio
+    cdef list lst
+    loop = _aio_get_running_loop()
+    if loop is not st.loop:
+        sock._rebind(loop)  # first use, or another loop than before
+    lst = st.rin if want == ZF_POLLIN else st.rout
+    if len(lst) >= 16:  # cancelled or timed-out waiters are dropped here and at wake-ups
+        lst[:] = [x for x in lst if not x.done()]
+    lst.append(w)
+    if not st.watching:
+        loop.add_reader(st.fd, _aio_on_fd, sock, st.rin, st.rout)
+        st.watching = True
+    return loop
+
+
+def _aio_park_waiter(Socket sock, w, int want):
+    """_aio_park for Python callers (zmqfast.asyncio.Poller)."""
+    return _aio_park(sock, w, want)
+
+
+@cython.final
+@cython.freelist(16)
+cdef class _AioWaiter:
+    """What a suspended _AioOp's task waits on: a Future-like object (asyncio's duck typing:
+    _asyncio_future_blocking, get_loop, add_done_callback, result, cancel) cheaper than an
+    asyncio.Future, which also lets the fd watcher resume the task at once from its own loop
+    callback instead of through a call_soon for the next loop iteration."""
+    cdef object loop
+    cdef object cb         # the task's wake-up callback, and its context
+    cdef object cb_ctx
+    cdef list more_cbs     # any further (callback, context) pairs
+    cdef object exc
+    cdef int state
+    cdef public bint _asyncio_future_blocking
+
+    def get_loop(self):
+        return self.loop
+
+    def add_done_callback(self, fn, *, context=None):
+        if self.state != _AIO_WAITING:
+            self.loop.call_soon(fn, self, context=context)
+        elif self.cb is None:
+            self.cb = fn
+            self.cb_ctx = context
+        else:
+            if self.more_cbs is None:
+                self.more_cbs = []
+            self.more_cbs.append((fn, context))
+
+    def remove_done_callback(self, fn):
+        n = 0
+        if self.cb is not None and self.cb == fn:
+            self.cb = self.cb_ctx = None
+            n += 1
+        if self.more_cbs:
+            keep = [(f, c) for f, c in self.more_cbs if f != fn]
+            n += len(self.more_cbs) - len(keep)
+            self.more_cbs = keep
+        return n
+
+    def done(self):
+        return self.state != _AIO_WAITING
+
+    def cancelled(self):
+        return self.state == _AIO_CANCELLED
+
+    def result(self):
+        if self.state == _AIO_FAILED:
+            raise self.exc
+        if self.state == _AIO_CANCELLED:
+            raise self.exc if self.exc is not None else _aio_CancelledError()
+        return None
+
+    def exception(self):
+        if self.state == _AIO_CANCELLED:
+            self.result()
+        return self.exc if self.state == _AIO_FAILED else None
+
+    def cancel(self, msg=None):
+        if self.state != _AIO_WAITING:
+            return False
+        self.exc = _aio_CancelledError(msg) if msg is not None else None
+        self._complete(_AIO_CANCELLED, False)
+        return True
+
+    cdef int _fail(self, err, bint direct) except -1:
+        if self.state == _AIO_WAITING:
+            self.exc = err
+            self._complete(_AIO_FAILED, direct)
+        return 0
+
+    cdef int _complete(self, int state, bint direct) except -1:
+        """Leave WAITING and run the task's wake-up: right here when direct (only from a plain
+        loop callback, where no task is running), else through call_soon as asyncio does."""
+        self.state = state
+        cb, ctx, more = self.cb, self.cb_ctx, self.more_cbs
+        self.cb = self.cb_ctx = self.more_cbs = None
+        if more:
+            for f, c in more:
+                self.loop.call_soon(f, self, context=c)
+        if cb is None:
+            return 0
+        if direct and _aio_current_task(self.loop) is not None:
+            direct = False  # a loop run nested inside a task (nest_asyncio): no task may enter
+        if not direct:
+            try:
+                self.loop.call_soon(cb, self, context=ctx)
+            except RuntimeError:
+                if not self.loop.is_closed():
+                    raise  # (a closed loop runs no task: nothing left to wake)
+            return 0
+        try:
+            if ctx is None:
+                cb(self)
+            else:
+                ctx.run(cb, self)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as e:
+            self.loop.call_exception_handler(
+                {"message": "zmqfast.asyncio: exception in a wake-up callback", "exception": e})
+        return 0
+
+
+@cython.final
+@cython.freelist(16)
+cdef class _AioOp:
+    """One awaitable socket operation (zmqfast.asyncio)."""
+    cdef Socket sock
+    cdef object data       # what to send
+    cdef object kw         # send()'s extra keywords, or None
+    cdef _AioWaiter w      # what it is suspended on, or None
+    cdef object timer      # the RCVTIMEO/SNDTIMEO TimerHandle, or None
+    cdef int kind
+    cdef int flags
+    cdef int want          # ZF_POLLIN or ZF_POLLOUT
+    cdef bint copy
+    cdef bint track
+    cdef bint timed_out
+    cdef object task       # once used as a Future: the Task that runs a twin of this op
+
+    # pyzmq's send/recv return Futures: asyncio.isfuture() says so of an op too, and the first
+    # use of a Future method (add_done_callback from asyncio.wait, gather, wait_for, ...) starts
+    # a Task running a twin of the op, to which the Future API is delegated from then on.
+    _asyncio_future_blocking = False
+
+    def __await__(self):
+        if self.task is not None:
+            return self.task.__await__()
+        return self
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):  # the type's tp_iternext is zf_aio_iternext; this serves op.__next__()
+        cdef int suspended = 0
+        r = _aio_step(self, &suspended)
+        if suspended:
+            return r
+        raise StopIteration(r)
+
+    # No send(): with __await__, send, throw and close it would pass for a coroutine
+    # (collections.abc.Coroutine), and asyncio.wait() refuses coroutines; a task only ever
+    # sends None, which goes through tp_iternext / am_send.
+
+    def throw(self, typ, val=None, tb=None):
+        """The awaiting task was cancelled (or closed): drop the timer, let the error through.
+        Nothing was taken from the socket for this op, so nothing is lost."""
+        self._finish()
+        if val is None:
+            raise typ
+        if isinstance(val, BaseException):
+            raise val
+        raise typ(val)
+
+    def close(self):
+        self._finish()
+
+    cdef object _as_task(self):
+        cdef _AioOp twin
+        if self.task is None:
+            if self.w is not None:
+                raise RuntimeError("zmqfast.asyncio: an operation being awaited cannot also be "
+                                   "used as a Future")
+            twin = _aio_op(self.sock, self.kind, self.want, self.flags, self.copy, self.track)
+            twin.data = self.data
+            twin.kw = self.kw
+            self.task = _aio_get_running_loop().create_task(_aio_drive(twin))
+        return self.task
+
+    def add_done_callback(self, fn, *, context=None):
+        return self._as_task().add_done_callback(fn, context=context)
+
+    def remove_done_callback(self, fn):
+        return self._as_task().remove_done_callback(fn)
+
+    def done(self):
+        return self._as_task().done()
+
+    def cancelled(self):
+        return self._as_task().cancelled()
+
+    def result(self):
+        return self._as_task().result()
+
+    def exception(self):
+        return self._as_task().exception()
+
+    def cancel(self, msg=None):
+        return self._as_task().cancel(msg)
+
+    def get_loop(self):
+        return self._as_task().get_loop()
+
+    cdef inline void _finish(self):
+        self.w = None
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def _expire(self):
+        """RCVTIMEO/SNDTIMEO ran out."""
+        self.timer = None
+        self.timed_out = True
+        if self.w is not None:
+            self.w._fail(_error.Again(EAGAIN), False)
+
+    cdef object _attempt(self):
+        """The operation, never blocking: its result, or _aio_AGAIN."""
+        cdef zf_frame f
+        cdef int rc
+        cdef Socket sock = self.sock
+        cdef object data
+        if sock._s == NULL:
+            _raise_closed()
+        if self.kind == _AIO_RECV:
+            rc = zf_sock_recv(sock._s, &f)
+            if rc == -EAGAIN:
+                return _aio_AGAIN
+            if rc < 0:
+                _raise(rc)
+            if self.copy:
+                return _bytes_from(&f)
+            fr = _frame_from(&f)
+            fr._meta = zf_sock_meta(sock._s)
+            return fr
+        if self.kind == _AIO_SEND:
+            data = self.data
+            if self.kw is None and self.copy and PyBytes_CheckExact(data) and \
+                    PyBytes_GET_SIZE(data) < sock.copy_threshold:
+                rc = zf_sock_send(sock._s, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data),
+                                  self.flags | _DONTWAIT)
+                if rc == -EAGAIN:
+                    return _aio_AGAIN
+                if rc < 0:
+                    _raise(rc)
+                return None
+            try:
+                if self.kw is None:
+                    return Socket.send(sock, data, self.flags | _DONTWAIT, self.copy, self.track)
+                return Socket.send(sock, data, self.flags | _DONTWAIT, self.copy, self.track,
+                                   **self.kw)
+            except _Again:
+                return _aio_AGAIN
+        if self.kind == _AIO_RECV_MULTI:
+            try:
+                return Socket.recv_multipart(sock, self.flags | _DONTWAIT, self.copy, self.track)
+            except _Again:
+                return _aio_AGAIN
+        try:
+            if self.kw is None:
+                return Socket.send_multipart(sock, self.data, self.flags | _DONTWAIT, self.copy,
+                                             self.track)
+            return Socket.send_multipart(sock, self.data, self.flags | _DONTWAIT, self.copy,
+                                         self.track, **self.kw)
+        except _Again:
+            return _aio_AGAIN
+
+
+cdef object _aio_step(object o, int *suspended):
+    """Advance op: its result (suspended = 0) or the waiter to suspend on (suspended = 1)."""
+    cdef _AioOp op = <_AioOp>o
+    cdef Socket sock = op.sock
+    cdef _AioWaiter w = op.w
+    cdef int spins = 0
+    cdef int64_t t = -1
+    cdef object r
+    if w is not None:  # resumed: woken by the fd watcher, or failed (close/ETERM/timeout)
+        op.w = None
+        if w.state == _AIO_FAILED or w.state == _AIO_CANCELLED:
+            op._finish()
+            w.result()
+    while True:
+        try:
+            r = op._attempt()
+        except BaseException:
+            op._finish()  # the timer, if any, must not outlive the op
+            raise
+        if r is not _aio_AGAIN:
+            if op.timer is not None:
+                op.timer.cancel()
+                op.timer = None
+            return r
+        if op.flags & _DONTWAIT or op.timed_out:
+            op._finish()
+            _raise(-EAGAIN)
+        # Arming. zf_sock_events drains the socket's fd, declares the socket parked and only then
+        # looks at its queues. A change after that look finds the socket parked and raises the
+        # fd; a change before it is seen by the look (and we retry at once). The raised fd stays
+        # readable until something drains it again: another waiter arming (it looks for itself,
+        # and the rest of us were woken with it: _aio_on_fd wakes every waiter), or get(EVENTS)
+        # on this asyncio socket (zmqfast.asyncio.Socket.get then wakes every waiter). Our waiter
+        # is in the socket's list and the fd registered with the loop (add_reader) before we
+        # yield, so the loop sees the fd readable and calls _aio_on_fd: a wake-up cannot be
+        # missed. (Blocking calls on the same engine socket from elsewhere - a sync shadow in
+        # another thread - also drain it; the engine has one parked flag per socket.)
+        _drain_releases(sock._zctx)
+        if zf_sock_events(sock._s) & op.want:
+            spins += 1
+            if spins < _AIO_SPINS:
+                continue
+        w = _AioWaiter.__new__(_AioWaiter)
+        w.loop = _aio_park(sock, w, op.want)
+        w._asyncio_future_blocking = True
+        if spins >= _AIO_SPINS:
+            w.state = _AIO_WOKEN  # ready, yet refused, again and again: let the loop run once
+        else:
+            w.state = _AIO_WAITING
+            if op.timer is None:
+                zf_sock_getopt_int(sock._s, _OPT_RCVTIMEO if op.want == ZF_POLLIN else _OPT_SNDTIMEO, &t)
+                if t >= 0:
+                    op.timer = w.loop.call_later(t / 1000.0, op._expire)
+        op.w = w
+        suspended[0] = 1
+        return w
+
+zf_aio_install(<PyTypeObject *>_AioOp, _aio_step)
+
+
+cdef inline _AioOp _aio_op(Socket sock, int kind, int want, int flags, bint copy, bint track):
+    cdef _AioOp op = _AioOp.__new__(_AioOp)
+    op.sock = sock
+    op.kind = kind
+    op.want = want
+    op.flags = flags
+    op.copy = copy
+    op.track = track
+    return op
+
+
+def _aio_recv(Socket self, int flags=0, bint copy=True, bint track=False):
+    """Receive one frame: await it (zmqfast.asyncio)."""
+    return _aio_op(self, _AIO_RECV, ZF_POLLIN, flags, copy, track)
+
+
+def _aio_recv_multipart(Socket self, int flags=0, bint copy=True, bint track=False):
+    """Receive a multipart message: await it (zmqfast.asyncio)."""
+    return _aio_op(self, _AIO_RECV_MULTI, ZF_POLLIN, flags, copy, track)
+
+
+def _aio_send(Socket self, data, int flags=0, bint copy=True, bint track=False, **kw):
+    """Send one frame: await it (zmqfast.asyncio)."""
+    cdef _AioOp op = _aio_op(self, _AIO_SEND, ZF_POLLOUT, flags, copy, track)
+    op.data = data
+    if kw:
+        op.kw = kw
+    return op
+
+
+def _aio_send_multipart(Socket self, msg_parts, int flags=0, bint copy=True, bint track=False, **kw):
+    """Send a multipart message: await it (zmqfast.asyncio)."""
+    cdef _AioOp op = _aio_op(self, _AIO_SEND_MULTI, ZF_POLLOUT, flags, copy, track)
+    op.data = msg_parts
+    if kw:
+        op.kw = kw
+    return op
+
+
+cdef int _aio_wake(list waiters, object err, bint direct) except -1:
+    """Wake (err None) or fail every waiter of the list, and empty it. Waiters are _AioWaiters or,
+    for Poller.poll, asyncio Futures."""
+    cdef list ws
+    if not waiters:
+        return 0
+    ws = list(waiters)
+    del waiters[:]  # emptied first: woken tasks that run now may park again
+    for w in ws:
+        if type(w) is _AioWaiter:
+            if (<_AioWaiter>w).state == _AIO_WAITING:
+                if err is None:
+                    (<_AioWaiter>w)._complete(_AIO_WOKEN, direct)
+                else:
+                    (<_AioWaiter>w)._fail(err, direct)
+        elif not w.done():
+            if err is None:
+                w.set_result(None)
+            else:
+                w.set_exception(err)
+    return 0
+
+
+def _aio_fail(list waiters, err):
+    """Fail every waiter (Socket.close)."""
+    _aio_wake(waiters, err, False)
+
+
+def _aio_on_fd(Socket sock, list rin, list rout):
+    """The loop's reader callback for an asyncio socket's fd: every waiter retries its own
+    operation (so a waiter cancelled after its wake-up takes nothing). A waiter that still cannot
+    proceed arms the fd again before it suspends (_aio_step), so after this callback either
+    nobody waits or every waiter armed after the fd's last drain. No syscall here: the retry
+    itself tells a terminated context (ETERM) or a closed socket."""
+    if sock._s == NULL or zf_sock_closed(sock._s):
+        err = _error.ZMQError(ENOTSOCK)
+        _aio_wake(rin, err, True)
+        _aio_wake(rout, err, True)
+        sock._aio_unwatch()
+        return
+    if not rin and not rout:
+        sock._aio_unwatch()  # nobody waits (and the fd may stay raised): until someone parks
+        return
+    _aio_wake(rin, None, True)
+    _aio_wake(rout, None, True)
