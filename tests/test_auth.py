@@ -4,6 +4,7 @@ Every test here also runs on pyzmq (ZMQFAST_IMPL=zmq), which keeps the expectati
 """
 
 import asyncio
+import zmq.auth  # noqa: F401  (pyzmq.auth for the certificate test)
 import importlib
 import threading
 
@@ -307,3 +308,23 @@ def test_authenticator_policy_without_sockets(zmq, ctx):
             auth.allow("10.0.0.2")
     finally:
         auth.stop()
+
+
+def test_certificates_round_trip_with_pyzmq(zmq, pyzmq, tmp_path):
+    certs = importlib.import_module(zmq.__name__ + ".auth.certs")
+    pub_file, sec_file = certs.create_certificates(str(tmp_path), "server", metadata={"who": "me"})
+    public, secret = certs.load_certificate(sec_file)
+    assert len(public) == 40 and len(secret) == 40
+    assert zmq.curve_public(secret) == public
+    # pyzmq reads the files we write, and we read the files pyzmq writes
+    assert pyzmq.auth.load_certificate(pub_file) == (public, None)
+    assert pyzmq.auth.load_certificate(sec_file) == (public, secret)
+    other = tmp_path / "theirs"
+    other.mkdir()
+    p_pub, p_sec = pyzmq.auth.create_certificates(str(other), "client")
+    assert certs.load_certificate(p_sec) == pyzmq.auth.load_certificate(p_sec)
+    assert certs.load_certificates(str(other)) == {pyzmq.auth.load_certificate(p_pub)[0]: True}
+    for missing in (lambda: certs.load_certificates(str(tmp_path / "missing")),
+                    lambda: certs.load_certificate(str(tmp_path / "missing.key"))):
+        with pytest.raises(OSError):
+            missing()

@@ -54,7 +54,7 @@ def create_certificates(key_dir: str | os.PathLike, name: str,
 
 def load_certificate(filename: str | os.PathLike) -> tuple[bytes, bytes | None]:
     """(public key, secret key or None) from a certificate file, as z85 bytes. ValueError when
-    the file holds no public key; OSError when it cannot be read."""
+    the file holds no public key; OSError when it is missing."""
     public = secret = None
     if not os.path.exists(filename):
         raise OSError(f"Invalid certificate file: {filename}")
@@ -74,7 +74,8 @@ def load_certificate(filename: str | os.PathLike) -> tuple[bytes, bytes | None]:
 
 
 def load_certificates(directory: str | os.PathLike = ".") -> dict[bytes, bool]:
-    """The public keys of every ``*.key`` file in directory, as ``{key: True}``."""
+    """The public keys of every ``*.key`` file in directory, as ``{key: True}`` (OSError when
+    directory is not one)."""
     if not os.path.isdir(directory):
-        raise ValueError(f"Invalid certificate directory: {directory}")
+        raise OSError(f"Invalid certificate directory: {directory}")
     return {load_certificate(path)[0]: True for path in glob.glob(os.path.join(directory, "*.key"))}
