@@ -20,6 +20,14 @@ def _auth(zmq, ctx):
     return a
 
 
+@pytest.fixture
+def auth(zmq, ctx):
+    """A running ThreadAuthenticator in ctx, stopped after the test."""
+    a = _auth(zmq, ctx)
+    yield a
+    a.stop()
+
+
 def _pair(zmq, ctx, fast, bind, transport="tcp", user=b"admin", password=b"secret", server_ctx=None,
           server_zmq=None, domain=None):
     """A PLAIN PULL server (in server_ctx) and a PUSH client (in ctx); returns (server, client)."""
@@ -37,30 +45,22 @@ def _pair(zmq, ctx, fast, bind, transport="tcp", user=b"admin", password=b"secre
 
 
 @pytest.mark.parametrize("transport", ["tcp", "ipc"])
-def test_plain_admits_the_right_password_and_names_the_user(zmq, ctx, fast, bind, transport):
-    auth = _auth(zmq, ctx)
-    try:
-        auth.configure_plain(domain="*", passwords={"admin": "secret"})
-        server, client = _pair(zmq, ctx, fast, bind, transport)
-        client.send(b"hello")
-        frame = server.recv(copy=False)
-        assert frame.bytes == b"hello"
-        assert frame.get("User-Id") == "admin"
-        assert frame.get("Socket-Type") == "PUSH"
-    finally:
-        auth.stop()
+def test_plain_admits_the_right_password_and_names_the_user(zmq, ctx, fast, bind, transport, auth):
+    auth.configure_plain(domain="*", passwords={"admin": "secret"})
+    server, client = _pair(zmq, ctx, fast, bind, transport)
+    client.send(b"hello")
+    frame = server.recv(copy=False)
+    assert frame.bytes == b"hello"
+    assert frame.get("User-Id") == "admin"
+    assert frame.get("Socket-Type") == "PUSH"
 
 
-def test_plain_refuses_a_wrong_password(zmq, ctx, fast, bind):
-    auth = _auth(zmq, ctx)
-    try:
-        auth.configure_plain(domain="*", passwords={"admin": "secret"})
-        server, client = _pair(zmq, ctx, fast, bind, password=b"wrong")
-        client.send(b"hello")
-        with pytest.raises(zmq.Again):
-            server.recv()
-    finally:
-        auth.stop()
+def test_plain_refuses_a_wrong_password(zmq, ctx, fast, bind, auth):
+    auth.configure_plain(domain="*", passwords={"admin": "secret"})
+    server, client = _pair(zmq, ctx, fast, bind, password=b"wrong")
+    client.send(b"hello")
+    with pytest.raises(zmq.Again):
+        server.recv()
 
 
 def test_plain_without_a_zap_handler_admits_nobody(zmq, ctx, fast, bind):
@@ -82,82 +82,66 @@ def test_plain_without_a_zap_handler_admits_nobody(zmq, ctx, fast, bind):
     server.disable_monitor()
 
 
-def test_refusal_is_reported_as_an_auth_failure_on_both_sides(zmq, ctx, fast, bind):
+def test_refusal_is_reported_as_an_auth_failure_on_both_sides(zmq, ctx, fast, bind, auth):
     monitor = importlib.import_module(zmq.__name__ + ".utils.monitor")
-    auth = _auth(zmq, ctx)
-    try:
-        auth.configure_plain(domain="*", passwords={"admin": "secret"})
-        server = fast(ctx.socket(zmq.PULL), 1000)
-        server.plain_server = True
-        smon = fast(server.get_monitor_socket(zmq.EVENT_HANDSHAKE_FAILED_AUTH))
-        ep = bind(server, "tcp")
-        client = fast(ctx.socket(zmq.PUSH))
-        client.plain_username = b"admin"
-        client.plain_password = b"wrong"
-        cmon = fast(client.get_monitor_socket(zmq.EVENT_HANDSHAKE_FAILED_AUTH))
-        client.connect(ep)
-        for mon in (smon, cmon):
-            ev = monitor.recv_monitor_message(mon)
-            assert (ev["event"], ev["value"]) == (zmq.EVENT_HANDSHAKE_FAILED_AUTH, 400)
-        server.disable_monitor()
-        client.disable_monitor()
-    finally:
-        auth.stop()
+    auth.configure_plain(domain="*", passwords={"admin": "secret"})
+    server = fast(ctx.socket(zmq.PULL), 1000)
+    server.plain_server = True
+    smon = fast(server.get_monitor_socket(zmq.EVENT_HANDSHAKE_FAILED_AUTH))
+    ep = bind(server, "tcp")
+    client = fast(ctx.socket(zmq.PUSH))
+    client.plain_username = b"admin"
+    client.plain_password = b"wrong"
+    cmon = fast(client.get_monitor_socket(zmq.EVENT_HANDSHAKE_FAILED_AUTH))
+    client.connect(ep)
+    for mon in (smon, cmon):
+        ev = monitor.recv_monitor_message(mon)
+        assert (ev["event"], ev["value"]) == (zmq.EVENT_HANDSHAKE_FAILED_AUTH, 400)
+    server.disable_monitor()
+    client.disable_monitor()
 
 
-def test_null_asks_zap_only_when_the_socket_names_a_domain(zmq, ctx, fast, bind):
-    auth = _auth(zmq, ctx)
-    try:
-        auth.deny("127.0.0.1")
-        plain_null = fast(ctx.socket(zmq.PULL), 1000)
-        ep = bind(plain_null, "tcp")
-        c1 = fast(ctx.socket(zmq.PUSH))
-        c1.connect(ep)
-        c1.send(b"not asked")
-        assert plain_null.recv() == b"not asked"
+def test_null_asks_zap_only_when_the_socket_names_a_domain(zmq, ctx, fast, bind, auth):
+    auth.deny("127.0.0.1")
+    plain_null = fast(ctx.socket(zmq.PULL), 1000)
+    ep = bind(plain_null, "tcp")
+    c1 = fast(ctx.socket(zmq.PUSH))
+    c1.connect(ep)
+    c1.send(b"not asked")
+    assert plain_null.recv() == b"not asked"
 
-        guarded = fast(ctx.socket(zmq.PULL), 500)
-        guarded.zap_domain = b"global"
-        ep = bind(guarded, "tcp")
-        c2 = fast(ctx.socket(zmq.PUSH))
-        c2.connect(ep)
-        c2.send(b"denied")
-        with pytest.raises(zmq.Again):
-            guarded.recv()
-    finally:
-        auth.stop()
+    guarded = fast(ctx.socket(zmq.PULL), 500)
+    guarded.zap_domain = b"global"
+    ep = bind(guarded, "tcp")
+    c2 = fast(ctx.socket(zmq.PUSH))
+    c2.connect(ep)
+    c2.send(b"denied")
+    with pytest.raises(zmq.Again):
+        guarded.recv()
 
 
-def test_null_allowed_address_gets_in_with_a_domain(zmq, ctx, fast, bind):
-    auth = _auth(zmq, ctx)
-    try:
-        auth.allow("127.0.0.1")
-        server = fast(ctx.socket(zmq.PULL), 1000)
-        server.zap_domain = b"global"
-        ep = bind(server, "tcp")
-        client = fast(ctx.socket(zmq.PUSH))
-        client.connect(ep)
-        client.send(b"allowed")
-        frame = server.recv(copy=False)
-        assert frame.bytes == b"allowed" and frame.get("User-Id") == "anonymous"
-    finally:
-        auth.stop()
+def test_null_allowed_address_gets_in_with_a_domain(zmq, ctx, fast, bind, auth):
+    auth.allow("127.0.0.1")
+    server = fast(ctx.socket(zmq.PULL), 1000)
+    server.zap_domain = b"global"
+    ep = bind(server, "tcp")
+    client = fast(ctx.socket(zmq.PUSH))
+    client.connect(ep)
+    client.send(b"allowed")
+    frame = server.recv(copy=False)
+    assert frame.bytes == b"allowed" and frame.get("User-Id") == "anonymous"
 
 
-def test_plain_domains_are_kept_apart(zmq, ctx, fast, bind):
-    auth = _auth(zmq, ctx)
-    try:
-        auth.configure_plain(domain="other", passwords={"admin": "secret"})
-        server, client = _pair(zmq, ctx, fast, bind, domain=b"mine")
-        client.send(b"wrong domain")
-        with pytest.raises(zmq.Again):
-            server.recv()
-        auth.configure_plain(domain="mine", passwords={"admin": "secret"})
-        server2, client2 = _pair(zmq, ctx, fast, bind, domain=b"mine")
-        client2.send(b"right domain")
-        assert server2.recv() == b"right domain"
-    finally:
-        auth.stop()
+def test_plain_domains_are_kept_apart(zmq, ctx, fast, bind, auth):
+    auth.configure_plain(domain="other", passwords={"admin": "secret"})
+    server, client = _pair(zmq, ctx, fast, bind, domain=b"mine")
+    client.send(b"wrong domain")
+    with pytest.raises(zmq.Again):
+        server.recv()
+    auth.configure_plain(domain="mine", passwords={"admin": "secret"})
+    server2, client2 = _pair(zmq, ctx, fast, bind, domain=b"mine")
+    client2.send(b"right domain")
+    assert server2.recv() == b"right domain"
 
 
 def test_the_zap_request_carries_what_rfc27_says(zmq, ctx, fast, bind):
