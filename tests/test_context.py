@@ -153,3 +153,23 @@ def test_unimplemented_socket_type_raises_enotsup(zmq, ctx):
         ctx.socket(zmq.STREAM)
     assert info.value.errno == zmq.ENOTSUP
     assert "STREAM" in str(info.value)
+
+
+def test_events_raises_eterm_while_another_thread_terminates(zmq):
+    # An event loop polls EVENTS when the FD fires: it must see ETERM, or it waits until close.
+    import threading
+    import time
+
+    c = zmq.Context()
+    s = c.socket(zmq.PULL)
+    s.bind("inproc://events-eterm")
+    t = threading.Thread(target=c.term)
+    t.start()
+    deadline = time.monotonic() + 5
+    with pytest.raises(zmq.ContextTerminated):
+        while time.monotonic() < deadline:
+            s.get(zmq.EVENTS)
+            time.sleep(0.01)
+    s.close()
+    t.join(5)
+    assert not t.is_alive()
