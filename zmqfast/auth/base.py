@@ -249,9 +249,9 @@ class Authenticator:
     def _send_zap_reply(self, request_id: bytes, status_code: bytes, status_text: bytes,
                         user_id: str = "anonymous") -> None:
         """Send a ZAP reply: the user id only with an approval."""
-        user = user_id.encode(self.encoding, "replace") if status_code == b"200" else b""
-        if isinstance(user_id, bytes) and status_code == b"200":
-            user = user_id
+        user = b""
+        if status_code == b"200":
+            user = user_id if isinstance(user_id, bytes) else user_id.encode(self.encoding, "replace")
         self.log.debug("ZAP reply code=%s text=%s", status_code, status_text)
         assert self.zap_socket is not None
         self.zap_socket.send_multipart([VERSION, request_id, status_code, status_text, user, b""])
