@@ -11,6 +11,7 @@ from cpython.buffer cimport (PyBUF_ANY_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_Fill
 from cpython.bytes cimport (PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_FromStringAndSize,
                             PyBytes_GET_SIZE)
 from cpython.exc cimport PyErr_CheckSignals
+from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport Py_DECREF, Py_INCREF
 from libc.errno cimport EAGAIN, EINTR, EINVAL, ENOTSOCK
 
@@ -45,7 +46,7 @@ _OPT_NAMES = {int(o): o.name for o in _constants.SocketOption}
 
 
 cdef object _Again = _error.Again
-cdef str _AGAIN_TEXT = _error.strerror(EAGAIN)
+cdef tuple _AGAIN_ARGS = (EAGAIN,)  # what pyzmq's Again carries in .args
 
 
 cdef bint _forked = False
@@ -72,12 +73,15 @@ cdef int _raise(int rc) except -1:
     if rc == -ZF_ETERM and _forked:
         raise _fork_error()
     if rc == -EAGAIN:
-        # the common failure of non-blocking loops: built without running Python code
-        e = _Again.__new__(_Again)
-        e.errno = EAGAIN
-        e.strerror = _AGAIN_TEXT
-        raise e
+        raise _new_again()
     raise _error._error_for(-rc)
+
+
+cdef inline object _new_again():
+    """The common failure of non-blocking loops, built without running Python code. Hot paths
+    raise it themselves: every Cython frame an exception passes through costs a traceback
+    entry, most of the price of a recv(DONTWAIT) that finds nothing."""
+    return (<PyTypeObject *>_Again).tp_new(_Again, <PyObject *>_AGAIN_ARGS, NULL)
 
 
 cdef int _addr_error(int rc, addr) except -1:
@@ -699,11 +703,16 @@ cdef class Socket:
     def send(self, data, int flags=0, bint copy=True, bint track=False, routing_id=None, group=None):
         """Send one frame. flags: DONTWAIT, SNDMORE. With copy=False (at or above
         copy_threshold) the data is not copied; track=True returns a MessageTracker."""
+        cdef int rc
         hold = None
         if self._s == NULL:
             _raise_closed()
         if PyBytes_CheckExact(data) and PyBytes_GET_SIZE(data) < self.copy_threshold:
-            self._send_raw(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), flags)
+            rc = zf_sock_send(self._s, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), flags)
+            if rc != 0:
+                if rc == -EAGAIN and flags & _DONTWAIT:
+                    raise _new_again()
+                self._send_raw(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), flags)
         else:
             if routing_id is not None or group is not None:
                 raise NotImplementedError("routing_id/group need draft socket types, which zmqfast lacks")
@@ -752,9 +761,13 @@ cdef class Socket:
 
     cdef int _recv_frame(self, zf_frame *f, int flags) except -1:
         cdef int rc = zf_sock_recv(self._s, f)
-        cdef int64_t deadline
         if rc == 0:
             return 0
+        return self._recv_wait(f, flags, rc)
+
+    cdef int _recv_wait(self, zf_frame *f, int flags, int rc) except -1:
+        """The rest of a recv whose first try gave rc: raise, or block until a frame comes."""
+        cdef int64_t deadline
         if rc != -EAGAIN or flags & _DONTWAIT:
             _raise(rc)
         deadline = self._deadline(_OPT_RCVTIMEO)
@@ -768,9 +781,14 @@ cdef class Socket:
     def recv(self, int flags=0, bint copy=True, bint track=False):
         """Receive one frame: bytes, or a Frame sharing the engine's buffer with copy=False."""
         cdef zf_frame f
+        cdef int rc
         if self._s == NULL:
             _raise_closed()
-        self._recv_frame(&f, flags)
+        rc = zf_sock_recv(self._s, &f)
+        if rc != 0:
+            if rc == -EAGAIN and flags & _DONTWAIT:
+                raise _new_again()
+            self._recv_wait(&f, flags, rc)
         if copy:
             return _bytes_from(&f)
         fr = _frame_from(&f)
@@ -796,9 +814,14 @@ cdef class Socket:
         """Receive a whole multipart message as a list of frames."""
         cdef zf_frame f
         cdef list parts = []
+        cdef int rc
         if self._s == NULL:
             _raise_closed()
-        self._recv_frame(&f, flags)
+        rc = zf_sock_recv(self._s, &f)
+        if rc != 0:
+            if rc == -EAGAIN and flags & _DONTWAIT:
+                raise _new_again()
+            self._recv_wait(&f, flags, rc)
         while True:
             if copy:
                 parts.append(_bytes_from(&f))
