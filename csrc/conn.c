@@ -112,6 +112,9 @@ static void conn_lost(zf_session *s);
 static void flush_out(zf_session *s);
 static void read_in(zf_session *s);
 static void decode(zf_session *s);
+static int session_direct(zf_pipe *p, int end);
+static zf_pipe *tx_enter(zf_session *s);
+static void tx_leave(zf_session *s, zf_pipe *p);
 
 const char *zf_session_endpoint(zf_session *s) { return s->endpoint; }
 zf_listener *zf_session_listener(zf_session *s) { return s->listener; }
@@ -180,6 +183,7 @@ zf_session *zf_session_new_connect(zf_io *io, zf_sock *sock, const zf_opts *opts
         pipe->end[1].waker.parked = &pipe->end[1].own_parked;
         pipe->end[1].waker.wake = zf_io_pipe_wake;
         pipe->end[1].waker.arg = io;
+        pipe->end[1].waker.direct = session_direct;
     }
     return s;
 }
@@ -257,7 +261,12 @@ static void session_destroy(zf_session *s)
     zf_ctx_session_died(ctx);
 }
 
-void zf_session_terminate(zf_session *s) { session_destroy(s); }
+void zf_session_terminate(zf_session *s)
+{
+    zf_pipe *p = tx_enter(s);
+    session_destroy(s);
+    tx_leave(s, p);
+}
 
 static int socket_closed(zf_session *s)
 {
@@ -355,21 +364,28 @@ static void start_connect(zf_session *s)
 void zf_session_start(zf_session *s)
 {
     link_session(s);
+    zf_pipe *p = tx_enter(s);
     start_connect(s);
+    tx_leave(s, p);
 }
 
 static void t_conn_fire(zf_timer *t)
 {
     zf_session *s = container_of(t, zf_session, t_conn);
+    zf_pipe *p = tx_enter(s);
     if (s->state == S_IDLE)
         start_connect(s);
     else if (s->state != S_ACTIVE)
         conn_lost(s); /* connect or handshake timeout */
+    tx_leave(s, p);
 }
 
 static void t_linger_fire(zf_timer *t)
 {
-    session_destroy(container_of(t, zf_session, t_linger));
+    zf_session *s = container_of(t, zf_session, t_linger);
+    zf_pipe *p = tx_enter(s);
+    session_destroy(s);
+    tx_leave(s, p);
 }
 
 /* Disconnected, and the socket's delimiter is all that is queued: no reason to linger. */
@@ -403,7 +419,9 @@ void zf_session_sock_closed(zf_session *s)
         session_destroy(s);
         return;
     }
+    zf_pipe *p = tx_enter(s);
     on_socket_closed(s);
+    tx_leave(s, p);
 }
 
 /* A connection ended (EOF, error, protocol violation, timeout). */
@@ -541,6 +559,7 @@ static int handshake_done(zf_session *s)
         p->end[1].waker.parked = &p->end[1].own_parked;
         p->end[1].waker.wake = zf_io_pipe_wake;
         p->end[1].waker.arg = s->io;
+        p->end[1].waker.direct = session_direct;
         fill_peer_info(s, &p->end[0]);
         p->end[0].via_session = 1;
         zf_sock_own_end(s->sock, p, 0);
@@ -603,9 +622,18 @@ static void arm_hb(zf_session *s)
     zf_io_timer_set(s->io, &s->t_hb, d > 0 ? d : 0);
 }
 
+static void hb_fire(zf_session *s);
+
 static void t_hb_fire(zf_timer *t)
 {
     zf_session *s = container_of(t, zf_session, t_hb);
+    zf_pipe *p = tx_enter(s);
+    hb_fire(s);
+    tx_leave(s, p);
+}
+
+static void hb_fire(zf_session *s)
+{
     if (s->state != S_ACTIVE)
         return;
     int64_t now = zf_now_ms();
@@ -1186,6 +1214,40 @@ static void fill(zf_session *s)
     }
 }
 
+/* One sendmsg of what is pending: the write buffer, then a large frame's body. */
+static ssize_t write_out(zf_session *s, size_t pending)
+{
+    struct iovec iov[2];
+    int cnt = 0;
+    if (pending) {
+        iov[cnt].iov_base = s->wbuf + s->wpos;
+        iov[cnt++].iov_len = pending;
+    }
+    if (s->tx_big) {
+        iov[cnt].iov_base = (void *)s->tx_big_ptr;
+        iov[cnt++].iov_len = s->tx_big_left;
+    }
+    return zf_net_sendv(s->h.fd, iov, cnt);
+}
+
+/* n bytes of what write_out offered went out. */
+static void wrote(zf_session *s, size_t pending, size_t n)
+{
+    size_t a = n < pending ? n : pending;
+    s->wpos += a;
+    n -= a;
+    if (s->wpos == s->wlen)
+        s->wpos = s->wlen = 0;
+    if (s->tx_big) {
+        s->tx_big_ptr += n;
+        s->tx_big_left -= n;
+        if (!s->tx_big_left) {
+            zf_buf_unref(s->tx_big);
+            s->tx_big = NULL;
+        }
+    }
+}
+
 static void flush_out(zf_session *s)
 {
     for (;;) {
@@ -1214,17 +1276,7 @@ static void flush_out(zf_session *s)
             atomic_store_explicit(&s->pipe->end[1].own_parked, 0, memory_order_relaxed);
             continue;
         }
-        struct iovec iov[2];
-        int cnt = 0;
-        if (pending) {
-            iov[cnt].iov_base = s->wbuf + s->wpos;
-            iov[cnt++].iov_len = pending;
-        }
-        if (s->tx_big) {
-            iov[cnt].iov_base = (void *)s->tx_big_ptr;
-            iov[cnt++].iov_len = s->tx_big_left;
-        }
-        ssize_t n = zf_net_sendv(s->h.fd, iov, cnt);
+        ssize_t n = write_out(s, pending);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -1238,28 +1290,93 @@ static void flush_out(zf_session *s)
             conn_lost(s);
             return;
         }
-        size_t w = (size_t)n;
-        size_t a = w < pending ? w : pending;
-        s->wpos += a;
-        w -= a;
-        if (s->wpos == s->wlen)
-            s->wpos = s->wlen = 0;
-        if (s->tx_big) {
-            s->tx_big_ptr += w;
-            s->tx_big_left -= w;
-            if (!s->tx_big_left) {
-                zf_buf_unref(s->tx_big);
-                s->tx_big = NULL;
-            }
+        wrote(s, pending, (size_t)n);
+    }
+}
+
+/* ---- direct transmit ---------------------------------------------------------------------
+ * A request/reply round trip through the I/O thread pays, on the sending side, a wake-up
+ * (a syscall) and a thread hop before the message reaches the kernel. When the application
+ * thread commits to a parked session's pipe right after receiving (the request/reply rhythm),
+ * it writes the message to the connection itself, under the pipe's tx_lock, which the I/O
+ * thread holds while it handles any event of the session. Anything short of a complete write
+ * (EAGAIN, a partial write, an error, a lock held) falls back to waking the I/O thread, which
+ * carries on from the same state. A streaming sender never takes this path: it does not
+ * receive between its sends, and batching in the I/O thread is what makes it fast. */
+
+/* Called in the application thread from zf_waker_kick; see above. */
+static int session_direct(zf_pipe *p, int end)
+{
+    (void)end;
+    zf_sock *sock = p->end[0].owner;
+    if (!sock || !sock->rx_since_tx)
+        return 0;
+    sock->rx_since_tx = 0;
+    if (!zf_pipe_tx_trylock(p))
+        return 0;
+    zf_session *s = p->direct;
+    int sent = 0;
+    if (s && s->pipe == p && s->h.fd >= 0 && s->state == S_ACTIVE && !s->out_armed && !s->tx_done &&
+        s->wpos == s->wlen && !s->tx_big) {
+        fill(s);
+        size_t pending = s->wlen - s->wpos;
+        if (!s->tx_done && (pending || s->tx_big)) {
+            ssize_t n = write_out(s, pending);
+            if (n > 0)
+                wrote(s, pending, (size_t)n);
+        }
+        if (!s->tx_done && s->wpos == s->wlen && !s->tx_big) {
+            /* park the session again, then look: we are the only producer */
+            atomic_store_explicit(&p->end[1].own_parked, 1, memory_order_relaxed);
+            zf_fence();
+            if (!zf_queue_peek(&p->q[0]))
+                sent = 1;
+            else
+                atomic_store_explicit(&p->end[1].own_parked, 0, memory_order_relaxed);
         }
     }
+    zf_pipe_tx_unlock(p);
+    return sent;
+}
+
+/* Every entry from the I/O thread into a session runs between tx_enter and tx_leave. The pipe
+ * is referenced meanwhile: the handler may drop it. */
+static zf_pipe *tx_enter(zf_session *s)
+{
+    zf_pipe *p = s->pipe;
+    if (p) {
+        zf_pipe_ref(p);
+        zf_pipe_tx_lock(p);
+    }
+    return p;
+}
+
+static void tx_leave(zf_session *s, zf_pipe *p)
+{
+    if (!p)
+        return;
+    /* s may be dead here, but it is buried, not freed, until this loop iteration ends */
+    int ok = !s->dead && s->pipe == p && s->h.fd >= 0 && s->state == S_ACTIVE && !s->tx_done;
+    p->direct = ok ? s : NULL;
+    zf_pipe_tx_unlock(p);
+    zf_pipe_unref(p);
 }
 
 /* ---- events ------------------------------------------------------------------------------ */
 
+static void session_event(zf_session *s, uint32_t ev);
+
 static void on_event(zf_handler *h, uint32_t ev)
 {
     zf_session *s = container_of(h, zf_session, h);
+    zf_pipe *p = tx_enter(s);
+    session_event(s, ev);
+    tx_leave(s, p);
+}
+
+static void session_event(zf_session *s, uint32_t ev)
+{
+    zf_handler *h = &s->h;
     if (s->state == S_CONNECTING) {
         int err = 0;
         socklen_t len = sizeof err;
@@ -1282,10 +1399,19 @@ static void on_event(zf_handler *h, uint32_t ev)
 }
 
 /* The socket committed data, returned credit, or closed its end. */
+static void session_kick(zf_session *s);
+
 void zf_session_kick(zf_session *s)
 {
     if (s->dead)
         return;
+    zf_pipe *p = tx_enter(s);
+    session_kick(s);
+    tx_leave(s, p);
+}
+
+static void session_kick(zf_session *s)
+{
     if (s->zap && s->h.fd >= 0) {
         zap_answered(s);
         if (s->dead)
@@ -1419,8 +1545,11 @@ void zf_listener_close(zf_listener *l, int with_sessions)
         zf_session *n = s->next;
         if (s->listener == l) {
             s->listener = NULL;
-            if (!s->pipe || with_sessions)
+            if (!s->pipe || with_sessions) {
+                zf_pipe *p = tx_enter(s);
                 session_destroy(s);
+                tx_leave(s, p);
+            }
         }
         s = n;
     }

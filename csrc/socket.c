@@ -625,7 +625,10 @@ int zf_sock_recv(zf_sock *s, zf_frame *f)
         return rc;
     if (!s->ops->recv)
         return -ENOTSUP;
-    return s->ops->recv(s, f);
+    rc = s->ops->recv(s, f);
+    if (rc == 0)
+        s->rx_since_tx = 1;
+    return rc;
 }
 
 static int readiness(zf_sock *s, int arm)
