@@ -30,6 +30,9 @@ typedef struct zf_opts {
     int as_server;
     uint8_t plain_user_len, plain_pass_len, zap_domain_len;
     uint8_t plain_user[255], plain_pass[255], zap_domain[255];
+    /* raw connections (STREAM, ROUTER_RAW): no ZMTP, bytes in and out as they are */
+    int raw;
+    int raw_notify; /* STREAM_NOTIFY: an empty message marks each connect and disconnect */
 } zf_opts;
 
 /* libzmq's ZMQ_MECHANISM values. */
