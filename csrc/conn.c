@@ -1530,6 +1530,10 @@ static void raw_connected(zf_session *s)
 static void raw_decode(zf_session *s)
 {
     zf_pipe *p = s->pipe;
+    if (p && socket_closed(s)) { /* closed by an empty frame, flushing: nobody will read this */
+        s->rpos = s->rlen = 0;
+        return;
+    }
     while (s->h.fd >= 0 && p && s->rpos < s->rlen && !s->rx_paused) {
         if (!zf_pipe_check_write(p, 1)) {
             pause_rx(s);
