@@ -455,6 +455,70 @@ def zmq_ev(zmod, name):
     return getattr(zmod, "EVENT_" + name)
 
 
+def test_monitor_events_connecting(impl, fast):
+    zmod, c = impl
+    mon_mod = importlib.import_module(zmod.__name__ + ".utils.monitor")
+    lsn = socket.socket()
+    lsn.bind(("127.0.0.1", 0))
+    lsn.listen()
+    lsn.settimeout(3)
+    s = fast(c.socket(zmod.STREAM), 3000)
+    mon = fast(s.get_monitor_socket(), 300)
+    s.connect("tcp://127.0.0.1:%d" % lsn.getsockname()[1])
+    conn, _ = lsn.accept()
+    s.recv_multipart()
+    conn.close()
+    s.recv_multipart()
+    conn, _ = lsn.accept()  # reconnected
+    s.recv_multipart()
+    events = []
+    try:
+        while True:
+            events.append(mon_mod.recv_monitor_message(mon)["event"])
+    except zmod.Again:
+        pass
+    names = ["CONNECT_DELAYED", "CONNECTED", "HANDSHAKE_FAILED_NO_DETAIL", "DISCONNECTED",
+             "CONNECT_RETRIED", "CONNECT_DELAYED", "CONNECTED"]
+    assert events == [zmq_ev(zmod, n) for n in names]
+    s.disable_monitor()
+    conn.close()
+    lsn.close()
+
+
+def test_close_with_linger_flushes(impl):
+    zmod, c = impl
+    srv = c.socket(zmod.STREAM)
+    srv.setsockopt(zmod.LINGER, 3000)
+    srv.setsockopt(zmod.RCVTIMEO, 3000)
+    srv.bind("tcp://127.0.0.1:*")
+    cli = socket.create_connection(("127.0.0.1", _port(srv)), timeout=3)
+    try:
+        rid, _ = srv.recv_multipart()
+        blob = os.urandom(2 << 20)
+        srv.send_multipart([rid, blob])
+        srv.close()
+        got, eof = _recv_until_eof(cli)
+        assert got == blob and eof
+    finally:
+        cli.close()
+
+
+def test_sndhwm_gives_eagain(impl, fast):
+    zmod, c = impl
+    srv = _server(zmod, c, fast, SNDHWM=2)
+    srv.setsockopt(zmod.SNDTIMEO, 200)
+    cli = socket.create_connection(("127.0.0.1", _port(srv)), timeout=3)  # and never reads
+    try:
+        rid, _ = srv.recv_multipart()
+        t0 = time.monotonic()
+        with pytest.raises(zmod.Again):
+            for _ in range(100000):
+                srv.send_multipart([rid, b"z" * 100000])
+        assert time.monotonic() - t0 < 10
+    finally:
+        cli.close()
+
+
 # ---- ROUTER: CONNECT_ROUTING_ID and ROUTER_RAW -----------------------------------------------
 
 
