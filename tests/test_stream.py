@@ -622,3 +622,35 @@ def test_peer_metadata(zmq, ctx, fast):
         assert frames[1].get("Peer-Address") == "127.0.0.1"
     finally:
         cli.close()
+
+
+def test_asyncio_http_server(zmq):
+    """An asyncio STREAM server answering an asyncio client: the way a small HTTP server is written."""
+    import asyncio
+
+    aio = importlib.import_module(zmq.__name__ + ".asyncio")
+
+    async def main():
+        c = aio.Context()
+        srv = c.socket(zmq.STREAM)
+        srv.setsockopt(zmq.LINGER, 0)
+        srv.bind("tcp://127.0.0.1:*")
+        reader, writer = await asyncio.open_connection("127.0.0.1", _port(srv))
+        rid, note = await asyncio.wait_for(srv.recv_multipart(), 3)
+        assert note == b""
+        writer.write(b"GET /x HTTP/1.0\r\n\r\n")
+        rid2, req = await asyncio.wait_for(srv.recv_multipart(), 3)
+        assert rid2 == rid and req.startswith(b"GET /x")
+        await srv.send_multipart([rid, b"HTTP/1.0 204 No Content\r\n\r\n"])
+        await srv.send_multipart([rid, b""])
+        reply = await asyncio.wait_for(reader.read(), 3)  # to EOF
+        assert reply == b"HTTP/1.0 204 No Content\r\n\r\n"
+        writer.close()
+        srv.close()
+        c.term()
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
