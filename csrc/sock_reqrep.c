@@ -225,10 +225,12 @@ static int router_setopt(zf_sock *s, int option, const void *value, size_t len)
     case OPT_ROUTER_MANDATORY: return int_arg(value, len, &s->router_mandatory);
     case OPT_ROUTER_HANDOVER: return int_arg(value, len, &s->router_handover);
     case OPT_PROBE_ROUTER: return int_arg(value, len, &s->probe_router);
-    case OPT_ROUTER_RAW: {
-        int on;
-        int rc = int_arg(value, len, &on);
-        return rc < 0 ? rc : zf_stream_router_raw(s, on);
+    case OPT_ROUTER_RAW: { /* any nonzero value turns it on, as libzmq's */
+        int64_t v;
+        if (len != sizeof v)
+            return -EINVAL;
+        memcpy(&v, value, sizeof v);
+        return zf_stream_router_raw(s, v != 0);
     }
     case OPT_CONNECT_ROUTING_ID:
         if (len < 1 || len > 255)

@@ -548,7 +548,7 @@ def test_router_connect_routing_id(impl, fast):
 def test_router_raw(impl, fast):
     zmod, c = impl
     r = fast(c.socket(zmod.ROUTER), 3000)
-    r.setsockopt(zmod.ROUTER_RAW, 1)
+    r.setsockopt(zmod.ROUTER_RAW, 2)  # any nonzero value
     with pytest.raises(zmod.ZMQError) as e:
         r.getsockopt(zmod.ROUTER_RAW)
     assert e.value.errno == zmod.EINVAL
@@ -654,3 +654,14 @@ def test_asyncio_http_server(zmq):
         loop.run_until_complete(main())
     finally:
         loop.close()
+
+
+@pytest.mark.zmqfast_only
+def test_router_raw_after_bind_is_refused(zmq, ctx):
+    # libzmq takes it, leaving the connections made so far speaking ZMTP under a raw ROUTER
+    r = ctx.socket(zmq.ROUTER)
+    r.bind("tcp://127.0.0.1:*")
+    with pytest.raises(zmq.ZMQError) as e:
+        r.setsockopt(zmq.ROUTER_RAW, 1)
+    assert e.value.errno == zmq.EINVAL
+    r.close()
