@@ -600,7 +600,7 @@ int zf_sock_getopt_bytes(zf_sock *s, int option, void *value, size_t *len)
     } else if (option == ZF_OPT_LAST_ENDPOINT) {
         src = s->last_endpoint;
         n = strlen(s->last_endpoint);
-    } else if (option == 61) {
+    } else if (option == ZF_OPT_CONNECT_ROUTING_ID) {
         return -EINVAL; /* CONNECT_ROUTING_ID is write-only in libzmq */
     } else if (zf_opts_get_bytes(&s->opts, option, &src, &n) < 0) {
         return -ENOTSUP;
