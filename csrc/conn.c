@@ -115,6 +115,12 @@ static void decode(zf_session *s);
 static int session_direct(zf_pipe *p, int end);
 static zf_pipe *tx_enter(zf_session *s);
 static void tx_leave(zf_session *s, zf_pipe *p);
+/* Raw connections (STREAM, ROUTER_RAW): see the end of this file. */
+static void raw_connected(zf_session *s);
+static void raw_decode(zf_session *s);
+static void raw_read_in(zf_session *s);
+static void raw_fill(zf_session *s);
+static void raw_lost(zf_session *s);
 
 const char *zf_session_endpoint(zf_session *s) { return s->endpoint; }
 zf_listener *zf_session_listener(zf_session *s) { return s->listener; }
@@ -315,6 +321,10 @@ static void set_sockopts(zf_session *s, int fd)
 
 static void connected(zf_session *s)
 {
+    if (s->opts.raw) {
+        raw_connected(s);
+        return;
+    }
     s->state = S_GREETING;
     s->rlen = s->rpos = 0;
     s->wlen = s->wpos = 0;
@@ -427,6 +437,8 @@ void zf_session_sock_closed(zf_session *s)
 /* A connection ended (EOF, error, protocol violation, timeout). */
 static void conn_lost(zf_session *s)
 {
+    if (s->opts.raw)
+        raw_lost(s);
     if (s->h.fd >= 0 && s->state != S_CONNECTING) {
         if (s->state != S_ACTIVE) { /* the handshake did not complete */
             if (s->fail_event)
@@ -908,6 +920,10 @@ static void pause_rx(zf_session *s)
  * which the session may be gone: callers check s->h.fd). */
 static void decode(zf_session *s)
 {
+    if (s->opts.raw) {
+        raw_decode(s);
+        return;
+    }
     int want_out = 0;
     while (s->h.fd >= 0 && s->rpos < s->rlen && !s->rx_paused) {
         uint8_t *p = s->rbuf + s->rpos;
@@ -1049,6 +1065,10 @@ static void decode(zf_session *s)
 
 static void read_in(zf_session *s)
 {
+    if (s->opts.raw) {
+        raw_read_in(s);
+        return;
+    }
     for (int round = 0; round < 8 && s->h.fd >= 0 && !s->rx_paused; round++) {
         ssize_t n;
         if (s->rx_big) {
@@ -1142,6 +1162,10 @@ static int encode_sub(zf_session *s, zf_rec *r)
 /* Encode queued records into the write buffer until it is full or a large frame is next. */
 static void fill(zf_session *s)
 {
+    if (s->opts.raw) {
+        raw_fill(s);
+        return;
+    }
     zf_pipe *p = s->pipe;
     zf_queue *q = &p->q[0];
     if (!s->tx_mid)
@@ -1555,4 +1579,198 @@ void zf_listener_close(zf_listener *l, int with_sessions)
     }
     zf_sock_unref(l->sock);
     zf_io_bury(io, l);
+}
+
+/* ---- raw connections (STREAM, ROUTER_RAW) ------------------------------------------------- */
+/* No greeting, no handshake, no framing: each chunk read becomes a one-frame message, and each
+ * message the socket sends is written as its bare bytes. The socket learns of a connection by
+ * a PEER record (for the metadata) and, with STREAM_NOTIFY, an empty message at connect and at
+ * disconnect. */
+
+/* libzmq hands raw data over in pieces of at most its read batch (8 KiB): keep that granularity,
+ * which also keeps every chunk inline in the queue (no allocation per read). */
+#define RAW_CHUNK 8192
+
+/* An empty message: how STREAM_NOTIFY marks a connect or a disconnect. Never held back by the
+ * HWM, as it is libzmq's. */
+static void raw_notify(zf_session *s)
+{
+    if (!s->opts.raw_notify || !s->pipe || zf_queue_put(&s->pipe->q[1], NULL, 0, 0) < 0)
+        return;
+    zf_pipe_commit(s->pipe, 1);
+    s->rx_dirty = 1;
+}
+
+/* The accepting side (or IMMEDIATE) has no pipe before the connection is up: make one now. */
+static int raw_attach(zf_session *s)
+{
+    uint64_t sndhwm = s->opts.sndhwm > 0 ? (uint64_t)s->opts.sndhwm : 0;
+    uint64_t rcvhwm = s->opts.rcvhwm > 0 ? (uint64_t)s->opts.rcvhwm : 0;
+    zf_pipe *p = zf_pipe_new(sndhwm, rcvhwm);
+    if (!p)
+        return -1;
+    p->end[1].owner = s;
+    p->end[1].waker.parked = &p->end[1].own_parked;
+    p->end[1].waker.wake = zf_io_pipe_wake;
+    p->end[1].waker.arg = s->io;
+    fill_peer_info(s, &p->end[0]);
+    p->end[0].via_session = 1;
+    zf_sock_own_end(s->sock, p, 0);
+    zf_pipe_ref(p); /* the socket's */
+    if (zf_sock_post(s->sock, ZF_SCMD_ATTACH, p) < 0) {
+        p->end[1].owner = NULL;
+        zf_pipe_unref(p);
+        zf_pipe_unref(p);
+        return -1;
+    }
+    s->pipe = p;
+    return 0;
+}
+
+static void raw_connected(zf_session *s)
+{
+    s->rlen = s->rpos = 0;
+    s->wlen = s->wpos = 0;
+    s->ctl_len = 0;
+    s->fail_event = 0;
+    s->cur_ivl = s->opts.reconnect_ivl;
+    if (!s->pipe && raw_attach(s) < 0) {
+        session_destroy(s);
+        return;
+    }
+    s->state = S_ACTIVE;
+    zf_io_set(s->io, &s->h, ZF_IO_IN);
+    char addr[64];
+    peer_address(s, addr, sizeof addr);
+    zf_buf *meta = zf_meta_new(addr, NULL, 0);
+    if (meta) {
+        if (zf_queue_put_cmd_ext(&s->pipe->q[1], ZF_AUX_PEER, meta) == 0)
+            zf_pipe_commit(s->pipe, 1);
+        else
+            zf_buf_unref(meta);
+    }
+    raw_notify(s);
+    s->rx_dirty = 0;
+    zf_pipe_wake_peer(s->pipe, 1);
+    flush_out(s); /* what the socket sent to this id before the connection came up */
+}
+
+/* Hand what the read buffer holds to the socket, RAW_CHUNK at a time, while the HWM allows. */
+static void raw_decode(zf_session *s)
+{
+    zf_pipe *p = s->pipe;
+    if (p && socket_closed(s)) { /* closed by an empty frame, flushing: nobody will read this */
+        s->rpos = s->rlen = 0;
+        return;
+    }
+    while (s->h.fd >= 0 && p && s->rpos < s->rlen && !s->rx_paused) {
+        if (!zf_pipe_check_write(p, 1)) {
+            pause_rx(s);
+            break;
+        }
+        size_t n = s->rlen - s->rpos;
+        if (n > RAW_CHUNK)
+            n = RAW_CHUNK;
+        if (zf_queue_put(&p->q[1], s->rbuf + s->rpos, n, 0) < 0) {
+            conn_lost(s);
+            return;
+        }
+        zf_pipe_commit(p, 1);
+        s->rx_dirty = 1;
+        s->rpos += n;
+    }
+    if (s->rpos == s->rlen)
+        s->rpos = s->rlen = 0;
+    if (s->rx_dirty && s->pipe) {
+        s->rx_dirty = 0;
+        zf_pipe_wake_peer(s->pipe, 1);
+    }
+}
+
+static void raw_read_in(zf_session *s)
+{
+    for (int round = 0; round < 8 && s->h.fd >= 0 && !s->rx_paused; round++) {
+        if (s->rpos < s->rlen) { /* left over from a pause at HWM */
+            raw_decode(s);
+            continue;
+        }
+        ssize_t n = read(s->h.fd, s->rbuf, RBUF_SIZE);
+        if (n > 0) {
+            s->rpos = 0;
+            s->rlen = (size_t)n;
+            raw_decode(s);
+            if (n < RBUF_SIZE)
+                return; /* short read: the kernel buffer is empty */
+            continue;
+        }
+        if (n == 0) {
+            conn_lost(s);
+            return;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            conn_lost(s);
+        return;
+    }
+}
+
+/* Copy queued message bodies into the write buffer, unframed, until it is full or a large body
+ * is next (flush_out writes that one from its own buffer). */
+static void raw_fill(zf_session *s)
+{
+    zf_pipe *p = s->pipe;
+    zf_queue *q = &p->q[0];
+    while (!s->tx_big) {
+        zf_rec *r = zf_queue_peek(q);
+        if (!r)
+            return;
+        if (r->flags & ZF_REC_DELIM) {
+            zf_queue_pop(q, r);
+            s->tx_done = 1;
+            return;
+        }
+        int more = r->flags & ZF_REC_MORE;
+        if (r->flags & ZF_REC_CMD) {
+            zf_queue_drop(q, r);
+            zf_pipe_msg_read(p, 1);
+            continue;
+        }
+        size_t size = (size_t)r->size;
+        if (size <= ZF_INLINE_MAX) {
+            if (s->wlen + size > WBUF_SIZE)
+                return; /* flush first */
+            memcpy(s->wbuf + s->wlen, zf_rec_data(r), size);
+            s->wlen += size;
+            zf_queue_drop(q, r);
+        } else if (r->external) {
+            zf_rec_ext *e = zf_rec_ext_of(r);
+            s->tx_big = e->buf; /* the record's reference moves to us */
+            s->tx_big_ptr = e->data;
+            s->tx_big_left = size;
+            zf_queue_pop(q, r);
+        } else {
+            return; /* cannot happen: bodies past ZF_INLINE_MAX are always external */
+        }
+        if (!more)
+            zf_pipe_msg_read(p, 1);
+    }
+}
+
+/* The connection is going (conn_lost follows). libzmq reports a raw disconnect as a failed
+ * handshake and then DISCONNECTED (raw sockets have no mechanism, so they count as still
+ * handshaking): the same events here. The socket gets its disconnect notification unless it
+ * closed the connection itself. */
+static void raw_lost(zf_session *s)
+{
+    if (s->state != S_ACTIVE || s->h.fd < 0)
+        return;
+    zf_monitor_event(s->sock, ZF_EVENT_HANDSHAKE_FAILED_NO_DETAIL, EPIPE, s->endpoint);
+    if (!s->pipe || socket_closed(s))
+        return;
+    raw_notify(s);
+    if (s->rx_dirty) {
+        s->rx_dirty = 0;
+        zf_pipe_wake_peer(s->pipe, 1);
+    }
 }

@@ -30,6 +30,9 @@ typedef struct zf_opts {
     int as_server;
     uint8_t plain_user_len, plain_pass_len, zap_domain_len;
     uint8_t plain_user[255], plain_pass[255], zap_domain[255];
+    /* raw connections (STREAM, ROUTER_RAW): no ZMTP, bytes in and out as they are */
+    int raw;
+    int raw_notify; /* STREAM_NOTIFY: an empty message marks each connect and disconnect */
 } zf_opts;
 
 /* libzmq's ZMQ_MECHANISM values. */
@@ -49,6 +52,7 @@ enum {
     ZF_OPT_PLAIN_SERVER = 44, ZF_OPT_PLAIN_USERNAME = 45, ZF_OPT_PLAIN_PASSWORD = 46, ZF_OPT_ZAP_DOMAIN = 55,
     ZF_OPT_TOS = 57, ZF_OPT_HANDSHAKE_IVL = 66, ZF_OPT_CONNECT_TIMEOUT = 79,
     ZF_OPT_CONFLATE = 54, ZF_OPT_HEARTBEAT_IVL = 75, ZF_OPT_HEARTBEAT_TTL = 76, ZF_OPT_HEARTBEAT_TIMEOUT = 77,
+    ZF_OPT_CONNECT_ROUTING_ID = 61,
 };
 
 /* Integer options kept in zf_opts: 0, -EINVAL (bad value), or -ENOTSUP (not an option here). */

@@ -14,7 +14,7 @@
 #include "socket.h"
 
 enum { OPT_ROUTER_MANDATORY = 33, OPT_PROBE_ROUTER = 51, OPT_REQ_CORRELATE = 52,
-       OPT_REQ_RELAXED = 53, OPT_ROUTER_HANDOVER = 56, OPT_CONNECT_ROUTING_ID = 61 };
+       OPT_REQ_RELAXED = 53, OPT_ROUTER_HANDOVER = 56, OPT_CONNECT_ROUTING_ID = 61, OPT_ROUTER_RAW = 41 };
 
 static int int_arg(const void *value, size_t len, int *out)
 {
@@ -225,6 +225,13 @@ static int router_setopt(zf_sock *s, int option, const void *value, size_t len)
     case OPT_ROUTER_MANDATORY: return int_arg(value, len, &s->router_mandatory);
     case OPT_ROUTER_HANDOVER: return int_arg(value, len, &s->router_handover);
     case OPT_PROBE_ROUTER: return int_arg(value, len, &s->probe_router);
+    case OPT_ROUTER_RAW: { /* any nonzero value turns it on, as libzmq's */
+        int64_t v;
+        if (len != sizeof v)
+            return -EINVAL;
+        memcpy(&v, value, sizeof v);
+        return zf_stream_router_raw(s, v != 0);
+    }
     case OPT_CONNECT_ROUTING_ID:
         if (len < 1 || len > 255)
             return -EINVAL;
@@ -241,6 +248,7 @@ static int router_getopt(zf_sock *s, int option, void *value, size_t *len)
     case OPT_ROUTER_MANDATORY: return get_flag(s->router_mandatory, value, len);
     case OPT_ROUTER_HANDOVER: return get_flag(s->router_handover, value, len);
     case OPT_PROBE_ROUTER: return get_flag(s->probe_router, value, len);
+    case OPT_ROUTER_RAW: return -EINVAL; /* write-only in libzmq */
     default: return -ENOTSUP;
     }
 }

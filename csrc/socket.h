@@ -129,5 +129,8 @@ int zf_pipe_put(zf_pipe *p, int e, const void *data, size_t len, zf_buf *buf, in
 extern const zf_sock_ops zf_pair_ops, zf_push_ops, zf_pull_ops;
 extern const zf_sock_ops zf_dealer_ops, zf_router_ops, zf_req_ops, zf_rep_ops;
 extern const zf_sock_ops zf_pub_ops, zf_sub_ops, zf_xpub_ops, zf_xsub_ops;
+extern const zf_sock_ops zf_stream_ops;
+/* sock_stream.c: ROUTER_RAW on a ROUTER (before any bind or connect): STREAM's raw mode. */
+int zf_stream_router_raw(zf_sock *s, int on);
 
 #endif
