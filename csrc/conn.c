@@ -1031,7 +1031,8 @@ static void decode(zf_session *s)
             protocol_error(s);
             return;
         }
-        zf_buf *b = zf_buf_new((size_t)size);
+        const zf_buf_alloc *ra = s->sock->ctx->rx_alloc;
+        zf_buf *b = ra ? zf_buf_new_in(ra, (size_t)size) : zf_buf_new((size_t)size);
         if (!b) {
             protocol_error(s);
             return;
