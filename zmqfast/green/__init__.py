@@ -24,6 +24,7 @@ from . import _gevent  # noqa: F401  (ImportError without gevent)
 
 import zmqfast as _zmq
 from zmqfast import *  # noqa: F401,F403
+from zmqfast import _FINISHED_TRACKER, __revision__, __version__  # noqa: F401
 
 from .core import _Context, _Socket
 from .poll import _Poller
@@ -38,5 +39,5 @@ from .device import device, proxy  # noqa: E402
 
 __all__: list[str] = sorted(
     name for name, value in vars(_zmq).items()
-    if not name.startswith("_") and type(value).__name__ != "module"
-)
+    if not name.startswith("_") and type(value).__name__ not in ("module", "_Feature")
+) + ["__version__", "__revision__", "_FINISHED_TRACKER"]  # as in pyzmq's

@@ -30,6 +30,9 @@ __all__: list[str] = []  # _Context and _Socket are exported by zmqfast.green
 
 _base_get = _zmq.Socket.get
 
+# The timeout options: green sockets apply them themselves, while waiting on the hub.
+TIMEOS: tuple = (RCVTIMEO, SNDTIMEO)
+
 # A safety net: a waiting greenlet looks at its socket again at least this often (seconds),
 # even if no wake-up came. Wake-ups are not expected to go missing; this bounds the damage if
 # one did, as pyzmq's green sockets do.

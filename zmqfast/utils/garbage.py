@@ -181,8 +181,6 @@ class GarbageCollector:
         return key
 
     def __del__(self) -> None:
-        if not self.is_alive():
-            return
         try:
             self.stop()
         except Exception:  # pragma: no cover - at interpreter exit
