@@ -1,19 +1,25 @@
 """zmqfast.ssh: tunnels through the ssh command (OpenSSH) and through paramiko.
 
-No sshd runs here. The OpenSSH tests put a stand-in ``ssh`` first on PATH: it records its
+The OpenSSH tests put a stand-in ``ssh`` first on PATH: it records its
 arguments (and what SSH_ASKPASS answers) and, like ``ssh -f -L``, binds the local port, goes to
 the background once it listens, and forwards connections itself, so a real zmq REQ/REP goes
 through the tunnel. The paramiko tests use a mock transport whose channels are plain TCP
-connections to the destination."""
+connections to the destination. When an OpenSSH server is installed, two more tests run both
+kinds of tunnel through a private sshd started for them."""
 
+import getpass
 import importlib
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
+import subprocess
 import sys
+import tempfile
 import textwrap
+import time
 import types
 
 import pytest
@@ -296,3 +302,96 @@ def test_paramiko_missing_is_an_import_error(tunnel, monkeypatch):
     monkeypatch.setattr(tunnel, "paramiko", None)
     with pytest.raises(ImportError):
         tunnel.paramiko_tunnel(1, 2, "gw")
+
+
+# -- against a real sshd, when one is installed (not in CI: .ci/run does not install it) --
+
+SSHD = shutil.which("sshd") or ("/usr/sbin/sshd" if os.path.exists("/usr/sbin/sshd") else None)
+
+
+@pytest.fixture
+def sshd(monkeypatch):
+    """A private sshd on a free port of 127.0.0.1 (key login for the current user only), and an
+    ``ssh`` first on PATH that reads a config naming it host ``zftest``."""
+    if not (SSHD and shutil.which("ssh") and shutil.which("ssh-keygen")):
+        pytest.skip("no OpenSSH server here")
+    d = tempfile.mkdtemp(prefix="zfsshd", dir="/tmp")
+    for name in ("host", "key"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{d}/{name}"],
+                       check=True, timeout=30)
+    shutil.copy(f"{d}/key.pub", f"{d}/authorized_keys")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with open(f"{d}/sshd_config", "w") as f:
+        f.write(f"Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host\n"
+                f"AuthorizedKeysFile {d}/authorized_keys\nPidFile {d}/sshd.pid\n"
+                "StrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+                "UsePAM no\nAllowTcpForwarding yes\n")
+    with open(f"{d}/ssh_config", "w") as f:
+        f.write(f"Host zftest\n  HostName 127.0.0.1\n  Port {port}\n  User {getpass.getuser()}\n"
+                f"  IdentityFile {d}/key\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n"
+                "  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n")
+    os.makedirs(f"{d}/bin")
+    with open(f"{d}/bin/ssh", "w") as f:
+        f.write(f"#!/bin/sh\nexec {shutil.which('ssh')} -F {d}/ssh_config \"$@\"\n")
+    os.chmod(f"{d}/bin/ssh", 0o755)
+    if os.geteuid() == 0:
+        os.makedirs("/run/sshd", exist_ok=True)  # its privilege separation directory
+    log = open(f"{d}/log", "w")
+    proc = subprocess.Popen([SSHD, "-D", "-e", "-f", f"{d}/sshd_config"], stdout=log, stderr=log)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.05)
+    if proc.poll() is not None:
+        log.close()
+        pytest.skip("sshd does not start here: " + open(f"{d}/log").read()[-300:])
+    monkeypatch.setenv("PATH", f"{d}/bin{os.pathsep}{os.environ.get('PATH', '')}")
+    yield types.SimpleNamespace(port=port, key=f"{d}/key", dir=d)
+    proc.terminate()
+    proc.wait(5)
+    log.close()
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.mark.zmqfast_only  # pyzmq's openssh path needs pexpect
+def test_real_openssh_tunnel(tunnel, sshd, zmq, ctx, pctx, pyzmq):
+    rep, rport = _rep(pctx, pyzmq)
+    req = ctx.socket(zmq.REQ)
+    req.linger = 0
+    req.rcvtimeo = req.sndtimeo = 5000
+    assert tunnel.try_passwordless_ssh("zftest", None, paramiko=False)
+    pid = tunnel.tunnel_connection(req, f"tcp://127.0.0.1:{rport}", "zftest", timeout=3)
+    assert isinstance(pid, int)
+    assert _roundtrip(req, rep) == b"lennut eht hguorht"
+    req.close()
+    rep.close()
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # paramiko's WarningPolicy: unknown host key
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # fork() with threads (3.12+)
+def test_real_paramiko_tunnel(tunnel, sshd, zmq, ctx, monkeypatch):
+    pytest.importorskip("paramiko")
+    monkeypatch.setenv("PYZMQ_PARAMIKO_HOST_KEY_POLICY", "Warning")
+    monkeypatch.setattr(tunnel, "Process", multiprocessing.get_context("fork").Process)
+    rep, rport = _rep(ctx, zmq)
+    req = ctx.socket(zmq.REQ)
+    req.linger = 0
+    req.rcvtimeo = req.sndtimeo = 5000
+    server = f"{getpass.getuser()}@127.0.0.1:{sshd.port}"
+    assert tunnel.try_passwordless_ssh(server, sshd.key, paramiko=True)
+    proc = tunnel.tunnel_connection(req, f"tcp://127.0.0.1:{rport}", server, keyfile=sshd.key,
+                                    paramiko=True)
+    try:
+        assert _roundtrip(req, rep) == b"lennut eht hguorht"
+    finally:
+        proc.terminate()
+        proc.join(5)
+    req.close()
+    rep.close()

@@ -170,10 +170,9 @@ def _try_passwordless_paramiko(server: str, keyfile: str | None) -> bool:
         raise ImportError("Paramiko unavailable, " + extra)
     username, host, port = _split_server(server)
     client = paramiko.SSHClient()
-    try:
-        client.load_host_keys(os.path.expanduser("~/.ssh/known_hosts"))
-    except FileNotFoundError:
-        pass
+    known_hosts = os.path.expanduser("~/.ssh/known_hosts")
+    if os.path.exists(known_hosts):  # (loading a missing file breaks AutoAddPolicy's save)
+        client.load_host_keys(known_hosts)
     policy = _host_key_policy(None)
     if policy is not None:
         client.set_missing_host_key_policy(policy)
