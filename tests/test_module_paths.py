@@ -11,7 +11,6 @@ import __future__
 import importlib
 import importlib.util
 import json
-import os
 import pkgutil
 import signal
 import struct
