@@ -1,12 +1,14 @@
 """zmqfast.asyncio: pyzmq's asyncio API (awaitable send/recv) on zmqfast.
 
-``await sock.recv()`` (and send, recv_multipart, send_multipart) awaits a small C object
-(``_core._AioOp``, in _aio.pxi): when a message is queued, or a send fits, the operation is done
-in C on the first step, with no Future, no loop round trip and no exception. Otherwise it arms the
-socket's readiness fd and suspends on a Future-like waiter; the fd stays registered with the loop
-(``add_reader``) while waiters come back, and each wake-up lets every waiter retry its own
-operation (so one cancelled after its wake-up takes nothing from the socket), resuming the task
-right from the fd callback rather than one loop iteration later."""
+``sock.recv()`` (and send, recv_multipart, send_multipart) returns a small C object
+(``_core._AioOp``, in _aio.pxi) and starts the operation right away, as pyzmq's Futures do: when a
+message is queued, or a send fits, it is done in C there and then, and awaiting it costs no Future,
+no loop round trip and no exception. Otherwise the operation queues behind the ones of its
+direction called before it and arms the socket's readiness fd; the fd stays registered with the
+loop (``add_reader``) while waiters come back, and its callback performs the queued operations in
+call order (so results follow call order whatever order they are awaited in, a send nobody awaits
+still goes out, and a cancelled operation takes nothing), resuming each task right from that
+callback rather than one loop iteration later."""
 
 from __future__ import annotations
 
