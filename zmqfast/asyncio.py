@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import errno as _errno
 import pickle
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
 
 import zmqfast as _zmq
 from zmqfast import _core
@@ -22,6 +22,9 @@ from zmqfast.constants import EVENTS, FD, POLLIN, POLLOUT
 from zmqfast.utils import jsonapi
 
 __all__ = ["Context", "Socket", "Poller"]
+
+_R = TypeVar("_R")
+_SocketT = TypeVar("_SocketT")
 
 _on_fd = _core._aio_on_fd
 _base_get = _zmq.Socket.get
@@ -40,20 +43,21 @@ class Socket(_zmq.Socket):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._aio = _core._AioState()  # waiters and fd watch, read from C
-        self._rwait: list = self._aio.rin  # suspended receivers (and pollers for POLLIN)
-        self._wwait: list = self._aio.rout  # ... senders
+        self._rwait: list[Any] = self._aio.rin  # suspended receivers (and pollers for POLLIN)
+        self._wwait: list[Any] = self._aio.rout  # ... senders
 
     @classmethod
-    def from_socket(cls, socket: Any) -> "Socket":
+    def from_socket(cls, socket: _core.Socket) -> Socket:
         """An asyncio socket sharing a sync socket's engine socket."""
         return cls.shadow(socket.underlying)
 
     # -- awaitable API (pyzmq's names and signatures); the four primitives are C functions --
 
-    recv = _core._aio_recv
-    recv_multipart = _core._aio_recv_multipart
-    send = _core._aio_send
-    send_multipart = _core._aio_send_multipart
+    # (typed in _core.pyi: each returns an _AioOp[result], awaitable and usable as a Future)
+    recv = _core._aio_recv  # type: ignore[assignment]
+    recv_multipart = _core._aio_recv_multipart  # type: ignore[assignment]
+    send = _core._aio_send  # type: ignore[assignment]
+    send_multipart = _core._aio_send_multipart  # type: ignore[assignment]
 
     # -- the slow path (called from C when an operation would block) --
 
@@ -69,14 +73,14 @@ class Socket(_zmq.Socket):
         self._wwait.clear()
         st = self._aio
         st.loop = loop
-        st.fd = _base_get(self, FD)
+        st.fd = _base_get(self, FD)  # type: ignore[assignment]
 
     def _aio_unwatch(self) -> None:
         st = self._aio
         if st.watching:
             st.watching = False
             try:
-                st.loop.remove_reader(st.fd)
+                st.loop.remove_reader(st.fd)  # type: ignore[union-attr]
             except (ValueError, OSError, RuntimeError):
                 pass  # the loop is closed already
 
@@ -84,7 +88,7 @@ class Socket(_zmq.Socket):
         """getsockopt. Reading EVENTS drains the fd this socket's waiters rely on: look for them."""
         v = _base_get(self, option)
         if option == EVENTS and self._aio.watching and (self._rwait or self._wwait):
-            self._aio.loop.call_soon(_on_fd, self, self._rwait, self._wwait)
+            self._aio.loop.call_soon(_on_fd, self, self._rwait, self._wwait)  # type: ignore[union-attr]
         return v
 
     getsockopt = get
@@ -103,25 +107,25 @@ class Socket(_zmq.Socket):
     async def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:  # type: ignore[override]
         return (await self.recv(flags)).decode(encoding)
 
-    async def send_string(self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8", **kw: Any) -> Any:  # type: ignore[override]
+    async def send_string(self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8", **kw: Any) -> _zmq.MessageTracker | None:  # type: ignore[override]
         return await self.send(u.encode(encoding), flags, copy, **kw)
 
     async def recv_json(self, flags: int = 0, **kwargs: Any) -> Any:  # type: ignore[override]
         return jsonapi.loads(await self.recv(flags), **kwargs)
 
-    async def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> None:  # type: ignore[override]
         return await self.send(jsonapi.dumps(obj, **kwargs), flags)
 
     async def recv_pyobj(self, flags: int = 0) -> Any:  # type: ignore[override]
         return pickle.loads(await self.recv(flags))
 
-    async def send_pyobj(self, obj: Any, flags: int = 0, protocol: int = pickle.DEFAULT_PROTOCOL, **kw: Any) -> Any:  # type: ignore[override]
+    async def send_pyobj(self, obj: Any, flags: int = 0, protocol: int = pickle.DEFAULT_PROTOCOL, **kw: Any) -> _zmq.MessageTracker | None:  # type: ignore[override]
         return await self.send(pickle.dumps(obj, protocol), flags, **kw)
 
-    async def recv_serialized(self, deserialize: Callable, flags: int = 0, copy: bool = True) -> Any:  # type: ignore[override]
+    async def recv_serialized(self, deserialize: Callable[[list[Any]], _R], flags: int = 0, copy: bool = True) -> _R:  # type: ignore[override]
         return deserialize(await self.recv_multipart(flags, copy=copy))
 
-    async def send_serialized(self, msg: Any, serialize: Callable, flags: int = 0, copy: bool = True, **kw: Any) -> Any:  # type: ignore[override]
+    async def send_serialized(self, msg: Any, serialize: Callable[[Any], Any], flags: int = 0, copy: bool = True, **kw: Any) -> _zmq.MessageTracker | None:  # type: ignore[override]
         return await self.send_multipart(serialize(msg), flags, copy=copy, **kw)
 
     async def poll(self, timeout: float | None = None, flags: int = POLLIN) -> int:  # type: ignore[override]
@@ -135,7 +139,7 @@ class Socket(_zmq.Socket):
 class Poller(_zmq.Poller):
     """A Poller whose poll() is awaitable."""
 
-    async def poll(self, timeout: float | None = None) -> list:  # type: ignore[override]
+    async def poll(self, timeout: float | None = None) -> list[tuple[Any, int]]:  # type: ignore[override]
         """Wait up to timeout ms (None: for ever) for any registered socket or fd."""
         ready = _zmq.Poller.poll(self, 0)
         if ready or timeout == 0:
@@ -195,5 +199,14 @@ class Context(_zmq.Context):
     """A Context whose sockets are asyncio sockets."""
 
     @property
-    def _socket_class(self) -> type:
+    def _socket_class(self) -> type[Socket]:
         return Socket
+
+    if TYPE_CHECKING:
+        @overload  # type: ignore[override]
+        def socket(self, socket_type: int, socket_class: None = None, **kwargs: Any) -> Socket: ...
+        @overload
+        def socket(self, socket_type: int, socket_class: Callable[..., _SocketT],
+                   **kwargs: Any) -> _SocketT: ...
+        def socket(self, socket_type: int, socket_class: Callable[..., Any] | None = None,
+                   **kwargs: Any) -> Any: ...

@@ -170,7 +170,7 @@ class Again(ZMQError):
         super().__init__(EAGAIN)
 
 
-class InterruptedSystemCall(ZMQError, InterruptedError):
+class InterruptedSystemCall(ZMQError, InterruptedError):  # type: ignore[misc]
     """A call was interrupted by a signal (EINTR).
 
     zmqfast retries interrupted calls itself, so seeing this is a bug.
