@@ -110,17 +110,18 @@ class Socket(_zmq.Socket):
     async def send_string(self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8", **kw: Any) -> _zmq.MessageTracker | None:  # type: ignore[override]
         return await self.send(u.encode(encoding), flags, copy, **kw)
 
-    async def recv_json(self, flags: int = 0, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def recv_json(self, flags: int = 0, **kwargs: Any) -> Any:
         return jsonapi.loads(await self.recv(flags), **kwargs)
 
     async def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> None:  # type: ignore[override]
         return await self.send(jsonapi.dumps(obj, **kwargs), flags)
 
-    async def recv_pyobj(self, flags: int = 0) -> Any:  # type: ignore[override]
+    async def recv_pyobj(self, flags: int = 0) -> Any:
         return pickle.loads(await self.recv(flags))
 
     async def send_pyobj(self, obj: Any, flags: int = 0, protocol: int = pickle.DEFAULT_PROTOCOL, **kw: Any) -> _zmq.MessageTracker | None:  # type: ignore[override]
-        return await self.send(pickle.dumps(obj, protocol), flags, **kw)
+        sent: _zmq.MessageTracker | None = await self.send(pickle.dumps(obj, protocol), flags, **kw)
+        return sent
 
     async def recv_serialized(self, deserialize: Callable[[list[Any]], _R], flags: int = 0, copy: bool = True) -> _R:  # type: ignore[override]
         return deserialize(await self.recv_multipart(flags, copy=copy))
@@ -133,7 +134,8 @@ class Socket(_zmq.Socket):
         p = Poller()
         p.register(self, flags)
         ready = dict(await p.poll(timeout))
-        return ready.get(self, 0)
+        events: int = ready.get(self, 0)
+        return events
 
 
 class Poller(_zmq.Poller):
@@ -148,8 +150,8 @@ class Poller(_zmq.Poller):
         deadline = None if timeout is None or timeout < 0 else loop.time() + timeout / 1000.0
         while True:
             wake = loop.create_future()
-            waits: list = []
-            readers: list = []
+            waits: list[asyncio.Future[None]] = []
+            readers: list[int] = []
 
             def fire(_f: Any = None) -> None:
                 if not wake.done():
@@ -203,7 +205,7 @@ class Context(_zmq.Context):
         return Socket
 
     if TYPE_CHECKING:
-        @overload  # type: ignore[override]
+        @overload
         def socket(self, socket_type: int, socket_class: None = None, **kwargs: Any) -> Socket: ...
         @overload
         def socket(self, socket_type: int, socket_class: Callable[..., _SocketT],

@@ -229,7 +229,8 @@ class Socket(_core.Socket):
     def send_pyobj(self, obj: Any, flags: int = 0, protocol: int = DEFAULT_PROTOCOL,
                    **kwargs: Any) -> MessageTracker | None:
         """Send a Python object, pickled."""
-        return self.send(pickle.dumps(obj, protocol), flags=flags, **kwargs)
+        sent: MessageTracker | None = self.send(pickle.dumps(obj, protocol), flags=flags, **kwargs)
+        return sent
 
     def recv_pyobj(self, flags: int = 0) -> Any:
         """Receive a pickled Python object. Only from peers you trust: unpickling runs code."""
@@ -238,7 +239,8 @@ class Socket(_core.Socket):
     def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> MessageTracker | None:
         """Send an object as JSON."""
         send_kwargs = {k: kwargs.pop(k) for k in ("routing_id", "group") if k in kwargs}
-        return self.send(jsonapi.dumps(obj, **kwargs), flags=flags, **send_kwargs)
+        sent: MessageTracker | None = self.send(jsonapi.dumps(obj, **kwargs), flags=flags, **send_kwargs)
+        return sent
 
     def recv_json(self, flags: int = 0, **kwargs: Any) -> Any:
         """Receive a JSON message."""
