@@ -21,6 +21,15 @@ from zmqfast import error as _error
 from zmqfast.constants import EVENTS, FD, POLLIN, POLLOUT
 from zmqfast.utils import jsonapi
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Literal
+
+    from typing_extensions import Buffer
+
+    from zmqfast._core import Frame, _AioOp
+    from zmqfast.tracker import MessageTracker
+
 __all__ = ["Context", "Socket", "Poller"]
 
 _R = TypeVar("_R")
@@ -53,11 +62,76 @@ class Socket(_zmq.Socket):
 
     # -- awaitable API (pyzmq's names and signatures); the four primitives are C functions --
 
-    # (typed in _core.pyi: each returns an _AioOp[result], awaitable and usable as a Future)
-    recv = _core._aio_recv  # type: ignore[assignment]
-    recv_multipart = _core._aio_recv_multipart  # type: ignore[assignment]
-    send = _core._aio_send  # type: ignore[assignment]
-    send_multipart = _core._aio_send_multipart  # type: ignore[assignment]
+    if not TYPE_CHECKING:
+        recv = _core._aio_recv
+        recv_multipart = _core._aio_recv_multipart
+        send = _core._aio_send
+        send_multipart = _core._aio_send_multipart
+    else:
+        # The same signatures as _core.pyi's _aio_* functions: each returns an _AioOp[result],
+        # awaitable and usable as a Future. Spelled out as methods: type checkers do not all
+        # follow an overloaded function assigned in a class body.
+        @overload  # type: ignore[override]
+        def recv(self, flags: int = 0, copy: Literal[True] = True, track: bool = False
+                 ) -> _AioOp[bytes]: ...
+        @overload
+        def recv(self, flags: int = 0, *, copy: Literal[False], track: bool = False
+                 ) -> _AioOp[Frame]: ...
+        @overload
+        def recv(self, flags: int, copy: Literal[False], track: bool = False) -> _AioOp[Frame]: ...
+        @overload
+        def recv(self, flags: int = 0, copy: bool = True, track: bool = False
+                 ) -> _AioOp[bytes | Frame]: ...
+        def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any: ...
+
+        @overload  # type: ignore[override]
+        def recv_multipart(self, flags: int = 0, copy: Literal[True] = True, track: bool = False
+                           ) -> _AioOp[list[bytes]]: ...
+        @overload
+        def recv_multipart(self, flags: int = 0, *, copy: Literal[False], track: bool = False
+                           ) -> _AioOp[list[Frame]]: ...
+        @overload
+        def recv_multipart(self, flags: int, copy: Literal[False], track: bool = False
+                           ) -> _AioOp[list[Frame]]: ...
+        @overload
+        def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False
+                           ) -> _AioOp[list[bytes] | list[Frame]]: ...
+        def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False
+                           ) -> Any: ...
+
+        @overload  # type: ignore[override]
+        def send(self, data: Buffer | Frame, flags: int = 0, copy: Literal[True] = True,
+                 track: bool = False, **kw: Any) -> _AioOp[None]: ...
+        @overload
+        def send(self, data: Buffer | Frame, flags: int = 0, *, copy: Literal[False],
+                 track: bool = False, **kw: Any) -> _AioOp[MessageTracker]: ...
+        @overload
+        def send(self, data: Buffer | Frame, flags: int, copy: Literal[False],
+                 track: bool = False, **kw: Any) -> _AioOp[MessageTracker]: ...
+        @overload
+        def send(self, data: Buffer | Frame, flags: int = 0, copy: bool = True,
+                 track: bool = False, **kw: Any) -> _AioOp[MessageTracker | None]: ...
+        def send(self, data: Buffer | Frame, flags: int = 0, copy: bool = True,
+                 track: bool = False, **kw: Any) -> Any: ...
+
+        @overload  # type: ignore[override]
+        def send_multipart(self, msg_parts: Iterable[Buffer | Frame], flags: int = 0,
+                           copy: Literal[True] = True, track: bool = False,
+                           **kw: Any) -> _AioOp[None]: ...
+        @overload
+        def send_multipart(self, msg_parts: Iterable[Buffer | Frame], flags: int = 0, *,
+                           copy: Literal[False], track: bool = False,
+                           **kw: Any) -> _AioOp[MessageTracker]: ...
+        @overload
+        def send_multipart(self, msg_parts: Iterable[Buffer | Frame], flags: int,
+                           copy: Literal[False], track: bool = False,
+                           **kw: Any) -> _AioOp[MessageTracker]: ...
+        @overload
+        def send_multipart(self, msg_parts: Iterable[Buffer | Frame], flags: int = 0,
+                           copy: bool = True, track: bool = False,
+                           **kw: Any) -> _AioOp[MessageTracker | None]: ...
+        def send_multipart(self, msg_parts: Iterable[Buffer | Frame], flags: int = 0,
+                           copy: bool = True, track: bool = False, **kw: Any) -> Any: ...
 
     # -- the slow path (called from C when an operation would block) --
 
@@ -91,7 +165,7 @@ class Socket(_zmq.Socket):
             self._aio.loop.call_soon(_on_fd, self, self._rwait, self._wwait)  # type: ignore[union-attr]
         return v
 
-    getsockopt = get
+    getsockopt = get  # type: ignore[assignment, unused-ignore]  # (mypy < 2)
 
     def close(self, linger: int | None = None) -> None:
         """Close the socket; pending awaiters get ZMQError(ENOTSOCK)."""

@@ -13,6 +13,7 @@ import datetime
 import glob
 import os
 import re
+from typing import Any
 
 import zmqfast as zmq
 
@@ -23,7 +24,7 @@ _KEY_LINE = re.compile(r'^\s*(public|secret)-key\s*=\s*"?([^"\s]+)"?\s*$')
 
 
 def _write(path: str, kind: str, note: str, public: bytes, secret: bytes | None,
-           metadata: dict[str, str] | None) -> None:
+           metadata: dict[Any, Any] | None) -> None:  # (str or bytes, from untyped callers)
     with open(path, "w", encoding="utf8") as f:
         f.write(_BANNER.format(datetime.datetime.now(), kind, note))
         f.write("metadata\n")
