@@ -447,3 +447,40 @@ def test_pyproject_packages_the_stub():
 def test_sample_is_not_collected():
     # typing_sample.py is checked, never run: its name must stay outside pytest's test_*.py
     assert not os.path.basename(SAMPLE).startswith("test_")
+
+
+def _literal_members(stub_path, alias):
+    """The SocketOption member names in the stub's `alias: TypeAlias = Literal[...]`."""
+    with open(stub_path) as f:
+        tree = ast.parse(f.read())
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == alias:
+            sub = node.value
+            assert isinstance(sub, ast.Subscript) and ast.unparse(sub.value) == "Literal"
+            elts = sub.slice.elts if isinstance(sub.slice, ast.Tuple) else [sub.slice]
+            names = []
+            for e in elts:
+                assert isinstance(e, ast.Attribute) and ast.unparse(e.value) == "SocketOption", \
+                    ast.unparse(e)
+                names.append(e.attr)
+            return names
+    raise AssertionError(f"{alias} is not in the stub")
+
+
+def test_stub_option_types_match_constants():
+    """Socket.get's overloads sort options by what get() returns: _BytesOption (bytes_sockopts)
+    and _IntOption (the rest). A new SocketOption goes in one of the two lists of _core.pyi."""
+    from zmqfast import constants
+
+    as_bytes = _literal_members(_stub_path(), "_BytesOption")
+    as_int = _literal_members(_stub_path(), "_IntOption")
+    members = constants.SocketOption.__members__  # (aliases too: IDENTITY, CONNECT_RID, ...)
+    assert len(set(as_bytes)) == len(as_bytes) and len(set(as_int)) == len(as_int)
+    assert not set(as_bytes) & set(as_int), sorted(set(as_bytes) & set(as_int))
+    unknown = sorted((set(as_bytes) | set(as_int)) - set(members))
+    assert not unknown, f"not SocketOption members: {unknown}"
+    missing = sorted(set(members) - set(as_bytes) - set(as_int))
+    assert not missing, f"SocketOption members in neither list of _core.pyi: {missing}"
+    wrong = sorted(n for n in as_bytes if int(members[n]) not in constants.bytes_sockopts)
+    wrong += sorted(n for n in as_int if int(members[n]) in constants.bytes_sockopts)
+    assert not wrong, f"in the wrong list of _core.pyi (see constants.bytes_sockopts): {wrong}"
