@@ -1,7 +1,10 @@
 """Type stub for zmqfast._core, the compiled binding (_core.pyx, _aio.pxi, _crypto.pxi).
 
 Keep in step with the extension: tests/test_typing.py checks that every name the module
-exports, and every method of its classes, is declared here.
+exports (private ones too), every member of its classes and every parameter name of its
+functions is declared here, and that the option lists below match zmqfast.constants. A new
+socket option goes in _BytesOption or _IntOption; a new function or class of _core.pyx or an
+.pxi file goes in the section of its file below.
 """
 
 import asyncio
