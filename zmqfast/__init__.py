@@ -19,7 +19,10 @@ from .poll import Poller as Poller, select as select
 from .proxy import device as device, proxy as proxy, proxy_steerable as proxy_steerable
 from .backend import curve_keypair as curve_keypair, curve_public as curve_public
 from .socket import Socket as Socket
-from .tracker import MessageTracker as MessageTracker
+from .tracker import _FINISHED_TRACKER, MessageTracker as MessageTracker  # noqa: F401
+
+# in pyzmq's zmq.__all__ (through zmq.sugar): the enum base classes of the constants
+from enum import Enum as Enum, IntEnum as IntEnum, IntFlag as IntFlag  # noqa: E402,F401
 
 __version__ = "0.1.0"
 __revision__ = ""

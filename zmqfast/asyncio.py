@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from zmqfast._core import Frame, _AioOp
     from zmqfast.tracker import MessageTracker
 
-__all__ = ["Context", "Socket", "Poller"]
+__all__ = ["Context", "Socket", "Poller", "ZMQEventLoop", "install"]
 
 _R = TypeVar("_R")
 _SocketT = TypeVar("_SocketT")
@@ -286,3 +286,23 @@ class Context(_zmq.Context):
                    **kwargs: Any) -> _SocketT: ...
         def socket(self, socket_type: int, socket_class: Callable[..., Any] | None = None,
                    **kwargs: Any) -> Any: ...
+
+
+def _deprecated() -> None:
+    import warnings
+
+    warnings.warn("ZMQEventLoop and zmq.asyncio.install are deprecated (since pyzmq 17): "
+                  "sockets work with any asyncio event loop", DeprecationWarning, stacklevel=3)
+
+
+class ZMQEventLoop(asyncio.SelectorEventLoop):
+    """DEPRECATED: a plain asyncio SelectorEventLoop (any event loop works with the sockets)."""
+
+    def __init__(self, selector: Any = None) -> None:
+        _deprecated()
+        super().__init__(selector)
+
+
+def install() -> None:
+    """DEPRECATED: does nothing (no special event loop is needed)."""
+    _deprecated()
