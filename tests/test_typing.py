@@ -232,11 +232,12 @@ def test_mypy_rejects_wrong_calls(mypy_run, tmp_path):
 
 
 def test_mypy_on_the_package(mypy_run):
-    """The package itself type-checks (mypy's defaults: the hints it has must agree)."""
+    """The package itself type-checks (mypy's defaults: the hints it has must agree). Optional
+    third-party modules without type information (gevent, paramiko, cffi, ...) count as Any."""
     pkg_dir = _zmqfast_dir()
     if not _is_source_tree(pkg_dir):
         pytest.skip("zmqfast is installed, not a source tree")
-    status, out = mypy_run(["-p", "zmqfast"])
+    status, out = mypy_run(["-p", "zmqfast"], "--ignore-missing-imports")
     assert status == 0, "\n".join(out)
 
 
