@@ -89,7 +89,7 @@ class Authenticator:
             self.passwords[domain] = passwords
         self.log.debug("Configure plain: %s", domain)
 
-    def configure_curve(self, domain: str = "*", location: str | os.PathLike = ".") -> None:
+    def configure_curve(self, domain: str = "*", location: str | os.PathLike[str] = ".") -> None:
         """CURVE for a ZAP domain ("*": requests that name none): the client keys admitted are
         the public certificates in directory ``location`` (read now: call again after changing
         it), or any key at all with ``location=CURVE_ALLOW_ANY``."""

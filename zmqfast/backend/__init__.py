@@ -60,7 +60,7 @@ def curve_keypair() -> tuple[bytes, bytes]:
     return z85.encode(public), z85.encode(secret)
 
 
-def curve_public(secret_key) -> bytes:
+def curve_public(secret_key: str | bytes | bytearray) -> bytes:
     """Compute the public key corresponding to a secret key for use
     with zmq.CURVE security
 
