@@ -1176,8 +1176,9 @@ static int unbox_big(zf_session *s, zf_buf *b, uint64_t size)
 static int decode_boxed(zf_session *s, uint8_t *p, size_t avail, size_t hl, uint64_t size,
                         int *want_out)
 {
+    /* MAXMSGSIZE bounds the frame as it travels, box included, as libzmq's decoder does */
     if (size < ZF_CURVE_MESSAGE_MIN || !s->pipe ||
-        (s->opts.maxmsgsize >= 0 && size - ZF_CURVE_MESSAGE_MIN > (uint64_t)s->opts.maxmsgsize) ||
+        (s->opts.maxmsgsize >= 0 && size > (uint64_t)s->opts.maxmsgsize) ||
         size > (uint64_t)SIZE_MAX / 2) {
         protocol_error(s);
         return -1;

@@ -671,3 +671,48 @@ def test_curve_client_reconnects_with_a_fresh_handshake(zmq, impls, fast, sides)
     client.send(b"second life")
     assert server.recv() == b"second life"
     client.disable_monitor()
+
+
+@pytest.mark.parametrize("sides", SIDES, ids=["-".join(s) for s in SIDES])
+def test_curve_maxmsgsize_counts_the_box(zmq, impls, fast, bind, sides):
+    # measured on libzmq 4.3.5: MAXMSGSIZE bounds the MESSAGE frame, 33 bytes of box included
+    (szmq, sctx), (czmq, cctx) = impls(sides[0]), impls(sides[1])
+    keys = Keys(zmq)
+    for n, admitted in ((967, True), (968, False)):
+        server = _server(szmq, sctx, keys, "PULL", fast, timeout=400)
+        server.maxmsgsize = 1000
+        client = _client(czmq, cctx, keys, "PUSH", fast)
+        _link(server, client, bind, "tcp")
+        client.send(b"m" * n)
+        if admitted:
+            assert server.recv() == b"m" * n
+        else:
+            with pytest.raises(szmq.Again):
+                server.recv()
+        client.close(0)
+        server.close(0)
+
+
+@pytest.mark.parametrize("sides", SIDES, ids=["-".join(s) for s in SIDES])
+def test_curve_hwm_pauses_and_resumes(zmq, impls, fast, bind, sides):
+    # a slow reader at its HWM: boxes wait unopened in the kernel and rbuf, then all arrive
+    (szmq, sctx), (czmq, cctx) = impls(sides[0]), impls(sides[1])
+    keys = Keys(zmq)
+    server = _server(szmq, sctx, keys, "PULL", fast)
+    server.rcvhwm = 4
+    client = _client(czmq, cctx, keys, "PUSH", fast)
+    client.sndhwm = 4
+    _link(server, client, bind, "tcp")
+    msgs = [os.urandom(n) for n in [10, 100000, 5000, 300000] * 15]
+    import threading
+
+    def send():
+        for m in msgs:
+            client.send(m)
+
+    t = threading.Thread(target=send)
+    t.start()
+    time.sleep(0.3)
+    got = [server.recv() for _ in msgs]
+    t.join()
+    assert got == msgs
