@@ -964,6 +964,9 @@ static void pause_rx(zf_session *s)
 
 /* libzmq's protocol error values for CURVE handshake failures (monitor events) */
 #define PROTO_UNEXPECTED_COMMAND 0x10000001
+#define PROTO_INVALID_SEQUENCE 0x10000002
+#define PROTO_MALFORMED_UNSPECIFIED 0x10000011
+#define PROTO_MALFORMED_MESSAGE 0x10000012
 #define PROTO_MALFORMED_HELLO 0x10000013
 #define PROTO_MALFORMED_INITIATE 0x10000014
 #define PROTO_MALFORMED_READY 0x10000016
@@ -1154,13 +1157,33 @@ static int push_unboxed(zf_session *s, const uint8_t *data, size_t len, zf_buf *
     return 0;
 }
 
+/* A frame that is no good MESSAGE: libzmq reports why (as a handshake failure, though the
+ * handshake is over), and so do we before hanging up. rc: zf_curve_decode's. */
+static void report_bad_box(zf_session *s, const uint8_t *cmd, size_t len, int rc)
+{
+    int64_t why;
+    if (rc == -EBADMSG)
+        why = ZF_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC;
+    else if (len < 1 || (size_t)cmd[0] + 1 > len)
+        why = PROTO_MALFORMED_UNSPECIFIED;
+    else if (cmd[0] != 7 || memcmp(cmd + 1, "MESSAGE", 7) != 0)
+        why = PROTO_UNEXPECTED_COMMAND;
+    else if (len < ZF_CURVE_MESSAGE_MIN)
+        why = PROTO_MALFORMED_MESSAGE;
+    else
+        why = PROTO_INVALID_SEQUENCE; /* a nonce seen before (or reserved flags set) */
+    zf_monitor_event(s->sock, ZF_EVENT_HANDSHAKE_FAILED_PROTOCOL, why, s->endpoint);
+}
+
 /* A large MESSAGE read whole into b: open it there, and the message keeps the buffer. */
 static int unbox_big(zf_session *s, zf_buf *b, uint64_t size)
 {
     const uint8_t *d;
     size_t dl;
     int f, want_out = 0;
-    if (zf_curve_decode(s->curve, b->data, (size_t)size, &d, &dl, &f) < 0) {
+    int rc = zf_curve_decode(s->curve, b->data, (size_t)size, &d, &dl, &f);
+    if (rc < 0) {
+        report_bad_box(s, b->data, (size_t)size, rc);
         zf_buf_unref(b);
         return -1;
     }
@@ -1177,8 +1200,7 @@ static int decode_boxed(zf_session *s, uint8_t *p, size_t avail, size_t hl, uint
                         int *want_out)
 {
     /* MAXMSGSIZE bounds the frame as it travels, box included, as libzmq's decoder does */
-    if (size < ZF_CURVE_MESSAGE_MIN || !s->pipe ||
-        (s->opts.maxmsgsize >= 0 && size > (uint64_t)s->opts.maxmsgsize) ||
+    if (!s->pipe || (s->opts.maxmsgsize >= 0 && size > (uint64_t)s->opts.maxmsgsize) ||
         size > (uint64_t)SIZE_MAX / 2) {
         protocol_error(s);
         return -1;
@@ -1195,8 +1217,10 @@ static int decode_boxed(zf_session *s, uint8_t *p, size_t avail, size_t hl, uint
         const uint8_t *d;
         size_t dl;
         int f;
-        if (zf_curve_decode(s->curve, p + hl, (size_t)size, &d, &dl, &f) < 0 ||
-            push_unboxed(s, d, dl, NULL, f, want_out) < 0) {
+        int rc = zf_curve_decode(s->curve, p + hl, (size_t)size, &d, &dl, &f);
+        if (rc < 0)
+            report_bad_box(s, p + hl, (size_t)size, rc);
+        if (rc < 0 || push_unboxed(s, d, dl, NULL, f, want_out) < 0) {
             protocol_error(s); /* forged, replayed or garbled: this connection goes */
             return -1;
         }

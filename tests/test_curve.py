@@ -571,11 +571,27 @@ def _flip(b, pos):
     return bytes(b)
 
 
+# What libzmq 4.3.5 reports of each (measured): HANDSHAKE_FAILED_PROTOCOL with these values,
+# though the handshake is over. libzmq then stops reading that connection but mostly leaves it
+# open (and its context then hangs in term), which is why these tests are zmqfast's only:
+# zmqfast reports the same and hangs up.
+GARBAGE_EVENT = {
+    "not a message": 0x10000001,  # UNEXPECTED_COMMAND
+    "too short": 0x10000012,  # MALFORMED_COMMAND_MESSAGE
+    "forged box": 0x11000001,  # CRYPTOGRAPHIC
+    "flipped bit": 0x11000001,
+    "replayed nonce": 0x10000002,  # INVALID_SEQUENCE
+    "plain bytes": 0x10000011,  # MALFORMED_COMMAND_UNSPECIFIED
+    "large forged": 0x11000001,
+}
+
+
 @pytest.mark.zmqfast_only
 @pytest.mark.parametrize("garbage", sorted(GARBAGE))
 def test_curve_garbage_closes_only_that_connection(zmq, ctx, fast, bind, garbage):
     keys = Keys(zmq)
     server = _server(zmq, ctx, keys, "PULL", fast)
+    mon = fast(server.get_monitor_socket(zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_DISCONNECTED))
     ep = bind(server, "tcp")
     good = _client(zmq, ctx, keys, "PUSH", fast)
     good.connect(ep)
@@ -592,8 +608,13 @@ def test_curve_garbage_closes_only_that_connection(zmq, ctx, fast, bind, garbage
         raw.sendall(GARBAGE[garbage](cl))
     assert _closed_by_peer(raw)
     raw.close()
+    value, seen = _wait_event(zmq, mon, zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL)
+    assert value == GARBAGE_EVENT[garbage]
+    _wait_event(zmq, mon, zmq.EVENT_DISCONNECTED)
+    assert len(seen) == 1  # the only connection that failed
     good.send(b"after")
     assert server.recv() == b"after"
+    server.disable_monitor()
 
 
 @pytest.mark.zmqfast_only
