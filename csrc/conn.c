@@ -1299,6 +1299,8 @@ static void take_ctl_boxed(zf_session *s)
     size_t need = 0, off, h;
     int f;
     uint64_t size;
+    if (s->tx_big)
+        return; /* as take_ctl: wbuf goes out ahead of the large frame's body */
     for (off = 0; off < s->ctl_len; off += h + (size_t)size) {
         h = zf_zmtp_get_header(s->ctl + off, s->ctl_len - off, &f, &size);
         if (!h || size > s->ctl_len - off - h) {
@@ -1656,7 +1658,8 @@ static void read_in(zf_session *s)
 
 static void take_ctl(zf_session *s)
 {
-    if (s->ctl_len && s->wlen + s->ctl_len <= WBUF_SIZE) {
+    /* not while a large frame's body is going out: wbuf is written ahead of it */
+    if (s->ctl_len && !s->tx_big && s->wlen + s->ctl_len <= WBUF_SIZE) {
         memcpy(s->wbuf + s->wlen, s->ctl, s->ctl_len);
         s->wlen += s->ctl_len;
         s->ctl_len = 0;
