@@ -737,3 +737,23 @@ def test_curve_hwm_pauses_and_resumes(zmq, impls, fast, bind, sides):
     got = [server.recv() for _ in msgs]
     t.join()
     assert got == msgs
+
+
+@pytest.mark.parametrize("sides", SIDES, ids=["-".join(s) for s in SIDES])
+def test_curve_request_reply_rhythm(zmq, impls, fast, bind, sides):
+    # send-after-recv is what zmqfast writes from the application thread (direct transmit):
+    # those frames must be boxed in turn with the I/O thread's, nonces in order
+    (szmq, sctx), (czmq, cctx) = impls(sides[0]), impls(sides[1])
+    keys = Keys(zmq)
+    rep = _server(szmq, sctx, keys, "REP", fast)
+    req = _client(czmq, cctx, keys, "REQ", fast)
+    for s in (rep, req):
+        s.heartbeat_ivl = 5  # PINGs and PONGs interleaved with the replies
+    _link(rep, req, bind, "tcp")
+    big = os.urandom(100000)
+    for i in range(300):
+        body = big if i % 7 == 0 else b"q%d" % i
+        req.send_multipart([body, b"tail"])
+        assert rep.recv_multipart() == [body, b"tail"]
+        rep.send(body[::-1])
+        assert req.recv() == body[::-1]
