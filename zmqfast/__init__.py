@@ -55,7 +55,7 @@ def pyzmq_version() -> str:
     return __version__
 
 
-_CAPABILITIES = {"ipc": True, "pgm": False, "tipc": False, "norm": False, "curve": False,
+_CAPABILITIES = {"ipc": True, "pgm": False, "tipc": False, "norm": False, "curve": True,
                  "gssapi": False, "draft": False, "vmci": False, "ws": False}
 
 
