@@ -22,17 +22,9 @@ static int int_arg(const void *value, size_t len, int *out)
         return -EINVAL;
     int64_t v;
     memcpy(&v, value, sizeof v);
-    if (v < 0 || v > 1)
+    if (v < 0 || v > 0x7fffffff)
         return -EINVAL;
-    *out = (int)v;
-    return 0;
-}
-
-static int get_flag(int v, void *value, size_t *len)
-{
-    int64_t x = v;
-    memcpy(value, &x, sizeof x);
-    *len = sizeof x;
+    *out = v != 0; /* as libzmq: any non-negative int, nonzero is on */
     return 0;
 }
 
@@ -45,13 +37,6 @@ static int dealer_setopt(zf_sock *s, int option, const void *value, size_t len)
     return -ENOTSUP;
 }
 
-static int dealer_getopt(zf_sock *s, int option, void *value, size_t *len)
-{
-    if (option == OPT_PROBE_ROUTER)
-        return get_flag(s->probe_router, value, len);
-    return -ENOTSUP;
-}
-
 const zf_sock_ops zf_dealer_ops = {
     .reads = 1, .writes = 1,
     .send = zf_lb_send,
@@ -59,7 +44,6 @@ const zf_sock_ops zf_dealer_ops = {
     .has_in = zf_fq_has_in,
     .has_out = zf_lb_has_out,
     .setopt = dealer_setopt,
-    .getopt = dealer_getopt,
 };
 
 /* ---- ROUTER ------------------------------------------------------------------------------ */
@@ -235,16 +219,6 @@ static int router_setopt(zf_sock *s, int option, const void *value, size_t len)
     }
 }
 
-static int router_getopt(zf_sock *s, int option, void *value, size_t *len)
-{
-    switch (option) {
-    case OPT_ROUTER_MANDATORY: return get_flag(s->router_mandatory, value, len);
-    case OPT_ROUTER_HANDOVER: return get_flag(s->router_handover, value, len);
-    case OPT_PROBE_ROUTER: return get_flag(s->probe_router, value, len);
-    default: return -ENOTSUP;
-    }
-}
-
 const zf_sock_ops zf_router_ops = {
     .reads = 1, .writes = 1,
     .attached = router_identify_now,
@@ -254,7 +228,6 @@ const zf_sock_ops zf_router_ops = {
     .has_out = router_has_out,
     .on_cmd = router_on_cmd,
     .setopt = router_setopt,
-    .getopt = router_getopt,
 };
 
 /* ---- REQ --------------------------------------------------------------------------------- */
@@ -341,15 +314,8 @@ static int req_setopt(zf_sock *s, int option, const void *value, size_t len)
         return int_arg(value, len, &s->req_relaxed);
     if (option == OPT_REQ_CORRELATE)
         return int_arg(value, len, &s->req_correlate);
-    return -ENOTSUP;
-}
-
-static int req_getopt(zf_sock *s, int option, void *value, size_t *len)
-{
-    if (option == OPT_REQ_RELAXED)
-        return get_flag(s->req_relaxed, value, len);
-    if (option == OPT_REQ_CORRELATE)
-        return get_flag(s->req_correlate, value, len);
+    if (option == OPT_PROBE_ROUTER) /* a REQ is a DEALER underneath in libzmq */
+        return int_arg(value, len, &s->probe_router);
     return -ENOTSUP;
 }
 
@@ -360,7 +326,6 @@ const zf_sock_ops zf_req_ops = {
     .has_in = req_has_in,
     .has_out = req_has_out,
     .setopt = req_setopt,
-    .getopt = req_getopt,
 };
 
 /* ---- REP --------------------------------------------------------------------------------- */
@@ -456,10 +421,23 @@ static int rep_has_out(zf_sock *s, int arm)
     return s->waiting;
 }
 
+/* A REP is a ROUTER underneath in libzmq and takes the ROUTER's options; the flags are kept
+ * (PROBE_ROUTER acts, in zf_sock_attach) though REP's reply routing does not consult them. */
+static int rep_setopt(zf_sock *s, int option, const void *value, size_t len)
+{
+    switch (option) {
+    case OPT_ROUTER_MANDATORY: return int_arg(value, len, &s->router_mandatory);
+    case OPT_ROUTER_HANDOVER: return int_arg(value, len, &s->router_handover);
+    case OPT_PROBE_ROUTER: return int_arg(value, len, &s->probe_router);
+    default: return -ENOTSUP;
+    }
+}
+
 const zf_sock_ops zf_rep_ops = {
     .reads = 1, .writes = 1,
     .send = rep_send,
     .recv = rep_recv,
     .has_in = rep_has_in,
     .has_out = rep_has_out,
+    .setopt = rep_setopt,
 };

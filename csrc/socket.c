@@ -513,8 +513,11 @@ int zf_sock_setopt_int(zf_sock *s, int option, int64_t value)
 {
     if (s->closed)
         return -ENOTSOCK;
-    if (option == ZF_OPT_AFFINITY)
-        return 0; /* one I/O thread per socket is chosen at creation; accepted for compatibility */
+    if (option == ZF_OPT_AFFINITY) {
+        /* one I/O thread per socket is chosen at creation; kept and returned, as libzmq's */
+        s->opts.affinity = value;
+        return 0;
+    }
     int rc = zf_opts_set_int(&s->opts, option, value);
     if (rc == -ENOTSUP && s->ops->setopt)
         rc = s->ops->setopt(s, option, &value, sizeof value);
@@ -540,7 +543,7 @@ int zf_sock_getopt_int(zf_sock *s, int option, int64_t *value)
         *value = zf_sock_events(s);
         return 0;
     case ZF_OPT_AFFINITY:
-        *value = 0;
+        *value = s->opts.affinity;
         return 0;
     default: {
         int rc = zf_opts_get_int(&s->opts, option, value);

@@ -87,6 +87,8 @@ struct zf_sock {
     int ndist, dist_cap;
     int64_t last_scan;    /* PUB/XPUB: when subscriber input was last read */
     int xpub_verbose, xpub_verboser, xpub_nodrop, xpub_manual;
+    int xpub_last_value;      /* XPUB_MANUAL_LAST_VALUE */
+    int only_first_subscribe; /* ONLY_FIRST_SUBSCRIBE (XPUB, XSUB): kept */
     zf_pipe *manual_pipe; /* XPUB_MANUAL: referenced */
     uint8_t *welcome;     /* XPUB_WELCOME_MSG */
     size_t welcome_len;

@@ -156,7 +156,13 @@ class Socket(_core.Socket):
     def __getattr__(self, key: str) -> Any:
         name = key.upper()
         if not key.startswith("_") and name in SocketOption.__members__:
-            return self.get(SocketOption[name])
+            try:
+                return self.get(SocketOption[name])
+            except ZMQError as e:
+                # as pyzmq: an option that cannot be read is a write-only attribute
+                if e.errno == _errno.EINVAL:
+                    raise AttributeError(f"{key} attribute is write-only") from None
+                raise
         raise AttributeError(f"{self.__class__.__name__} has no attribute {key!r}")
 
     def subscribe(self, topic: str | bytes) -> None:
