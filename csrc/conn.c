@@ -65,6 +65,7 @@ struct zf_session {
     size_t zap_props_len;
     int fail_event;       /* how a failed handshake is reported (0: as a protocol error) */
     int64_t fail_value;
+    int stop_why;         /* RECONNECT_STOP: the ZF_RECONNECT_STOP_* case the last attempt ended in */
     int peer_type;
     uint8_t peer_id[256];
     int peer_id_len;
@@ -264,10 +265,62 @@ static int socket_closed(zf_session *s)
     return s->pipe && atomic_load(&s->pipe->end[0].closed);
 }
 
+/* ---- TCP_MAXRT, BINDTODEVICE, RECONNECT_STOP ------------------------------------------------ */
+
+/* TCP_MAXRT: how long sent data may go unacknowledged before the kernel gives up on the
+ * connection; on Linux that is TCP_USER_TIMEOUT, in milliseconds, as libzmq sets it. */
+static void tune_tcp_maxrt(const zf_opts *o, int fd)
+{
+#ifdef TCP_USER_TIMEOUT
+    if (o->tcp_maxrt > 0) {
+        unsigned int ms = (unsigned int)o->tcp_maxrt;
+        setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
+    }
+#else
+    (void)o;
+    (void)fd;
+#endif
+}
+
+/* BINDTODEVICE: tcp traffic only through that interface (before bind or connect). */
+static int bind_to_device(const zf_opts *o, int fd)
+{
+    if (!o->bindtodevice_len)
+        return 0;
+#ifdef SO_BINDTODEVICE
+    if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, o->bindtodevice, o->bindtodevice_len) < 0)
+        return -errno;
+    return 0;
+#else
+    (void)fd;
+    return -ENOTSUP;
+#endif
+}
+
+/* RECONNECT_STOP: whether the attempt that just ended gives the endpoint up (libzmq 4.3.5:
+ * a refused connection, a failed handshake, or any end once the socket has disconnected or
+ * unbound an endpoint). Consumes the reason. */
+static int reconnect_stopped(zf_session *s)
+{
+    int why = s->stop_why;
+    s->stop_why = 0;
+    if (why & s->opts.reconnect_stop)
+        return 1;
+    return atomic_load_explicit(&s->sock->reconnects_stopped, memory_order_relaxed);
+}
+
 /* ---- connecting -------------------------------------------------------------------------- */
 
 static void schedule_reconnect(zf_session *s)
 {
+    if (reconnect_stopped(s)) {
+        s->state = S_IDLE;
+        if (s->pipe && socket_closed(s))
+            session_destroy(s);
+        else
+            drop_pipe(s); /* as libzmq drops the endpoint: the socket stops queueing for it */
+        return;
+    }
     int ivl = s->opts.reconnect_ivl;
     if (ivl < 0) {
         s->state = S_IDLE;
@@ -297,6 +350,7 @@ static void set_sockopts(zf_session *s, int fd)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         if (s->opts.tcp_keepalive == 1)
             setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+        tune_tcp_maxrt(&s->opts, fd);
     }
     if (s->opts.sndbuf > 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &s->opts.sndbuf, sizeof s->opts.sndbuf);
@@ -331,6 +385,11 @@ static void start_connect(zf_session *s)
         return;
     }
     set_sockopts(s, fd);
+    if (s->addr.transport == ZF_TCP && bind_to_device(&s->opts, fd) < 0) {
+        close(fd); /* as libzmq: a device we may not use is retried like any failed connect */
+        schedule_reconnect(s);
+        return;
+    }
     s->h.fd = fd;
     int rc = connect(fd, (struct sockaddr *)&s->addr.sa, s->addr.salen);
     if (rc == 0) {
@@ -347,6 +406,8 @@ static void start_connect(zf_session *s)
             zf_io_timer_set(s->io, &s->t_conn, s->opts.connect_timeout);
         return;
     }
+    if (errno == ECONNREFUSED)
+        s->stop_why = ZF_RECONNECT_STOP_CONN_REFUSED;
     close(fd);
     s->h.fd = -1;
     schedule_reconnect(s);
@@ -409,6 +470,8 @@ void zf_session_sock_closed(zf_session *s)
 /* A connection ended (EOF, error, protocol violation, timeout). */
 static void conn_lost(zf_session *s)
 {
+    if (s->h.fd >= 0 && s->state != S_CONNECTING && s->state != S_ACTIVE)
+        s->stop_why = ZF_RECONNECT_STOP_HANDSHAKE_FAILED;
     if (s->h.fd >= 0 && s->state != S_CONNECTING) {
         if (s->state != S_ACTIVE) { /* the handshake did not complete */
             if (s->fail_event)
@@ -1265,6 +1328,8 @@ static void on_event(zf_handler *h, uint32_t ev)
         socklen_t len = sizeof err;
         getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &err, &len);
         if (err || (ev & ZF_IO_ERR && !(ev & ZF_IO_OUT))) {
+            if (err == ECONNREFUSED)
+                s->stop_why = ZF_RECONNECT_STOP_CONN_REFUSED;
             conn_lost(s);
             return;
         }
@@ -1344,9 +1409,39 @@ static void on_accept(zf_handler *h, uint32_t ev)
     }
 }
 
+/* USE_FD: listen on a socket the application made, bound and listening already; its address
+ * is the endpoint. It is ours from now on: closed with the listener, as libzmq does. */
+static int listener_adopt(zf_listener *l)
+{
+    zf_addr *a = &l->addr;
+    int fd = l->opts.use_fd;
+    socklen_t len = sizeof a->sa;
+    if (getsockname(fd, (struct sockaddr *)&a->sa, &len) < 0)
+        return -errno;
+    a->salen = len;
+    int family = a->sa.ss_family;
+    if (!((a->transport == ZF_TCP && (family == AF_INET || family == AF_INET6)) ||
+          (a->transport == ZF_IPC && family == AF_UNIX)))
+        return -EINVAL; /* not a socket of this endpoint's transport */
+    if (a->transport == ZF_IPC) {
+        const struct sockaddr_un *un = (const struct sockaddr_un *)&a->sa;
+        snprintf(a->name, sizeof a->name, "%s", un->sun_path);
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+        return -errno;
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    zf_addr_format(a, l->endpoint, sizeof l->endpoint);
+    l->h.fd = fd;
+    l->h.on_event = on_accept;
+    return 0;
+}
+
 int zf_listener_open(zf_listener *l)
 {
     zf_addr *a = &l->addr;
+    if (l->opts.use_fd >= 0 && a->transport != ZF_INPROC)
+        return listener_adopt(l);
     if (a->transport == ZF_IPC && strcmp(a->name, "*") == 0) {
         char tmpl[] = "/tmp/tmpXXXXXX";
         if (!mkdtemp(tmpl))
@@ -1373,6 +1468,13 @@ int zf_listener_open(zf_listener *l)
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &l->opts.sndbuf, sizeof l->opts.sndbuf);
     if (l->opts.rcvbuf > 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &l->opts.rcvbuf, sizeof l->opts.rcvbuf);
+    if (a->transport == ZF_TCP) {
+        int e = bind_to_device(&l->opts, fd);
+        if (e < 0) {
+            close(fd);
+            return e; /* ENODEV for an unknown interface, as libzmq's bind reports */
+        }
+    }
     if (bind(fd, (struct sockaddr *)&a->sa, a->salen) < 0 || listen(fd, l->opts.backlog > 0 ? l->opts.backlog : 100) < 0) {
         int e = errno;
         close(fd);
@@ -1411,7 +1513,7 @@ void zf_listener_close(zf_listener *l, int with_sessions)
         zf_io_del(io, &l->h);
         close(l->h.fd);
         l->h.fd = -1;
-        if (l->addr.transport == ZF_IPC)
+        if (l->addr.transport == ZF_IPC && l->opts.use_fd < 0) /* an adopted fd's file is not ours */
             unlink(l->addr.name);
     }
     zf_session *s = io->sessions;
