@@ -297,16 +297,19 @@ static int bind_to_device(const zf_opts *o, int fd)
 #endif
 }
 
-/* RECONNECT_STOP: whether the attempt that just ended gives the endpoint up (libzmq 4.3.5:
- * a refused connection, a failed handshake, or any end once the socket has disconnected or
- * unbound an endpoint). Consumes the reason. */
+/* RECONNECT_STOP: whether the attempt that just ended gives the endpoint up. Consumes the
+ * reason. As pyzmq's libzmq 4.3.5 does it: CONN_REFUSED stops a refused tcp connect; a refused
+ * ipc connect stops with AFTER_DISCONNECT (its ipc connecter's test), and HANDSHAKE_FAILED
+ * stops after a connection that never completed its handshake (closed, garbage, timeout). */
 static int reconnect_stopped(zf_session *s)
 {
     int why = s->stop_why;
+    int stop = s->opts.reconnect_stop;
     s->stop_why = 0;
-    if (why & s->opts.reconnect_stop)
-        return 1;
-    return atomic_load_explicit(&s->sock->reconnects_stopped, memory_order_relaxed);
+    if (why == ZF_RECONNECT_STOP_CONN_REFUSED)
+        return s->addr.transport == ZF_TCP ? (stop & ZF_RECONNECT_STOP_CONN_REFUSED) != 0
+                                           : (stop & ZF_RECONNECT_STOP_AFTER_DISCONNECT) != 0;
+    return (why & stop) != 0;
 }
 
 /* ---- connecting -------------------------------------------------------------------------- */

@@ -444,23 +444,8 @@ static int remove_endpoint(zf_sock *s, const char *endpoint, int bound)
     return -ENOENT;
 }
 
-/* RECONNECT_STOP_AFTER_DISCONNECT: as libzmq, once the application has removed an endpoint
- * (disconnect or unbind), none of the socket's connections is remade when it ends. */
-static int endpoint_removed(zf_sock *s, int rc)
-{
-    if (rc == 0 && (s->opts.reconnect_stop & ZF_RECONNECT_STOP_AFTER_DISCONNECT))
-        atomic_store(&s->reconnects_stopped, 1);
-    return rc;
-}
-
-int zf_sock_unbind(zf_sock *s, const char *endpoint)
-{
-    return endpoint_removed(s, remove_endpoint(s, endpoint, 1));
-}
-int zf_sock_disconnect(zf_sock *s, const char *endpoint)
-{
-    return endpoint_removed(s, remove_endpoint(s, endpoint, 0));
-}
+int zf_sock_unbind(zf_sock *s, const char *endpoint) { return remove_endpoint(s, endpoint, 1); }
+int zf_sock_disconnect(zf_sock *s, const char *endpoint) { return remove_endpoint(s, endpoint, 0); }
 
 int zf_sock_close(zf_sock *s, int linger_set, int linger)
 {

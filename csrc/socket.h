@@ -95,7 +95,6 @@ struct zf_sock {
     zf_buf *notes_head, *notes_tail; /* XPUB: subscription messages for the application */
     int rx_more_in;       /* PUB/XPUB: inside a multipart message from a subscriber */
     _Atomic(struct zf_monitor *) monitor; /* read by the I/O thread to report events */
-    _Atomic int reconnects_stopped; /* RECONNECT_STOP_AFTER_DISCONNECT: an endpoint was removed */
     struct zf_sock *ctx_next, *ctx_prev;
 };
 

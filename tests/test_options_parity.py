@@ -2,6 +2,7 @@
 options whose effect can be seen (INVERT_MATCHING, TOPICS_COUNT, TCP_MAXRT, USE_FD, BINDTODEVICE,
 RECONNECT_STOP, SOCKS_PROXY, ...)."""
 
+import errno
 import os
 import sys
 
@@ -78,3 +79,429 @@ def test_write_only_attribute_is_attribute_error(zmq, ctx):
         assert (s.sndhwm, s.rcvhwm, s.hwm) == (7, 7, 7)
     finally:
         s.close(0)
+
+
+# ---- behaviour ---------------------------------------------------------------------------------
+
+import socket as _socket  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+
+TIMEOUT = 2000
+
+
+def _tcp_fds_to(port):
+    """(fd dup, socket) of this process's tcp connections whose peer port is `port`."""
+    out = []
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        try:
+            s = _socket.socket(fileno=os.dup(fd))
+        except OSError:
+            continue
+        try:
+            if s.type == _socket.SOCK_STREAM and s.family == _socket.AF_INET and s.getpeername()[1] == port:
+                out.append(s)
+                continue
+        except OSError:
+            pass
+        s.close()
+    return out
+
+
+def _wait(cond, timeout=2.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.01)
+    return cond()
+
+
+def _port(ep):
+    ep = ep.decode() if isinstance(ep, bytes) else ep
+    return int(ep.rsplit(":", 1)[1])
+
+
+def _pubsub(zmq, pzmq, ctx, pctx, fast, pub_mod_is_ours, invert_pub, invert_sub, topic=b"a"):
+    pub = (ctx if pub_mod_is_ours else pctx).socket(zmq.PUB if pub_mod_is_ours else pzmq.PUB)
+    sub = (pctx if pub_mod_is_ours else ctx).socket(pzmq.SUB if pub_mod_is_ours else zmq.SUB)
+    fast(pub)
+    fast(sub, 300)
+    pub.setsockopt(zmq.INVERT_MATCHING, invert_pub)
+    sub.setsockopt(zmq.INVERT_MATCHING, invert_sub)
+    pub.bind("tcp://127.0.0.1:*")
+    sub.setsockopt(zmq.SUBSCRIBE, topic)
+    sub.connect(pub.getsockopt(zmq.LAST_ENDPOINT))
+    return pub, sub
+
+
+def _received(pub, sub, msgs, marker):
+    """Send msgs until marker arrives (the subscription has landed), then collect the rest."""
+    got = []
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        pub.send(marker)
+        try:
+            if sub.recv() == marker:
+                break
+        except Exception:
+            continue
+    for m in msgs:
+        pub.send(m)
+    pub.send(marker)
+    while True:
+        m = sub.recv()
+        if m == marker:
+            return got
+        got.append(m)
+
+
+@pytest.mark.parametrize("ours", ["pub", "sub", "both"])
+def test_invert_matching_delivers_what_does_not_match(zmq, pyzmq, ctx, pctx, fast, ours):
+    # both ends invert: a SUB "subscribed" to b"a" gets everything that does not start with it
+    if ours == "both":
+        pub, sub = ctx.socket(zmq.PUB), ctx.socket(zmq.SUB)
+        fast(pub)
+        fast(sub, 300)
+        for s in (pub, sub):
+            s.setsockopt(zmq.INVERT_MATCHING, 1)
+        pub.bind("tcp://127.0.0.1:*")
+        sub.setsockopt(zmq.SUBSCRIBE, b"a")
+        sub.connect(pub.getsockopt(zmq.LAST_ENDPOINT))
+    else:
+        pub, sub = _pubsub(zmq, pyzmq, ctx, pctx, fast, ours == "pub", 1, 1)
+    got = _received(pub, sub, [b"a1", b"b1", b"ab", b"c"], b"zz")
+    assert got == [b"b1", b"c"]
+
+
+def test_invert_matching_on_sub_alone_filters_out_the_matches(zmq, ctx, fast):
+    # a plain PUB sends only what matches; an inverting SUB then drops exactly that
+    pub, sub = ctx.socket(zmq.PUB), ctx.socket(zmq.SUB)
+    fast(pub)
+    fast(sub, 300)
+    sub.setsockopt(zmq.INVERT_MATCHING, 1)
+    pub.bind("tcp://127.0.0.1:*")
+    sub.setsockopt(zmq.SUBSCRIBE, b"a")
+    sub.connect(pub.getsockopt(zmq.LAST_ENDPOINT))
+    time.sleep(0.2)
+    for m in (b"a1", b"a2"):
+        pub.send(m)
+    with pytest.raises(zmq.Again):
+        sub.recv()
+
+
+def test_invert_matching_xpub_xsub(zmq, ctx, fast):
+    xpub, xsub = fast(ctx.socket(zmq.XPUB)), fast(ctx.socket(zmq.XSUB), 300)
+    for s in (xpub, xsub):
+        s.setsockopt(zmq.INVERT_MATCHING, 1)
+    xpub.bind("tcp://127.0.0.1:*")
+    xsub.connect(xpub.getsockopt(zmq.LAST_ENDPOINT))
+    xsub.send(b"\x01a")
+    assert xpub.recv() == b"\x01a"
+    for m in (b"a1", b"b1"):
+        xpub.send(m)
+    assert xsub.recv() == b"b1"
+
+
+def test_topics_count(zmq, ctx, fast):
+    sub = fast(ctx.socket(zmq.SUB))
+    counts = []
+    for t in (b"a", b"a", b"b", b""):
+        sub.setsockopt(zmq.SUBSCRIBE, t)
+        counts.append(sub.getsockopt(zmq.TOPICS_COUNT))
+    sub.setsockopt(zmq.UNSUBSCRIBE, b"a")  # still subscribed once
+    counts.append(sub.getsockopt(zmq.TOPICS_COUNT))
+    sub.setsockopt(zmq.UNSUBSCRIBE, b"b")
+    counts.append(sub.getsockopt(zmq.TOPICS_COUNT))
+    assert counts == [1, 1, 2, 3, 3, 2]
+
+    xsub = fast(ctx.socket(zmq.XSUB))
+    for m in (b"\x01ab", b"\x01ab", b"\x01c"):
+        xsub.send(m)
+    assert xsub.getsockopt(zmq.TOPICS_COUNT) == 2
+
+    xpub = fast(ctx.socket(zmq.XPUB))
+    xpub.bind("tcp://127.0.0.1:*")
+    assert xpub.getsockopt(zmq.TOPICS_COUNT) == 0
+    sub.connect(xpub.getsockopt(zmq.LAST_ENDPOINT))  # sub holds b"" and b"a"
+    assert {xpub.recv(), xpub.recv()} == {b"\x01", b"\x01a"}
+    assert xpub.getsockopt(zmq.TOPICS_COUNT) == 2
+
+
+def test_tcp_maxrt_is_tcp_user_timeout(zmq, ctx, fast):
+    # libzmq on Linux: TCP_MAXRT (ms) becomes TCP_USER_TIMEOUT on connecting and accepted sockets
+    srv, cli = fast(ctx.socket(zmq.PULL)), fast(ctx.socket(zmq.PUSH))
+    srv.setsockopt(zmq.TCP_MAXRT, 4000)
+    cli.setsockopt(zmq.TCP_MAXRT, 3000)
+    assert cli.getsockopt(zmq.TCP_MAXRT) == 3000
+    srv.bind("tcp://127.0.0.1:*")
+    port = _port(srv.getsockopt(zmq.LAST_ENDPOINT))
+    cli.connect(f"tcp://127.0.0.1:{port}")
+    cli.send(b"x")
+    assert srv.recv() == b"x"
+    conns = _tcp_fds_to(port)
+    try:
+        assert conns, "no connection found"
+        values = {c.getsockopt(_socket.IPPROTO_TCP, _socket.TCP_USER_TIMEOUT) for c in conns}
+        assert values == {3000}
+        cport = conns[0].getsockname()[1]
+    finally:
+        for c in conns:
+            c.close()
+    accepted = _tcp_fds_to(cport)
+    try:
+        assert {c.getsockopt(_socket.IPPROTO_TCP, _socket.TCP_USER_TIMEOUT) for c in accepted} == {4000}
+    finally:
+        for c in accepted:
+            c.close()
+
+
+def test_tcp_maxrt_zero_leaves_the_kernel_default(zmq, ctx, fast):
+    srv, cli = fast(ctx.socket(zmq.PULL)), fast(ctx.socket(zmq.PUSH))
+    srv.bind("tcp://127.0.0.1:*")
+    port = _port(srv.getsockopt(zmq.LAST_ENDPOINT))
+    cli.connect(f"tcp://127.0.0.1:{port}")
+    cli.send(b"x")
+    assert srv.recv() == b"x"
+    conns = _tcp_fds_to(port)
+    try:
+        assert {c.getsockopt(_socket.IPPROTO_TCP, _socket.TCP_USER_TIMEOUT) for c in conns} == {0}
+    finally:
+        for c in conns:
+            c.close()
+
+
+def test_bindtodevice_lo(zmq, pyzmq, ctx, pctx, fast):
+    srv, cli = fast(ctx.socket(zmq.PULL)), fast(ctx.socket(zmq.PUSH))
+    for s in (srv, cli):
+        s.setsockopt(zmq.BINDTODEVICE, b"lo")
+        assert s.getsockopt(zmq.BINDTODEVICE) == b"lo"
+    srv.bind("tcp://127.0.0.1:*")
+    port = _port(srv.getsockopt(zmq.LAST_ENDPOINT))
+    cli.connect(f"tcp://127.0.0.1:{port}")
+    cli.send(b"x")
+    assert srv.recv() == b"x"
+    conns = _tcp_fds_to(port)
+    try:
+        assert conns
+        for c in conns:
+            assert c.getsockopt(_socket.SOL_SOCKET, _socket.SO_BINDTODEVICE, 16).rstrip(b"\0") == b"lo"
+    finally:
+        for c in conns:
+            c.close()
+    # and a pyzmq peer reaches a bound-to-lo listener
+    p = fast(pctx.socket(pyzmq.PUSH))
+    p.connect(f"tcp://127.0.0.1:{port}")
+    p.send(b"y")
+    assert srv.recv() == b"y"
+
+
+def test_bindtodevice_unknown_device_fails_bind_like_pyzmq(zmq, pyzmq, ctx, pctx):
+    errs = []
+    for mod, c in ((zmq, ctx), (pyzmq, pctx)):
+        s = c.socket(mod.PULL)
+        s.setsockopt(mod.BINDTODEVICE, b"nosuchdev0")
+        with pytest.raises(mod.ZMQError) as info:
+            s.bind("tcp://127.0.0.1:*")
+        errs.append(info.value.errno)
+        # connect is asynchronous: accepted, then retried in the background
+        s.connect("tcp://127.0.0.1:1")
+        s.close(0)
+    assert errs == [errno.ENODEV, errno.ENODEV]
+
+
+def test_use_fd_bind_receives_connections(zmq, pyzmq, ctx, pctx, fast):
+    ls = _socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(8)
+    port = ls.getsockname()[1]
+    srv = fast(ctx.socket(zmq.PULL))
+    srv.setsockopt(zmq.USE_FD, ls.fileno())
+    assert srv.getsockopt(zmq.USE_FD) == ls.fileno()
+    fd = ls.detach()  # the zmq socket owns it now, and closes it with the listener (as libzmq)
+    srv.bind("tcp://127.0.0.1:*")
+    assert _port(srv.getsockopt(zmq.LAST_ENDPOINT)) == port
+    ours, theirs = fast(ctx.socket(zmq.PUSH)), fast(pctx.socket(pyzmq.PUSH))
+    ours.connect(f"tcp://127.0.0.1:{port}")
+    theirs.connect(f"tcp://127.0.0.1:{port}")
+    ours.send(b"ours")
+    theirs.send(b"theirs")
+    assert {srv.recv(), srv.recv()} == {b"ours", b"theirs"}
+    srv.close()
+    assert _wait(lambda: not _fd_open(fd))
+
+
+def _fd_open(fd):
+    try:
+        os.fstat(fd)
+        return True
+    except OSError:
+        return False
+
+
+def _events(zmq, mon, duration):
+    from importlib import import_module
+
+    recv = import_module(zmq.__name__ + ".utils.monitor").recv_monitor_message
+    out = []
+    end = time.monotonic() + duration
+    while time.monotonic() < end:
+        if mon.poll(20):
+            out.append(recv(mon)["event"])
+    return out
+
+
+def _monitored_push(zmq, ctx, stop):
+    s = ctx.socket(zmq.PUSH)
+    s.linger = 0
+    s.setsockopt(zmq.RECONNECT_IVL, 30)
+    s.setsockopt(zmq.RECONNECT_STOP, stop)
+    s.setsockopt(zmq.HANDSHAKE_IVL, 200)
+    return s, s.get_monitor_socket()
+
+
+def _free_port():
+    t = _socket.socket()
+    t.bind(("127.0.0.1", 0))
+    port = t.getsockname()[1]
+    t.close()
+    return port
+
+
+@pytest.mark.parametrize("stop", [0, 1])
+def test_reconnect_stop_conn_refused(zmq, ctx, stop):
+    s, mon = _monitored_push(zmq, ctx, stop)
+    s.connect(f"tcp://127.0.0.1:{_free_port()}")
+    ev = _events(zmq, mon, 0.4)
+    s.disable_monitor()
+    assert zmq.EVENT_CLOSED in ev
+    if stop:
+        assert zmq.EVENT_CONNECT_RETRIED not in ev
+        # given up: nothing is queued for it any more
+        with pytest.raises(zmq.Again):
+            s.send(b"x", zmq.NOBLOCK)
+    else:
+        assert ev.count(zmq.EVENT_CONNECT_RETRIED) >= 2
+
+
+@pytest.mark.parametrize("peer", ["closes", "silent"])
+@pytest.mark.parametrize("stop", [0, 2])
+def test_reconnect_stop_handshake_failed(zmq, ctx, stop, peer):
+    srv = _socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    srv.settimeout(0.05)
+    held, done = [], threading.Event()
+
+    def serve():
+        while not done.is_set():
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                continue
+            if peer == "closes":
+                c.close()
+            else:
+                held.append(c)  # never greets: the handshake times out
+
+    th = threading.Thread(target=serve, daemon=True)
+    th.start()
+    s, mon = _monitored_push(zmq, ctx, stop)
+    try:
+        s.connect(f"tcp://127.0.0.1:{srv.getsockname()[1]}")
+        ev = _events(zmq, mon, 0.7)
+        s.disable_monitor()
+    finally:
+        done.set()
+        th.join()
+        srv.close()
+        for c in held:
+            c.close()
+    assert zmq.EVENT_DISCONNECTED in ev
+    if stop:
+        assert zmq.EVENT_CONNECT_RETRIED not in ev
+        assert ev.count(zmq.EVENT_CONNECTED) == 1
+    else:
+        assert zmq.EVENT_CONNECT_RETRIED in ev
+
+
+@pytest.mark.parametrize("stop", [0, 1, 4])
+def test_reconnect_stop_ipc_refused(zmq, ctx, ipc_dir, stop):
+    # pyzmq's libzmq 4.3.5: a refused ipc connect (a socket file nobody listens on) stops with
+    # AFTER_DISCONNECT, which its ipc connecter tests; CONN_REFUSED is tcp's
+    path = os.path.join(ipc_dir, "stale")
+    stale = _socket.socket(_socket.AF_UNIX)
+    stale.bind(path)
+    s, mon = _monitored_push(zmq, ctx, stop)
+    try:
+        s.connect("ipc://" + path)
+        ev = _events(zmq, mon, 0.3)
+        s.disable_monitor()
+    finally:
+        stale.close()
+    if stop == 4:
+        assert zmq.EVENT_CONNECT_RETRIED not in ev
+    else:
+        assert ev.count(zmq.EVENT_CONNECT_RETRIED) >= 2
+
+
+def test_reconnect_stop_other_cases_still_reconnect(zmq, pyzmq, ctx, pctx):
+    # CONN_REFUSED alone: a peer that goes away after a handshake is reconnected to
+    p = pctx.socket(pyzmq.PULL)
+    p.linger = 0
+    p.bind("tcp://127.0.0.1:*")
+    s, mon = _monitored_push(zmq, ctx, 1)
+    s.connect(p.getsockopt(pyzmq.LAST_ENDPOINT).decode())
+    assert zmq.EVENT_HANDSHAKE_SUCCEEDED in _events(zmq, mon, 0.3)
+    p.close()
+    ev = _events(zmq, mon, 0.3)
+    s.disable_monitor()
+    assert ev[:2] == [zmq.EVENT_DISCONNECTED, zmq.EVENT_CONNECT_RETRIED]
+
+
+def test_socks_options_are_kept(zmq, ctx):
+    s = ctx.socket(zmq.DEALER)
+    try:
+        s.setsockopt(zmq.SOCKS_PROXY, b"127.0.0.1:1080")
+        s.setsockopt(zmq.SOCKS_USERNAME, b"u")
+        s.setsockopt(zmq.SOCKS_PASSWORD, b"")
+        assert (s.getsockopt(zmq.SOCKS_PROXY), s.getsockopt(zmq.SOCKS_USERNAME),
+                s.getsockopt(zmq.SOCKS_PASSWORD)) == (b"127.0.0.1:1080", b"u", b"")
+        s.bind("tcp://127.0.0.1:*")  # binding does not go through a proxy
+        s.connect("inproc://zf-socks-unaffected")
+    finally:
+        s.close(0)
+
+
+@pytest.mark.zmqfast_only
+def test_socks_connect_is_refused_clearly(zmq, ctx):
+    s = ctx.socket(zmq.DEALER)
+    try:
+        s.setsockopt(zmq.SOCKS_PROXY, b"127.0.0.1:1080")
+        with pytest.raises(zmq.ZMQError) as info:
+            s.connect("tcp://127.0.0.1:5555")
+        assert info.value.errno == zmq.ENOTSUP
+        assert "SOCKS" in str(info.value)
+    finally:
+        s.close(0)
+
+
+def test_ipv4only_is_the_inverse_of_ipv6(zmq, ctx):
+    s = ctx.socket(zmq.DEALER)
+    try:
+        assert (s.getsockopt(zmq.IPV4ONLY), s.getsockopt(zmq.IPV6)) == (1, 0)
+        s.setsockopt(zmq.IPV4ONLY, 0)
+        assert s.getsockopt(zmq.IPV6) == 1
+        s.setsockopt(zmq.IPV6, 0)
+        assert s.getsockopt(zmq.IPV4ONLY) == 1
+    finally:
+        s.close(0)
+
+
+def test_sub_linger_defaults_to_zero(zmq, ctx):
+    # libzmq's (X)SUB does not wait for unsent subscriptions when closed
+    for t in ("SUB", "XSUB", "PUB"):
+        s = ctx.socket(getattr(zmq, t))
+        assert s.getsockopt(zmq.LINGER) == (-1 if t == "PUB" else 0)
+        s.close()
