@@ -505,3 +505,50 @@ def test_sub_linger_defaults_to_zero(zmq, ctx):
         s = ctx.socket(getattr(zmq, t))
         assert s.getsockopt(zmq.LINGER) == (-1 if t == "PUB" else 0)
         s.close()
+
+
+# ---- context options ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(om.CTX_OPTIONS))
+def test_context_option_matches_pyzmq(zmq, pyzmq, name):
+    ref, got = om.context_matrix(pyzmq)[name], om.context_matrix(zmq)[name]
+    if name == "THREAD_SCHED_POLICY":
+        # libzmq returns -1 (unset) with errno untouched: pyzmq raises whatever errno last was,
+        # or returns -1. We return -1.
+        ours = got.pop("get")
+        ref.pop("get")
+        if IS_ZMQFAST:
+            assert ours == ("ok", -1)
+    assert ref == got
+
+
+def test_context_threads_take_name_prefix_and_affinity(zmq, ctx):
+    before = set(os.listdir("/proc/self/task"))
+    ctx.set(zmq.THREAD_NAME_PREFIX, 7)
+    ctx.set(zmq.THREAD_AFFINITY_CPU_ADD, 0)
+    ctx.set(zmq.THREAD_AFFINITY_CPU_ADD, 1)
+    ctx.set(zmq.THREAD_AFFINITY_CPU_REMOVE, 1)
+    with pytest.raises(zmq.ZMQError):
+        ctx.set(zmq.THREAD_AFFINITY_CPU_REMOVE, 1)  # not in the set any more
+    s = ctx.socket(zmq.PULL)
+    s.bind("tcp://127.0.0.1:*")  # starts the I/O thread
+    time.sleep(0.05)
+    names = {}
+    for t in set(os.listdir("/proc/self/task")) - before:
+        try:
+            with open(f"/proc/self/task/{t}/comm") as f:
+                names[f.read().strip()] = os.sched_getaffinity(int(t))
+        except OSError:
+            pass
+    s.close()
+    assert names.get("7/ZMQbg/IO/0") == {0}
+
+
+def test_context_io_threads_zero_is_reported(zmq):
+    c = zmq.Context()
+    try:
+        c.set(zmq.IO_THREADS, 0)
+        assert c.get(zmq.IO_THREADS) == 0
+    finally:
+        c.term()

@@ -233,10 +233,11 @@ cdef class Context:
         """Get a context option."""
         if self._terminated:
             raise _error.ZMQError(ZF_ETERM)
-        cdef int rc = zf_ctx_get(self._ctx, option)
+        cdef int v = 0
+        cdef int rc = zf_ctx_get_ext(self._ctx, option, &v)
         if rc < 0:
             _raise(rc)
-        return rc
+        return v  # may be -1: libzmq reports an unset THREAD_SCHED_POLICY so
 
 
 # ---- Frame -------------------------------------------------------------------------------------
