@@ -1395,6 +1395,12 @@ static void on_accept(zf_handler *h, uint32_t ev)
                 zf_monitor_event(l->sock, ZF_EVENT_ACCEPT_FAILED, errno, l->endpoint);
             return; /* EAGAIN, or a transient error (EMFILE...): try again on the next event */
         }
+        if (!zf_opts_accepts(&l->opts, fd, l->addr.transport == ZF_TCP)) {
+            /* TCP_ACCEPT_FILTER / IPC_FILTER_*: not a peer we take; libzmq reports it so */
+            close(fd);
+            zf_monitor_event(l->sock, ZF_EVENT_ACCEPT_FAILED, EACCES, l->endpoint);
+            continue;
+        }
         zf_monitor_event(l->sock, ZF_EVENT_ACCEPTED, fd, l->endpoint);
         zf_session *s = session_alloc(l->io, l->sock, &l->opts);
         if (!s) {

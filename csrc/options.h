@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* How many TCP_ACCEPT_FILTER / IPC_FILTER_* entries of each kind a socket keeps. */
+#define ZF_MAX_FILTERS 16
+
 typedef struct zf_opts {
     int type;
     int sndhwm, rcvhwm;
@@ -44,6 +47,10 @@ typedef struct zf_opts {
     char bindtodevice[17]; /* IFNAMSIZ with its terminator */
     char socks_proxy[256];
     uint8_t socks_user[255], socks_pass[255];
+    /* accept filters (listeners): tcp peers by address/prefix, ipc peers by credentials */
+    struct zf_tcp_filter { uint8_t family, bits, addr[16]; } tcp_filters[ZF_MAX_FILTERS];
+    int32_t ipc_pids[ZF_MAX_FILTERS], ipc_uids[ZF_MAX_FILTERS], ipc_gids[ZF_MAX_FILTERS];
+    uint8_t ntcp_filters, nipc_pids, nipc_uids, nipc_gids;
 } zf_opts;
 
 /* libzmq's ZMQ_RECONNECT_STOP bits. */
@@ -77,7 +84,12 @@ enum {
     ZF_OPT_ZAP_ENFORCE_DOMAIN = 93, ZF_OPT_LOOPBACK_FASTPATH = 94, ZF_OPT_MULTICAST_LOOP = 96,
     ZF_OPT_SOCKS_USERNAME = 99, ZF_OPT_SOCKS_PASSWORD = 100, ZF_OPT_RECONNECT_STOP = 109,
     ZF_OPT_TOPICS_COUNT = 116,
+    ZF_OPT_TCP_ACCEPT_FILTER = 38, ZF_OPT_IPC_FILTER_PID = 58, ZF_OPT_IPC_FILTER_UID = 59,
+    ZF_OPT_IPC_FILTER_GID = 60,
 };
+
+/* Whether a listener with these options lets an accepted connection in (the accept filters). */
+int zf_opts_accepts(const zf_opts *o, int fd, int is_tcp);
 
 /* The rest of the table (options_more.c): the same contract as zf_opts_set_int and friends. */
 void zf_opts_more_defaults(zf_opts *o);

@@ -19,7 +19,7 @@ NOT_COMPARED = {
     "CURVE_SERVER", "CURVE_PUBLICKEY", "CURVE_SECRETKEY", "CURVE_SERVERKEY",
     "ROUTER_RAW", "CONNECT_ROUTING_ID", "STREAM_NOTIFY",
     # accepted by libzmq, not implemented yet: zmqfast raises ENOTSUP naming the option
-    "TCP_ACCEPT_FILTER", "IPC_FILTER_PID", "IPC_FILTER_UID", "IPC_FILTER_GID", "METADATA",
+    "METADATA",
 }
 
 def test_reference_names_are_pyzmqs(pyzmq):
@@ -41,7 +41,7 @@ def test_socket_option_matches_pyzmq(matrices, name):
 
 
 @pytest.mark.zmqfast_only
-@pytest.mark.parametrize("name", ["CURVE_SERVER", "TCP_ACCEPT_FILTER", "METADATA"])
+@pytest.mark.parametrize("name", ["CURVE_SERVER", "METADATA"])
 def test_pending_option_says_not_supported_yet(zmq, ctx, name):
     s = ctx.socket(zmq.DEALER)
     try:
@@ -552,3 +552,57 @@ def test_context_io_threads_zero_is_reported(zmq):
         assert c.get(zmq.IO_THREADS) == 0
     finally:
         c.term()
+
+
+# ---- accept filters ----------------------------------------------------------------------------
+
+
+def _delivered(zmq, pyzmq, ctx, pctx, srv, addr, peer_is_pyzmq=False):
+    peer = (pctx.socket(pyzmq.PUSH) if peer_is_pyzmq else ctx.socket(zmq.PUSH))
+    peer.linger = 0
+    peer.connect(addr)
+    peer.send(b"x")
+    try:
+        return srv.poll(400) != 0 and srv.recv() == b"x"
+    finally:
+        peer.close()
+
+
+@pytest.mark.parametrize("peer_is_pyzmq", [False, True])
+@pytest.mark.parametrize("filters,allowed", [
+    ([b"127.0.0.1"], True), ([b"127.0.0.0/8"], True), ([b"127.0.0.2"], False),
+    ([b"10.0.0.0/8", b"127.0.0.1/32"], True), ([b"126.0.0.0/7"], True), ([b"128.0.0.0/1"], False),
+])
+def test_tcp_accept_filter(zmq, pyzmq, ctx, pctx, fast, filters, allowed, peer_is_pyzmq):
+    srv = fast(ctx.socket(zmq.PULL))
+    for f in filters:
+        srv.setsockopt(zmq.TCP_ACCEPT_FILTER, f)
+    srv.bind("tcp://127.0.0.1:*")
+    addr = srv.getsockopt(zmq.LAST_ENDPOINT)
+    assert _delivered(zmq, pyzmq, ctx, pctx, srv, addr, peer_is_pyzmq) == allowed
+
+
+def test_tcp_accept_filter_refusal_is_reported(zmq, ctx, fast):
+    srv = fast(ctx.socket(zmq.PULL))
+    srv.setsockopt(zmq.TCP_ACCEPT_FILTER, b"127.0.0.2")
+    mon = srv.get_monitor_socket()
+    srv.bind("tcp://127.0.0.1:*")
+    c = _socket.create_connection(("127.0.0.1", _port(srv.getsockopt(zmq.LAST_ENDPOINT))))
+    try:
+        ev = _events(zmq, mon, 0.3)
+    finally:
+        c.close()
+        srv.disable_monitor()
+    assert zmq.EVENT_ACCEPT_FAILED in ev
+    assert zmq.EVENT_ACCEPTED not in ev
+
+
+@pytest.mark.parametrize("opt,mine", [("IPC_FILTER_UID", os.getuid), ("IPC_FILTER_GID", os.getgid),
+                                      ("IPC_FILTER_PID", os.getpid)])
+@pytest.mark.parametrize("match", [True, False])
+def test_ipc_filters(zmq, pyzmq, ctx, pctx, fast, endpoint, opt, mine, match):
+    srv = fast(ctx.socket(zmq.PULL))
+    srv.setsockopt(getattr(zmq, opt), mine() if match else 54321)
+    srv.bind(endpoint("ipc"))
+    addr = srv.getsockopt(zmq.LAST_ENDPOINT)
+    assert _delivered(zmq, pyzmq, ctx, pctx, srv, addr, peer_is_pyzmq=True) == match
