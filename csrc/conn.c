@@ -298,17 +298,18 @@ static int bind_to_device(const zf_opts *o, int fd)
 }
 
 /* RECONNECT_STOP: whether the attempt that just ended gives the endpoint up. Consumes the
- * reason. As pyzmq's libzmq 4.3.5 does it: CONN_REFUSED stops a refused tcp connect; a refused
- * ipc connect stops with AFTER_DISCONNECT (its ipc connecter's test), and HANDSHAKE_FAILED
- * stops after a connection that never completed its handshake (closed, garbage, timeout). */
+ * reason. As libzmq 4.3.5: CONN_REFUSED stops a refused tcp connect; HANDSHAKE_FAILED stops
+ * after a connection that never completed its handshake (closed, garbage, timeout);
+ * AFTER_DISCONNECT stops a refused ipc connect once the application has disconnected or
+ * unbound an endpoint of the socket (libzmq tests it in its ipc connecter only). */
 static int reconnect_stopped(zf_session *s)
 {
     int why = s->stop_why;
     int stop = s->opts.reconnect_stop;
     s->stop_why = 0;
-    if (why == ZF_RECONNECT_STOP_CONN_REFUSED)
-        return s->addr.transport == ZF_TCP ? (stop & ZF_RECONNECT_STOP_CONN_REFUSED) != 0
-                                           : (stop & ZF_RECONNECT_STOP_AFTER_DISCONNECT) != 0;
+    if (why == ZF_RECONNECT_STOP_CONN_REFUSED && s->addr.transport != ZF_TCP)
+        return (stop & ZF_RECONNECT_STOP_AFTER_DISCONNECT) &&
+               atomic_load_explicit(&s->sock->disconnected, memory_order_relaxed);
     return (why & stop) != 0;
 }
 
@@ -749,11 +750,34 @@ static int take_metadata(zf_session *s, const uint8_t *data, size_t dl)
     return 0;
 }
 
+/* METADATA: the READY (or INITIATE) frame at out (n bytes) again, with the socket's "X-"
+ * properties after the standard ones. */
+static long add_app_metadata(zf_session *s, uint8_t *out, size_t cap, long n)
+{
+    if (n < 0 || !s->opts.app_meta_len)
+        return n;
+    size_t hdr = (out[0] & ZF_F_LONG) ? 9 : 2;
+    const uint8_t *name, *body;
+    size_t nl, bl;
+    if (zf_zmtp_command(out + hdr, (size_t)n - hdr, &name, &nl, &body, &bl) < 0)
+        return -1;
+    uint8_t props[2048 + ZF_APP_META_MAX];
+    char cmd[32];
+    if (bl + s->opts.app_meta_len > sizeof props || nl >= sizeof cmd)
+        return -1;
+    memcpy(props, body, bl);
+    memcpy(props + bl, s->opts.app_meta, s->opts.app_meta_len);
+    memcpy(cmd, name, nl);
+    cmd[nl] = 0;
+    return zf_zmtp_command_frame(out, cap, cmd, props, bl + s->opts.app_meta_len);
+}
+
 static int send_ready(zf_session *s, const char *command)
 {
     int with_id = s->opts.type == ZF_REQ || s->opts.type == ZF_DEALER || s->opts.type == ZF_ROUTER;
     long n = zf_zmtp_ready(s->wbuf + s->wlen, WBUF_SIZE - s->wlen, command, s->opts.type, s->opts.identity,
                            s->opts.identity_len, with_id);
+    n = add_app_metadata(s, s->wbuf + s->wlen, WBUF_SIZE - s->wlen, n);
     if (n < 0)
         return -1;
     s->wlen += (size_t)n;

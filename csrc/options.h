@@ -8,6 +8,8 @@
 
 /* How many TCP_ACCEPT_FILTER / IPC_FILTER_* entries of each kind a socket keeps. */
 #define ZF_MAX_FILTERS 16
+/* Room for METADATA properties (libzmq has no limit; one READY command carries them all). */
+#define ZF_APP_META_MAX 1024
 
 typedef struct zf_opts {
     int type;
@@ -51,6 +53,10 @@ typedef struct zf_opts {
     struct zf_tcp_filter { uint8_t family, bits, addr[16]; } tcp_filters[ZF_MAX_FILTERS];
     int32_t ipc_pids[ZF_MAX_FILTERS], ipc_uids[ZF_MAX_FILTERS], ipc_gids[ZF_MAX_FILTERS];
     uint8_t ntcp_filters, nipc_pids, nipc_uids, nipc_gids;
+    /* METADATA: "X-" properties for the handshake, as they go on the wire (name len, name,
+     * 4-byte value len, value) */
+    uint16_t app_meta_len;
+    uint8_t app_meta[ZF_APP_META_MAX];
 } zf_opts;
 
 /* libzmq's ZMQ_RECONNECT_STOP bits. */
@@ -85,7 +91,7 @@ enum {
     ZF_OPT_SOCKS_USERNAME = 99, ZF_OPT_SOCKS_PASSWORD = 100, ZF_OPT_RECONNECT_STOP = 109,
     ZF_OPT_TOPICS_COUNT = 116,
     ZF_OPT_TCP_ACCEPT_FILTER = 38, ZF_OPT_IPC_FILTER_PID = 58, ZF_OPT_IPC_FILTER_UID = 59,
-    ZF_OPT_IPC_FILTER_GID = 60,
+    ZF_OPT_IPC_FILTER_GID = 60, ZF_OPT_METADATA = 95,
 };
 
 /* Whether a listener with these options lets an accepted connection in (the accept filters). */

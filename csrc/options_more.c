@@ -76,6 +76,40 @@ int zf_opts_more_set_int(zf_opts *o, int option, int64_t value)
     }
 }
 
+/* METADATA: "X-name:value", kept in wire form. As libzmq: the name starts with "X-", the
+ * value is not empty, a name already given keeps its first value, and a value exactly four
+ * bytes long is refused (libzmq takes four bytes for an int there). */
+static int add_metadata(zf_opts *o, const uint8_t *v, size_t len)
+{
+    const uint8_t *colon = len ? memchr(v, ':', len) : NULL;
+    if (len == sizeof(int) || !colon || colon == v || colon == v + len - 1)
+        return -EINVAL;
+    size_t nl = (size_t)(colon - v), vl = len - nl - 1;
+    if (nl < 2 || v[0] != 'X' || v[1] != '-' || nl > 255)
+        return -EINVAL;
+    for (size_t i = 0; i < o->app_meta_len;) { /* a known name: first one wins */
+        size_t n = o->app_meta[i];
+        const uint8_t *q = o->app_meta + i + 1 + n;
+        size_t l = ((size_t)q[0] << 24) | ((size_t)q[1] << 16) | ((size_t)q[2] << 8) | q[3];
+        if (n == nl && memcmp(o->app_meta + i + 1, v, nl) == 0)
+            return 0;
+        i += 1 + n + 4 + l;
+    }
+    if (o->app_meta_len + 1 + nl + 4 + vl > ZF_APP_META_MAX)
+        return -ENOMEM;
+    uint8_t *p = o->app_meta + o->app_meta_len;
+    p[0] = (uint8_t)nl;
+    memcpy(p + 1, v, nl);
+    p += 1 + nl;
+    p[0] = (uint8_t)(vl >> 24);
+    p[1] = (uint8_t)(vl >> 16);
+    p[2] = (uint8_t)(vl >> 8);
+    p[3] = (uint8_t)vl;
+    memcpy(p + 4, colon + 1, vl);
+    o->app_meta_len = (uint16_t)(o->app_meta_len + 1 + nl + 4 + vl);
+    return 0;
+}
+
 /* TCP_ACCEPT_FILTER: "address" or "address/prefix-bits", IPv6 only on an IPV6 socket. */
 static int add_tcp_filter(zf_opts *o, const char *text, size_t len)
 {
@@ -232,6 +266,8 @@ int zf_opts_more_set_bytes(zf_opts *o, int option, const void *value, size_t len
         return 0;
     case ZF_OPT_TCP_ACCEPT_FILTER:
         return add_tcp_filter(o, value, len);
+    case ZF_OPT_METADATA:
+        return add_metadata(o, value, len);
     case ZF_OPT_SOCKS_USERNAME:
     case ZF_OPT_SOCKS_PASSWORD:
         /* RFC 1929 carries each in a one-byte length; empty is allowed (no authentication) */

@@ -444,8 +444,22 @@ static int remove_endpoint(zf_sock *s, const char *endpoint, int bound)
     return -ENOENT;
 }
 
-int zf_sock_unbind(zf_sock *s, const char *endpoint) { return remove_endpoint(s, endpoint, 1); }
-int zf_sock_disconnect(zf_sock *s, const char *endpoint) { return remove_endpoint(s, endpoint, 0); }
+/* RECONNECT_STOP_AFTER_DISCONNECT: remember that the application removed an endpoint. */
+static int endpoint_removed(zf_sock *s, int rc)
+{
+    if (rc == 0 && (s->opts.reconnect_stop & ZF_RECONNECT_STOP_AFTER_DISCONNECT))
+        atomic_store(&s->disconnected, 1);
+    return rc;
+}
+
+int zf_sock_unbind(zf_sock *s, const char *endpoint)
+{
+    return endpoint_removed(s, remove_endpoint(s, endpoint, 1));
+}
+int zf_sock_disconnect(zf_sock *s, const char *endpoint)
+{
+    return endpoint_removed(s, remove_endpoint(s, endpoint, 0));
+}
 
 int zf_sock_close(zf_sock *s, int linger_set, int linger)
 {

@@ -95,6 +95,7 @@ struct zf_sock {
     zf_buf *notes_head, *notes_tail; /* XPUB: subscription messages for the application */
     int rx_more_in;       /* PUB/XPUB: inside a multipart message from a subscriber */
     _Atomic(struct zf_monitor *) monitor; /* read by the I/O thread to report events */
+    _Atomic int disconnected; /* RECONNECT_STOP_AFTER_DISCONNECT: the application removed an endpoint */
     struct zf_sock *ctx_next, *ctx_prev;
 };
 

@@ -50,7 +50,6 @@ _PENDING_OPTS = {
     47: None, 48: None, 49: None, 50: None,  # CURVE_SERVER/PUBLICKEY/SECRETKEY/SERVERKEY
     41: frozenset((4, 6)),  # ROUTER_RAW: REP, ROUTER
     61: frozenset((4,)),  # CONNECT_ROUTING_ID: REP (ROUTER has it)
-    95: None,  # METADATA
 }
 # libzmq built without GSSAPI (pyzmq's) refuses these with EINVAL; so do we, naming GSSAPI.
 _GSSAPI_OPTS = frozenset((62, 63, 64, 65, 90, 91))
