@@ -655,3 +655,33 @@ def test_metadata_validation_matches_pyzmq(zmq, pyzmq, ctx, pctx, value):
         finally:
             s.close(0)
     assert res[0] == res[1]
+
+
+# ---- XPUB_MANUAL_LAST_VALUE --------------------------------------------------------------------
+
+
+def test_xpub_manual_last_value_sends_first_to_the_newcomer(zmq, pyzmq, ctx, pctx, fast):
+    xpub = fast(ctx.socket(zmq.XPUB))
+    xpub.setsockopt(zmq.XPUB_MANUAL_LAST_VALUE, 1)
+    xpub.bind("tcp://127.0.0.1:*")
+    addr = xpub.getsockopt(zmq.LAST_ENDPOINT)
+    subs = []
+    for last in (b"t-last1", b"t-last2"):
+        s = fast(pctx.socket(pyzmq.SUB), 300)
+        s.setsockopt(pyzmq.SUBSCRIBE, b"t")
+        s.connect(addr)
+        subs.append(s)
+        assert xpub.recv() == b"\x01t"
+        xpub.setsockopt(zmq.SUBSCRIBE, b"t")  # manual: subscribe it on its behalf
+        xpub.send(last)  # the last value: only to the subscriber just taken in
+    xpub.send(b"t-all")
+    got = []
+    for s in subs:
+        r = []
+        while True:
+            try:
+                r.append(s.recv())
+            except pyzmq.Again:
+                break
+        got.append(r)
+    assert got == [[b"t-last1", b"t-all"], [b"t-last2", b"t-all"]]
