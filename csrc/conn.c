@@ -66,6 +66,8 @@ struct zf_session {
     int fail_event;       /* how a failed handshake is reported (0: as a protocol error) */
     int64_t fail_value;
     int stop_why;         /* RECONNECT_STOP: the ZF_RECONNECT_STOP_* case the last attempt ended in */
+    int socks_step;       /* SOCKS_PROXY: the SOCKS5 reply awaited (SOCKS_*), 0 when not in SOCKS */
+    zf_addr proxy;        /* SOCKS_PROXY: where the tcp connection really goes */
     int peer_type;
     uint8_t peer_id[256];
     int peer_id_len;
@@ -377,13 +379,173 @@ static void connected(zf_session *s)
     flush_out(s);
 }
 
+/* ---- SOCKS5 (RFC 1928, 1929): SOCKS_PROXY, SOCKS_USERNAME, SOCKS_PASSWORD -------------------
+ * As libzmq: tcp connections go to the proxy, which is asked to CONNECT to the endpoint's host
+ * (a name is resolved by the proxy); one authentication method is offered, user/password when
+ * a user name is set. The ZMTP greeting starts once the proxy has connected us; any failure is
+ * a failed connect, retried. */
+enum { SOCKS_METHOD = 1, SOCKS_AUTH, SOCKS_CONNECT };
+
+static int socks_proxied(const zf_session *s)
+{
+    return s->addr.transport == ZF_TCP && s->opts.socks_proxy_len;
+}
+
+static int socks_resolve(zf_session *s)
+{
+    char ep[300];
+    snprintf(ep, sizeof ep, "tcp://%s", s->opts.socks_proxy);
+    int rc = zf_addr_parse(ep, 0, &s->proxy);
+    return rc < 0 ? rc : zf_addr_resolve(&s->proxy, 0, s->opts.ipv6);
+}
+
+static int socks_send(zf_session *s, const uint8_t *b, size_t n)
+{
+    /* a few hundred bytes on a fresh connection: the kernel takes them whole */
+    return send(s->h.fd, b, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
+}
+
+static int socks_request(zf_session *s)
+{
+    uint8_t b[4 + 1 + 255 + 2];
+    const char *host = s->addr.name;
+    size_t hl = strlen(host);
+    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') { /* "[::1]" */
+        host++;
+        hl -= 2;
+    }
+    char h[256];
+    memcpy(h, host, hl);
+    h[hl] = 0;
+    size_t n = 4;
+    b[0] = 5, b[1] = 1 /* CONNECT */, b[2] = 0;
+    if (inet_pton(AF_INET, h, b + 4) == 1) {
+        b[3] = 1;
+        n += 4;
+    } else if (inet_pton(AF_INET6, h, b + 4) == 1) {
+        b[3] = 4;
+        n += 16;
+    } else {
+        if (hl == 0 || hl > 255)
+            return -1;
+        b[3] = 3;
+        b[4] = (uint8_t)hl;
+        memcpy(b + 5, h, hl);
+        n += 1 + hl;
+    }
+    b[n++] = (uint8_t)(s->addr.port >> 8);
+    b[n++] = (uint8_t)s->addr.port;
+    s->socks_step = SOCKS_CONNECT;
+    return socks_send(s, b, n);
+}
+
+static void socks_fail(zf_session *s)
+{
+    s->socks_step = 0;
+    s->state = S_CONNECTING; /* reported and retried as a connect that failed */
+    conn_lost(s);
+}
+
+static void socks_start(zf_session *s)
+{
+    s->state = S_CONNECTING;
+    s->rlen = s->rpos = 0;
+    zf_io_set(s->io, &s->h, ZF_IO_IN);
+    if (s->opts.handshake_ivl > 0)
+        zf_io_timer_set(s->io, &s->t_conn, s->opts.handshake_ivl);
+    uint8_t greet[3] = {5, 1, s->opts.socks_user_len ? 2 : 0};
+    s->socks_step = SOCKS_METHOD;
+    if (socks_send(s, greet, sizeof greet) < 0)
+        socks_fail(s);
+}
+
+/* The proxy said something: take the next step once its whole reply is in. */
+static void socks_read(zf_session *s)
+{
+    ssize_t r = recv(s->h.fd, s->rbuf + s->rlen, RBUF_SIZE - s->rlen, 0);
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        socks_fail(s);
+        return;
+    }
+    if (r > 0)
+        s->rlen += (size_t)r;
+    const uint8_t *b = s->rbuf;
+    for (;;) {
+        size_t need = s->socks_step == SOCKS_CONNECT ? 5 : 2;
+        if (s->rlen < need)
+            return;
+        if (s->socks_step == SOCKS_METHOD) {
+            int want = s->opts.socks_user_len ? 2 : 0;
+            if (b[0] != 5 || b[1] != want) {
+                socks_fail(s);
+                return;
+            }
+            memmove(s->rbuf, b + 2, s->rlen - 2);
+            s->rlen -= 2;
+            if (want == 2) {
+                uint8_t a[3 + 255 + 255];
+                size_t n = 0;
+                a[n++] = 1;
+                a[n++] = s->opts.socks_user_len;
+                memcpy(a + n, s->opts.socks_user, s->opts.socks_user_len);
+                n += s->opts.socks_user_len;
+                a[n++] = s->opts.socks_pass_len;
+                memcpy(a + n, s->opts.socks_pass, s->opts.socks_pass_len);
+                n += s->opts.socks_pass_len;
+                s->socks_step = SOCKS_AUTH;
+                if (socks_send(s, a, n) < 0) {
+                    socks_fail(s);
+                    return;
+                }
+            } else if (socks_request(s) < 0) {
+                socks_fail(s);
+                return;
+            }
+            continue;
+        }
+        if (s->socks_step == SOCKS_AUTH) {
+            if (b[1] != 0) { /* the proxy refused the user name and password */
+                socks_fail(s);
+                return;
+            }
+            memmove(s->rbuf, b + 2, s->rlen - 2);
+            s->rlen -= 2;
+            if (socks_request(s) < 0) {
+                socks_fail(s);
+                return;
+            }
+            continue;
+        }
+        /* CONNECT's reply: version, status, 0, the bound address by type, port */
+        size_t total = b[3] == 1 ? 10 : b[3] == 4 ? 22 : b[3] == 3 ? 7 + (size_t)b[4] : 0;
+        if (b[0] != 5 || b[1] != 0 || !total) {
+            socks_fail(s);
+            return;
+        }
+        if (s->rlen < total)
+            return;
+        if (s->rlen > total) { /* the peer cannot speak before our greeting: a broken proxy */
+            socks_fail(s);
+            return;
+        }
+        s->socks_step = 0;
+        s->rlen = 0;
+        zf_io_timer_cancel(s->io, &s->t_conn);
+        zf_monitor_event(s->sock, ZF_EVENT_CONNECTED, s->h.fd, s->endpoint);
+        connected(s);
+        return;
+    }
+}
+
 static void start_connect(zf_session *s)
 {
-    if (zf_addr_resolve(&s->addr, 0, s->opts.ipv6) < 0) {
+    int socks = socks_proxied(s);
+    zf_addr *dst = socks ? &s->proxy : &s->addr; /* the endpoint's host is the proxy's to find */
+    if ((socks ? socks_resolve(s) : zf_addr_resolve(&s->addr, 0, s->opts.ipv6)) < 0) {
         schedule_reconnect(s);
         return;
     }
-    int fd = zf_net_socket(s->addr.sa.ss_family);
+    int fd = zf_net_socket(dst->sa.ss_family);
     if (fd < 0) {
         schedule_reconnect(s);
         return;
@@ -395,9 +557,13 @@ static void start_connect(zf_session *s)
         return;
     }
     s->h.fd = fd;
-    int rc = connect(fd, (struct sockaddr *)&s->addr.sa, s->addr.salen);
+    int rc = connect(fd, (struct sockaddr *)&dst->sa, dst->salen);
     if (rc == 0) {
         zf_io_add(s->io, &s->h, ZF_IO_IN);
+        if (socks) {
+            socks_start(s);
+            return;
+        }
         zf_monitor_event(s->sock, ZF_EVENT_CONNECTED, fd, s->endpoint);
         connected(s);
         return;
@@ -474,6 +640,7 @@ void zf_session_sock_closed(zf_session *s)
 /* A connection ended (EOF, error, protocol violation, timeout). */
 static void conn_lost(zf_session *s)
 {
+    s->socks_step = 0; /* a SOCKS exchange cut short starts over with the next connection */
     if (s->h.fd >= 0 && s->state != S_CONNECTING && s->state != S_ACTIVE)
         s->stop_why = ZF_RECONNECT_STOP_HANDSHAKE_FAILED;
     if (s->h.fd >= 0 && s->state != S_CONNECTING) {
@@ -1350,6 +1517,10 @@ static void flush_out(zf_session *s)
 static void on_event(zf_handler *h, uint32_t ev)
 {
     zf_session *s = container_of(h, zf_session, h);
+    if (s->socks_step) {
+        socks_read(s);
+        return;
+    }
     if (s->state == S_CONNECTING) {
         int err = 0;
         socklen_t len = sizeof err;
@@ -1361,6 +1532,10 @@ static void on_event(zf_handler *h, uint32_t ev)
             return;
         }
         zf_io_timer_cancel(s->io, &s->t_conn);
+        if (socks_proxied(s)) {
+            socks_start(s);
+            return;
+        }
         zf_monitor_event(s->sock, ZF_EVENT_CONNECTED, h->fd, s->endpoint);
         connected(s);
         return;

@@ -365,8 +365,6 @@ int zf_sock_connect(zf_sock *s, const char *endpoint)
         snprintf(s->last_endpoint, sizeof s->last_endpoint, "%s", endpoint);
         return 0;
     }
-    if (a.transport == ZF_TCP && s->opts.socks_proxy_len)
-        return -ENOTSUP; /* no SOCKS client yet: refuse rather than connect around the proxy */
     zf_pipe *p = NULL;
     if (!s->opts.immediate) {
         p = zf_pipe_new(s->opts.sndhwm > 0 ? (uint64_t)s->opts.sndhwm : 0,

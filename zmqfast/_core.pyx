@@ -515,9 +515,6 @@ cdef class Socket:
             _raise_closed()
         cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
         cdef int rc = zf_sock_connect(self._s, b)
-        if rc == -ENOTSUP and b.startswith(b"tcp://"):
-            raise _error.ZMQError(ENOTSUP, f"zmqfast cannot connect through a SOCKS proxy yet "
-                                           f"(SOCKS_PROXY is set; addr={addr!r})")
         if rc < 0:
             _addr_error(rc, addr)
 
