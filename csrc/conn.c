@@ -1050,6 +1050,12 @@ static int handshake_start(zf_session *s)
         int rc = zap_ask(s, "NULL", NULL, NULL, 0);
         if (rc == 0)
             return 0;
+        if (rc == -ECONNREFUSED && s->opts.zap_enforce_domain) {
+            /* ZAP_ENFORCE_DOMAIN: a domain with no handler to ask admits nobody (libzmq) */
+            s->fail_event = ZF_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+            s->fail_value = EFAULT;
+            return -1;
+        }
         if (rc != -ECONNREFUSED)
             return -1;
     }

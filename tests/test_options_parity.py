@@ -744,3 +744,23 @@ def test_xpub_manual_last_value_sends_first_to_the_newcomer(zmq, pyzmq, ctx, pct
                 break
         got.append(r)
     assert got == [[b"t-last1", b"t-all"], [b"t-last2", b"t-all"]]
+
+
+# ---- ZAP_ENFORCE_DOMAIN ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("enforce", [0, 1])
+def test_zap_enforce_domain_without_a_handler(zmq, pyzmq, ctx, pctx, fast, enforce):
+    # NULL with a ZAP domain and no handler bound: admitted, unless ZAP_ENFORCE_DOMAIN
+    srv = fast(ctx.socket(zmq.PULL), 400)
+    srv.setsockopt(zmq.ZAP_DOMAIN, b"global")
+    srv.setsockopt(zmq.ZAP_ENFORCE_DOMAIN, enforce)
+    srv.bind("tcp://127.0.0.1:*")
+    cli = fast(pctx.socket(pyzmq.PUSH))
+    cli.connect(srv.getsockopt(zmq.LAST_ENDPOINT))
+    cli.send(b"x", pyzmq.NOBLOCK)
+    if enforce:
+        with pytest.raises(zmq.Again):
+            srv.recv()
+    else:
+        assert srv.recv() == b"x"
