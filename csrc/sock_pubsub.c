@@ -166,14 +166,20 @@ static int dist_all(zf_sock *s, const void *data, size_t len, zf_buf *buf, int f
 static int xsub_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags)
 {
     const uint8_t *d = data;
-    if (!s->tx_more && !(flags & ZF_SNDMORE) && len >= 1 && (d[0] == 0 || d[0] == 1)) {
+    /* as libzmq: every part of a message may be a subscription, unless ONLY_FIRST_SUBSCRIBE
+     * and the first part was not one */
+    int first = !s->tx_more;
+    if (first)
+        s->parts_subscribe = !s->only_first_subscribe;
+    if ((first || s->parts_subscribe) && len >= 1 && (d[0] == 0 || d[0] == 1)) {
+        s->parts_subscribe = 1;
         if (d[0] == 1) {
             if (zf_subs_add(&s->subs, d + 1, len - 1) < 0) {
                 if (buf)
                     zf_buf_unref(buf);
                 return -ENOMEM;
             }
-        } else if (zf_subs_remove(&s->subs, d + 1, len - 1) != 1) {
+        } else if (zf_subs_remove(&s->subs, d + 1, len - 1) != 1 && first && !(flags & ZF_SNDMORE)) {
             if (buf)
                 zf_buf_unref(buf);
             return 0; /* other subscriptions to it remain */
@@ -185,8 +191,6 @@ static int xsub_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int 
 static int xsub_setopt(zf_sock *s, int option, const void *value, size_t len)
 {
     if (option == OPT_ONLY_FIRST_SUBSCRIBE) {
-        /* kept: only a single-frame message is ever taken as a subscription here, so the rest
-         * of a multipart message is data already */
         int64_t v;
         if (len != sizeof v)
             return -EINVAL;
@@ -199,12 +203,13 @@ static int xsub_setopt(zf_sock *s, int option, const void *value, size_t len)
     return -ENOTSUP; /* libzmq 4.3's XSUB has no SUBSCRIBE option: subscriptions are messages */
 }
 
+/* libzmq's XSUB does not filter what arrives (its filter is SUB's alone): the publisher did. */
 const zf_sock_ops zf_xsub_ops = {
     .reads = 1, .writes = 1,
     .attached = sub_attached,
     .send = xsub_send,
-    .recv = sub_recv,
-    .has_in = sub_has_in,
+    .recv = zf_fq_recv,
+    .has_in = zf_fq_has_in,
     .has_out = zf_lb_has_out,
     .on_cmd = sub_on_cmd,
     .setopt = xsub_setopt,
@@ -383,10 +388,16 @@ static void pub_read(zf_sock *s, zf_pipe *p)
                 zf_pipe_commit(p, e);
                 zf_pipe_wake_peer(p, e);
             }
-        } else if (!s->rx_more_in && r->size >= 1 && !more) {
+        } else {
+            /* as libzmq: any part may be a subscription, unless ONLY_FIRST_SUBSCRIBE and the
+             * first part was not one */
+            int first = !s->rx_more_in;
             const uint8_t *d = zf_rec_data(r);
-            if (d[0] == 1 || d[0] == 0)
+            int is_sub = (first || s->parts_subscribe) && r->size >= 1 && (d[0] == 1 || d[0] == 0);
+            if (is_sub)
                 subscribe(s, p, d[0] == 1, d + 1, (size_t)r->size - 1);
+            if (first)
+                s->parts_subscribe = !s->only_first_subscribe || is_sub;
         }
         s->rx_more_in = more;
         zf_queue_drop(q, r);
@@ -539,8 +550,6 @@ static int xpub_setopt(zf_sock *s, int option, const void *value, size_t len)
         s->xpub_last_value = (int)v;
         return 0;
     case OPT_ONLY_FIRST_SUBSCRIBE:
-        /* kept: only a single-frame message from a subscriber is ever taken as a subscription
-         * here, so the rest of a multipart message is data already */
         s->only_first_subscribe = (int)v;
         return 0;
     case OPT_XPUB_WELCOME_MSG:

@@ -88,7 +88,8 @@ struct zf_sock {
     int64_t last_scan;    /* PUB/XPUB: when subscriber input was last read */
     int xpub_verbose, xpub_verboser, xpub_nodrop, xpub_manual;
     int xpub_last_value;      /* XPUB_MANUAL_LAST_VALUE */
-    int only_first_subscribe; /* ONLY_FIRST_SUBSCRIBE (XPUB, XSUB): kept */
+    int only_first_subscribe; /* ONLY_FIRST_SUBSCRIBE (XPUB, XSUB) */
+    int parts_subscribe;      /* XPUB, XSUB: the rest of this message may hold subscriptions */
     zf_pipe *manual_pipe; /* XPUB_MANUAL: referenced */
     uint8_t *welcome;     /* XPUB_WELCOME_MSG */
     size_t welcome_len;

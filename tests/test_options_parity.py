@@ -764,3 +764,53 @@ def test_zap_enforce_domain_without_a_handler(zmq, pyzmq, ctx, pctx, fast, enfor
             srv.recv()
     else:
         assert srv.recv() == b"x"
+
+
+# ---- ONLY_FIRST_SUBSCRIBE and multipart subscriptions -------------------------------------------
+
+
+def _xpub_xsub(xpub_ctx, xpub_mod, xsub_ctx, xsub_mod, fast, xpub_ofs, xsub_ofs):
+    xpub = fast(xpub_ctx.socket(xpub_mod.XPUB), 300)
+    xpub.setsockopt(xpub_mod.ONLY_FIRST_SUBSCRIBE, xpub_ofs)
+    xpub.bind("tcp://127.0.0.1:*")
+    xsub = fast(xsub_ctx.socket(xsub_mod.XSUB), 300)
+    xsub.setsockopt(xsub_mod.ONLY_FIRST_SUBSCRIBE, xsub_ofs)
+    xsub.connect(xpub.getsockopt(xpub_mod.LAST_ENDPOINT))
+    _wait(lambda: xsub.poll(0, xsub_mod.POLLOUT) != 0)
+    time.sleep(0.1)
+    return xpub, xsub
+
+
+def _topics_delivered(xpub, xsub, mod_sub):
+    for t in (b"a", b"b", b"c"):
+        xpub.send(t)
+    got = []
+    while xsub.poll(300):
+        got.append(xsub.recv())
+    return got
+
+
+@pytest.mark.parametrize("ofs", [0, 1])
+@pytest.mark.parametrize("parts,topics", [([b"\x01a", b"\x01b"], ([b"a", b"b"], [b"a", b"b"])),
+                                          ([b"data", b"\x01c"], ([b"c"], []))])
+def test_xsub_only_first_subscribe(zmq, pyzmq, ctx, pctx, fast, ofs, parts, topics):
+    # our XSUB (counting its topics) against pyzmq's XPUB (which does the filtering)
+    xpub, xsub = _xpub_xsub(pctx, pyzmq, ctx, zmq, fast, 0, ofs)
+    xsub.send_multipart(parts)
+    time.sleep(0.1)
+    expect = topics[0] if (not ofs or parts[0][:1] == b"\x01") else topics[1]
+    assert xsub.getsockopt(zmq.TOPICS_COUNT) == len(expect)
+    # libzmq's XPUB still reads every part: what it sends back is its own business
+    assert _topics_delivered(xpub, xsub, zmq) == topics[0]
+
+
+@pytest.mark.parametrize("ofs", [0, 1])
+@pytest.mark.parametrize("parts,topics", [([b"\x01a", b"\x01b"], ([b"a", b"b"], [b"a", b"b"])),
+                                          ([b"data", b"\x01c"], ([b"c"], []))])
+def test_xpub_only_first_subscribe(zmq, pyzmq, ctx, pctx, fast, ofs, parts, topics):
+    # our XPUB reading a pyzmq XSUB's multipart message
+    xpub, xsub = _xpub_xsub(ctx, zmq, pctx, pyzmq, fast, ofs, 0)
+    xsub.send_multipart(parts)
+    while xpub.poll(200):
+        xpub.recv_multipart()
+    assert _topics_delivered(xpub, xsub, pyzmq) == (topics[1] if ofs else topics[0])
