@@ -814,3 +814,37 @@ def test_xpub_only_first_subscribe(zmq, pyzmq, ctx, pctx, fast, ofs, parts, topi
     while xpub.poll(200):
         xpub.recv_multipart()
     assert _topics_delivered(xpub, xsub, pyzmq) == (topics[1] if ofs else topics[0])
+
+
+# ---- ROUTER options on REQ/REP -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind,probe", [("REQ", [b""]), ("DEALER", [b""]), ("REP", None)])
+def test_probe_router_from_req_dealer_rep(zmq, pyzmq, ctx, pctx, fast, kind, probe):
+    # libzmq: REQ is a DEALER underneath and probes; REP takes the option but sends nothing
+    router = fast(pctx.socket(pyzmq.ROUTER), 300)
+    router.bind("tcp://127.0.0.1:*")
+    s = fast(ctx.socket(getattr(zmq, kind)))
+    s.setsockopt(zmq.PROBE_ROUTER, 1)
+    s.connect(router.getsockopt(pyzmq.LAST_ENDPOINT))
+    if probe is None:
+        with pytest.raises(pyzmq.Again):
+            router.recv_multipart()
+    else:
+        assert router.recv_multipart()[1:] == probe
+
+
+def test_rep_takes_router_mandatory(zmq, ctx, fast):
+    rep = fast(ctx.socket(zmq.REP))
+    rep.setsockopt(zmq.ROUTER_MANDATORY, 1)
+    rep.setsockopt(zmq.ROUTER_HANDOVER, 1)
+    rep.bind("tcp://127.0.0.1:*")
+    req = fast(ctx.socket(zmq.REQ))
+    req.connect(rep.getsockopt(zmq.LAST_ENDPOINT))
+    req.send(b"q")
+    assert rep.recv() == b"q"
+    req.close()
+    time.sleep(0.2)
+    rep.send(b"a")  # as libzmq: the reply to a departed requester is dropped, not refused
+    with pytest.raises(zmq.Again):
+        rep.recv(zmq.NOBLOCK)
