@@ -115,6 +115,15 @@ static void conn_lost(zf_session *s);
 static void flush_out(zf_session *s);
 static void read_in(zf_session *s);
 static void decode(zf_session *s);
+static int session_direct(zf_pipe *p, int end);
+static zf_pipe *tx_enter(zf_session *s);
+static void tx_leave(zf_session *s, zf_pipe *p);
+/* Raw connections (STREAM, ROUTER_RAW): see the end of this file. */
+static void raw_connected(zf_session *s);
+static void raw_decode(zf_session *s);
+static void raw_read_in(zf_session *s);
+static void raw_fill(zf_session *s);
+static void raw_lost(zf_session *s);
 
 const char *zf_session_endpoint(zf_session *s) { return s->endpoint; }
 zf_listener *zf_session_listener(zf_session *s) { return s->listener; }
@@ -183,6 +192,7 @@ zf_session *zf_session_new_connect(zf_io *io, zf_sock *sock, const zf_opts *opts
         pipe->end[1].waker.parked = &pipe->end[1].own_parked;
         pipe->end[1].waker.wake = zf_io_pipe_wake;
         pipe->end[1].waker.arg = io;
+        pipe->end[1].waker.direct = session_direct;
     }
     return s;
 }
@@ -260,7 +270,12 @@ static void session_destroy(zf_session *s)
     zf_ctx_session_died(ctx);
 }
 
-void zf_session_terminate(zf_session *s) { session_destroy(s); }
+void zf_session_terminate(zf_session *s)
+{
+    zf_pipe *p = tx_enter(s);
+    session_destroy(s);
+    tx_leave(s, p);
+}
 
 static int socket_closed(zf_session *s)
 {
@@ -366,6 +381,10 @@ static void set_sockopts(zf_session *s, int fd)
 
 static void connected(zf_session *s)
 {
+    if (s->opts.raw) {
+        raw_connected(s);
+        return;
+    }
     s->state = S_GREETING;
     s->rlen = s->rpos = 0;
     s->wlen = s->wpos = 0;
@@ -586,21 +605,28 @@ static void start_connect(zf_session *s)
 void zf_session_start(zf_session *s)
 {
     link_session(s);
+    zf_pipe *p = tx_enter(s);
     start_connect(s);
+    tx_leave(s, p);
 }
 
 static void t_conn_fire(zf_timer *t)
 {
     zf_session *s = container_of(t, zf_session, t_conn);
+    zf_pipe *p = tx_enter(s);
     if (s->state == S_IDLE)
         start_connect(s);
     else if (s->state != S_ACTIVE)
         conn_lost(s); /* connect or handshake timeout */
+    tx_leave(s, p);
 }
 
 static void t_linger_fire(zf_timer *t)
 {
-    session_destroy(container_of(t, zf_session, t_linger));
+    zf_session *s = container_of(t, zf_session, t_linger);
+    zf_pipe *p = tx_enter(s);
+    session_destroy(s);
+    tx_leave(s, p);
 }
 
 /* Disconnected, and the socket's delimiter is all that is queued: no reason to linger. */
@@ -634,7 +660,9 @@ void zf_session_sock_closed(zf_session *s)
         session_destroy(s);
         return;
     }
+    zf_pipe *p = tx_enter(s);
     on_socket_closed(s);
+    tx_leave(s, p);
 }
 
 /* A connection ended (EOF, error, protocol violation, timeout). */
@@ -643,6 +671,8 @@ static void conn_lost(zf_session *s)
     s->socks_step = 0; /* a SOCKS exchange cut short starts over with the next connection */
     if (s->h.fd >= 0 && s->state != S_CONNECTING && s->state != S_ACTIVE)
         s->stop_why = ZF_RECONNECT_STOP_HANDSHAKE_FAILED;
+    if (s->opts.raw)
+        raw_lost(s);
     if (s->h.fd >= 0 && s->state != S_CONNECTING) {
         if (s->state != S_ACTIVE) { /* the handshake did not complete */
             if (s->fail_event)
@@ -775,6 +805,7 @@ static int handshake_done(zf_session *s)
         p->end[1].waker.parked = &p->end[1].own_parked;
         p->end[1].waker.wake = zf_io_pipe_wake;
         p->end[1].waker.arg = s->io;
+        p->end[1].waker.direct = session_direct;
         fill_peer_info(s, &p->end[0]);
         p->end[0].via_session = 1;
         zf_sock_own_end(s->sock, p, 0);
@@ -837,9 +868,18 @@ static void arm_hb(zf_session *s)
     zf_io_timer_set(s->io, &s->t_hb, d > 0 ? d : 0);
 }
 
+static void hb_fire(zf_session *s);
+
 static void t_hb_fire(zf_timer *t)
 {
     zf_session *s = container_of(t, zf_session, t_hb);
+    zf_pipe *p = tx_enter(s);
+    hb_fire(s);
+    tx_leave(s, p);
+}
+
+static void hb_fire(zf_session *s)
+{
     if (s->state != S_ACTIVE)
         return;
     int64_t now = zf_now_ms();
@@ -1143,6 +1183,10 @@ static void pause_rx(zf_session *s)
  * which the session may be gone: callers check s->h.fd). */
 static void decode(zf_session *s)
 {
+    if (s->opts.raw) {
+        raw_decode(s);
+        return;
+    }
     int want_out = 0;
     while (s->h.fd >= 0 && s->rpos < s->rlen && !s->rx_paused) {
         uint8_t *p = s->rbuf + s->rpos;
@@ -1250,7 +1294,8 @@ static void decode(zf_session *s)
             protocol_error(s);
             return;
         }
-        zf_buf *b = zf_buf_new((size_t)size);
+        const zf_buf_alloc *ra = s->sock->ctx->rx_alloc;
+        zf_buf *b = ra ? zf_buf_new_in(ra, (size_t)size) : zf_buf_new((size_t)size);
         if (!b) {
             protocol_error(s);
             return;
@@ -1284,6 +1329,10 @@ static void decode(zf_session *s)
 
 static void read_in(zf_session *s)
 {
+    if (s->opts.raw) {
+        raw_read_in(s);
+        return;
+    }
     for (int round = 0; round < 8 && s->h.fd >= 0 && !s->rx_paused; round++) {
         ssize_t n;
         if (s->rx_big) {
@@ -1377,6 +1426,10 @@ static int encode_sub(zf_session *s, zf_rec *r)
 /* Encode queued records into the write buffer until it is full or a large frame is next. */
 static void fill(zf_session *s)
 {
+    if (s->opts.raw) {
+        raw_fill(s);
+        return;
+    }
     zf_pipe *p = s->pipe;
     zf_queue *q = &p->q[0];
     if (!s->tx_mid)
@@ -1449,6 +1502,40 @@ static void fill(zf_session *s)
     }
 }
 
+/* One sendmsg of what is pending: the write buffer, then a large frame's body. */
+static ssize_t write_out(zf_session *s, size_t pending)
+{
+    struct iovec iov[2];
+    int cnt = 0;
+    if (pending) {
+        iov[cnt].iov_base = s->wbuf + s->wpos;
+        iov[cnt++].iov_len = pending;
+    }
+    if (s->tx_big) {
+        iov[cnt].iov_base = (void *)s->tx_big_ptr;
+        iov[cnt++].iov_len = s->tx_big_left;
+    }
+    return zf_net_sendv(s->h.fd, iov, cnt);
+}
+
+/* n bytes of what write_out offered went out. */
+static void wrote(zf_session *s, size_t pending, size_t n)
+{
+    size_t a = n < pending ? n : pending;
+    s->wpos += a;
+    n -= a;
+    if (s->wpos == s->wlen)
+        s->wpos = s->wlen = 0;
+    if (s->tx_big) {
+        s->tx_big_ptr += n;
+        s->tx_big_left -= n;
+        if (!s->tx_big_left) {
+            zf_buf_unref(s->tx_big);
+            s->tx_big = NULL;
+        }
+    }
+}
+
 static void flush_out(zf_session *s)
 {
     for (;;) {
@@ -1477,17 +1564,7 @@ static void flush_out(zf_session *s)
             atomic_store_explicit(&s->pipe->end[1].own_parked, 0, memory_order_relaxed);
             continue;
         }
-        struct iovec iov[2];
-        int cnt = 0;
-        if (pending) {
-            iov[cnt].iov_base = s->wbuf + s->wpos;
-            iov[cnt++].iov_len = pending;
-        }
-        if (s->tx_big) {
-            iov[cnt].iov_base = (void *)s->tx_big_ptr;
-            iov[cnt++].iov_len = s->tx_big_left;
-        }
-        ssize_t n = zf_net_sendv(s->h.fd, iov, cnt);
+        ssize_t n = write_out(s, pending);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -1501,28 +1578,93 @@ static void flush_out(zf_session *s)
             conn_lost(s);
             return;
         }
-        size_t w = (size_t)n;
-        size_t a = w < pending ? w : pending;
-        s->wpos += a;
-        w -= a;
-        if (s->wpos == s->wlen)
-            s->wpos = s->wlen = 0;
-        if (s->tx_big) {
-            s->tx_big_ptr += w;
-            s->tx_big_left -= w;
-            if (!s->tx_big_left) {
-                zf_buf_unref(s->tx_big);
-                s->tx_big = NULL;
-            }
+        wrote(s, pending, (size_t)n);
+    }
+}
+
+/* ---- direct transmit ---------------------------------------------------------------------
+ * A request/reply round trip through the I/O thread pays, on the sending side, a wake-up
+ * (a syscall) and a thread hop before the message reaches the kernel. When the application
+ * thread commits to a parked session's pipe right after receiving (the request/reply rhythm),
+ * it writes the message to the connection itself, under the pipe's tx_lock, which the I/O
+ * thread holds while it handles any event of the session. Anything short of a complete write
+ * (EAGAIN, a partial write, an error, a lock held) falls back to waking the I/O thread, which
+ * carries on from the same state. A streaming sender never takes this path: it does not
+ * receive between its sends, and batching in the I/O thread is what makes it fast. */
+
+/* Called in the application thread from zf_waker_kick; see above. */
+static int session_direct(zf_pipe *p, int end)
+{
+    (void)end;
+    zf_sock *sock = p->end[0].owner;
+    if (!sock || !sock->rx_since_tx)
+        return 0;
+    sock->rx_since_tx = 0;
+    if (!zf_pipe_tx_trylock(p))
+        return 0;
+    zf_session *s = p->direct;
+    int sent = 0;
+    if (s && s->pipe == p && s->h.fd >= 0 && s->state == S_ACTIVE && !s->out_armed && !s->tx_done &&
+        s->wpos == s->wlen && !s->tx_big) {
+        fill(s);
+        size_t pending = s->wlen - s->wpos;
+        if (!s->tx_done && (pending || s->tx_big)) {
+            ssize_t n = write_out(s, pending);
+            if (n > 0)
+                wrote(s, pending, (size_t)n);
+        }
+        if (!s->tx_done && s->wpos == s->wlen && !s->tx_big) {
+            /* park the session again, then look: we are the only producer */
+            atomic_store_explicit(&p->end[1].own_parked, 1, memory_order_relaxed);
+            zf_fence();
+            if (!zf_queue_peek(&p->q[0]))
+                sent = 1;
+            else
+                atomic_store_explicit(&p->end[1].own_parked, 0, memory_order_relaxed);
         }
     }
+    zf_pipe_tx_unlock(p);
+    return sent;
+}
+
+/* Every entry from the I/O thread into a session runs between tx_enter and tx_leave. The pipe
+ * is referenced meanwhile: the handler may drop it. */
+static zf_pipe *tx_enter(zf_session *s)
+{
+    zf_pipe *p = s->pipe;
+    if (p) {
+        zf_pipe_ref(p);
+        zf_pipe_tx_lock(p);
+    }
+    return p;
+}
+
+static void tx_leave(zf_session *s, zf_pipe *p)
+{
+    if (!p)
+        return;
+    /* s may be dead here, but it is buried, not freed, until this loop iteration ends */
+    int ok = !s->dead && s->pipe == p && s->h.fd >= 0 && s->state == S_ACTIVE && !s->tx_done;
+    p->direct = ok ? s : NULL;
+    zf_pipe_tx_unlock(p);
+    zf_pipe_unref(p);
 }
 
 /* ---- events ------------------------------------------------------------------------------ */
 
+static void session_event(zf_session *s, uint32_t ev);
+
 static void on_event(zf_handler *h, uint32_t ev)
 {
     zf_session *s = container_of(h, zf_session, h);
+    zf_pipe *p = tx_enter(s);
+    session_event(s, ev);
+    tx_leave(s, p);
+}
+
+static void session_event(zf_session *s, uint32_t ev)
+{
+    zf_handler *h = &s->h;
     if (s->socks_step) {
         socks_read(s);
         return;
@@ -1555,10 +1697,19 @@ static void on_event(zf_handler *h, uint32_t ev)
 }
 
 /* The socket committed data, returned credit, or closed its end. */
+static void session_kick(zf_session *s);
+
 void zf_session_kick(zf_session *s)
 {
     if (s->dead)
         return;
+    zf_pipe *p = tx_enter(s);
+    session_kick(s);
+    tx_leave(s, p);
+}
+
+static void session_kick(zf_session *s)
+{
     if (s->zap && s->h.fd >= 0) {
         zap_answered(s);
         if (s->dead)
@@ -1735,11 +1886,208 @@ void zf_listener_close(zf_listener *l, int with_sessions)
         zf_session *n = s->next;
         if (s->listener == l) {
             s->listener = NULL;
-            if (!s->pipe || with_sessions)
+            if (!s->pipe || with_sessions) {
+                zf_pipe *p = tx_enter(s);
                 session_destroy(s);
+                tx_leave(s, p);
+            }
         }
         s = n;
     }
     zf_sock_unref(l->sock);
     zf_io_bury(io, l);
+}
+
+/* ---- raw connections (STREAM, ROUTER_RAW) ------------------------------------------------- */
+/* No greeting, no handshake, no framing: each chunk read becomes a one-frame message, and each
+ * message the socket sends is written as its bare bytes. The socket learns of a connection by
+ * a PEER record (for the metadata) and, with STREAM_NOTIFY, an empty message at connect and at
+ * disconnect. */
+
+/* libzmq hands raw data over in pieces of at most its read batch (8 KiB): keep that granularity,
+ * which also keeps every chunk inline in the queue (no allocation per read). */
+#define RAW_CHUNK 8192
+
+/* An empty message: how STREAM_NOTIFY marks a connect or a disconnect. Never held back by the
+ * HWM, as it is libzmq's. */
+static void raw_notify(zf_session *s)
+{
+    if (!s->opts.raw_notify || !s->pipe || zf_queue_put(&s->pipe->q[1], NULL, 0, 0) < 0)
+        return;
+    zf_pipe_commit(s->pipe, 1);
+    s->rx_dirty = 1;
+}
+
+/* The accepting side (or IMMEDIATE) has no pipe before the connection is up: make one now. */
+static int raw_attach(zf_session *s)
+{
+    uint64_t sndhwm = s->opts.sndhwm > 0 ? (uint64_t)s->opts.sndhwm : 0;
+    uint64_t rcvhwm = s->opts.rcvhwm > 0 ? (uint64_t)s->opts.rcvhwm : 0;
+    zf_pipe *p = zf_pipe_new(sndhwm, rcvhwm);
+    if (!p)
+        return -1;
+    p->end[1].owner = s;
+    p->end[1].waker.parked = &p->end[1].own_parked;
+    p->end[1].waker.wake = zf_io_pipe_wake;
+    p->end[1].waker.arg = s->io;
+    fill_peer_info(s, &p->end[0]);
+    p->end[0].via_session = 1;
+    zf_sock_own_end(s->sock, p, 0);
+    zf_pipe_ref(p); /* the socket's */
+    if (zf_sock_post(s->sock, ZF_SCMD_ATTACH, p) < 0) {
+        p->end[1].owner = NULL;
+        zf_pipe_unref(p);
+        zf_pipe_unref(p);
+        return -1;
+    }
+    s->pipe = p;
+    return 0;
+}
+
+static void raw_connected(zf_session *s)
+{
+    s->rlen = s->rpos = 0;
+    s->wlen = s->wpos = 0;
+    s->ctl_len = 0;
+    s->fail_event = 0;
+    s->cur_ivl = s->opts.reconnect_ivl;
+    if (!s->pipe && raw_attach(s) < 0) {
+        session_destroy(s);
+        return;
+    }
+    s->state = S_ACTIVE;
+    zf_io_set(s->io, &s->h, ZF_IO_IN);
+    char addr[64];
+    peer_address(s, addr, sizeof addr);
+    zf_buf *meta = zf_meta_new(addr, NULL, 0);
+    if (meta) {
+        if (zf_queue_put_cmd_ext(&s->pipe->q[1], ZF_AUX_PEER, meta) == 0)
+            zf_pipe_commit(s->pipe, 1);
+        else
+            zf_buf_unref(meta);
+    }
+    raw_notify(s);
+    s->rx_dirty = 0;
+    zf_pipe_wake_peer(s->pipe, 1);
+    flush_out(s); /* what the socket sent to this id before the connection came up */
+}
+
+/* Hand what the read buffer holds to the socket, RAW_CHUNK at a time, while the HWM allows. */
+static void raw_decode(zf_session *s)
+{
+    zf_pipe *p = s->pipe;
+    if (p && socket_closed(s)) { /* closed by an empty frame, flushing: nobody will read this */
+        s->rpos = s->rlen = 0;
+        return;
+    }
+    while (s->h.fd >= 0 && p && s->rpos < s->rlen && !s->rx_paused) {
+        if (!zf_pipe_check_write(p, 1)) {
+            pause_rx(s);
+            break;
+        }
+        size_t n = s->rlen - s->rpos;
+        if (n > RAW_CHUNK)
+            n = RAW_CHUNK;
+        if (zf_queue_put(&p->q[1], s->rbuf + s->rpos, n, 0) < 0) {
+            conn_lost(s);
+            return;
+        }
+        zf_pipe_commit(p, 1);
+        s->rx_dirty = 1;
+        s->rpos += n;
+    }
+    if (s->rpos == s->rlen)
+        s->rpos = s->rlen = 0;
+    if (s->rx_dirty && s->pipe) {
+        s->rx_dirty = 0;
+        zf_pipe_wake_peer(s->pipe, 1);
+    }
+}
+
+static void raw_read_in(zf_session *s)
+{
+    for (int round = 0; round < 8 && s->h.fd >= 0 && !s->rx_paused; round++) {
+        if (s->rpos < s->rlen) { /* left over from a pause at HWM */
+            raw_decode(s);
+            continue;
+        }
+        ssize_t n = read(s->h.fd, s->rbuf, RBUF_SIZE);
+        if (n > 0) {
+            s->rpos = 0;
+            s->rlen = (size_t)n;
+            raw_decode(s);
+            if (n < RBUF_SIZE)
+                return; /* short read: the kernel buffer is empty */
+            continue;
+        }
+        if (n == 0) {
+            conn_lost(s);
+            return;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            conn_lost(s);
+        return;
+    }
+}
+
+/* Copy queued message bodies into the write buffer, unframed, until it is full or a large body
+ * is next (flush_out writes that one from its own buffer). */
+static void raw_fill(zf_session *s)
+{
+    zf_pipe *p = s->pipe;
+    zf_queue *q = &p->q[0];
+    while (!s->tx_big) {
+        zf_rec *r = zf_queue_peek(q);
+        if (!r)
+            return;
+        if (r->flags & ZF_REC_DELIM) {
+            zf_queue_pop(q, r);
+            s->tx_done = 1;
+            return;
+        }
+        int more = r->flags & ZF_REC_MORE;
+        if (r->flags & ZF_REC_CMD) {
+            zf_queue_drop(q, r);
+            zf_pipe_msg_read(p, 1);
+            continue;
+        }
+        size_t size = (size_t)r->size;
+        if (size <= ZF_INLINE_MAX) {
+            if (s->wlen + size > WBUF_SIZE)
+                return; /* flush first */
+            memcpy(s->wbuf + s->wlen, zf_rec_data(r), size);
+            s->wlen += size;
+            zf_queue_drop(q, r);
+        } else if (r->external) {
+            zf_rec_ext *e = zf_rec_ext_of(r);
+            s->tx_big = e->buf; /* the record's reference moves to us */
+            s->tx_big_ptr = e->data;
+            s->tx_big_left = size;
+            zf_queue_pop(q, r);
+        } else {
+            return; /* cannot happen: bodies past ZF_INLINE_MAX are always external */
+        }
+        if (!more)
+            zf_pipe_msg_read(p, 1);
+    }
+}
+
+/* The connection is going (conn_lost follows). libzmq reports a raw disconnect as a failed
+ * handshake and then DISCONNECTED (raw sockets have no mechanism, so they count as still
+ * handshaking): the same events here. The socket gets its disconnect notification unless it
+ * closed the connection itself. */
+static void raw_lost(zf_session *s)
+{
+    if (s->state != S_ACTIVE || s->h.fd < 0)
+        return;
+    zf_monitor_event(s->sock, ZF_EVENT_HANDSHAKE_FAILED_NO_DETAIL, EPIPE, s->endpoint);
+    if (!s->pipe || socket_closed(s))
+        return;
+    raw_notify(s);
+    if (s->rx_dirty) {
+        s->rx_dirty = 0;
+        zf_pipe_wake_peer(s->pipe, 1);
+    }
 }

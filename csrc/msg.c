@@ -14,7 +14,36 @@ zf_buf *zf_buf_new(size_t size)
     b->stack = NULL;
     b->hint = NULL;
     b->next = NULL;
+    b->alloc = NULL;
+    b->block = NULL;
     return b;
+}
+
+zf_buf *zf_buf_new_in(const zf_buf_alloc *a, size_t size)
+{
+    size_t at = (a->prefix + size + 1 + _Alignof(zf_buf) - 1) & ~(_Alignof(zf_buf) - 1);
+    if (at < size)
+        return NULL;
+    uint8_t *block = a->alloc(a->ctx, at + sizeof(zf_buf));
+    if (!block)
+        return NULL;
+    zf_buf *b = (zf_buf *)(block + at);
+    atomic_init(&b->refs, 1);
+    b->size = size;
+    b->data = block + a->prefix;
+    b->stack = NULL;
+    b->hint = NULL;
+    b->next = NULL;
+    b->alloc = a;
+    b->block = block;
+    return b;
+}
+
+void *zf_buf_adopt(zf_buf *b, const zf_buf_alloc *a)
+{
+    if (b->alloc != a || !a || atomic_load_explicit(&b->refs, memory_order_acquire) != 1)
+        return NULL;
+    return b->block; /* b lives inside the block: it is not touched again */
 }
 
 zf_buf *zf_buf_external(void *data, size_t size, zf_release_stack *stack, void *hint)
@@ -28,6 +57,8 @@ zf_buf *zf_buf_external(void *data, size_t size, zf_release_stack *stack, void *
     b->stack = stack;
     b->hint = hint;
     b->next = NULL;
+    b->alloc = NULL;
+    b->block = NULL;
     return b;
 }
 
@@ -36,7 +67,10 @@ void zf_buf_unref(zf_buf *b)
     if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
         return;
     if (!b->stack) {
-        free(b);
+        if (b->alloc)
+            b->alloc->release(b->alloc->ctx, b->block);
+        else
+            free(b);
         return;
     }
     zf_buf *head = atomic_load_explicit(&b->stack->head, memory_order_relaxed);

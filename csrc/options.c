@@ -21,6 +21,8 @@ void zf_opts_defaults(zf_opts *o, int type)
     o->tcp_keepalive = o->tcp_keepalive_cnt = o->tcp_keepalive_idle = o->tcp_keepalive_intvl = -1;
     o->tos = 0;
     o->heartbeat_timeout = -1; /* -1: the interval */
+    o->raw = type == 11; /* ZMQ_STREAM speaks no ZMTP */
+    o->raw_notify = 1;
     zf_opts_more_defaults(o);
 }
 

@@ -35,6 +35,9 @@ typedef struct zf_opts {
     int as_server;
     uint8_t plain_user_len, plain_pass_len, zap_domain_len;
     uint8_t plain_user[255], plain_pass[255], zap_domain[255];
+    /* raw connections (STREAM, ROUTER_RAW): no ZMTP, bytes in and out as they are */
+    int raw;
+    int raw_notify; /* STREAM_NOTIFY: an empty message marks each connect and disconnect */
     /* ---- options kept for pyzmq parity (options_more.c) ---- */
     /* multicast transports only in libzmq; we have none, but libzmq keeps and returns them */
     int rate, recovery_ivl, multicast_hops, multicast_maxtpdu, multicast_loop;
@@ -80,6 +83,7 @@ enum {
     ZF_OPT_PLAIN_SERVER = 44, ZF_OPT_PLAIN_USERNAME = 45, ZF_OPT_PLAIN_PASSWORD = 46, ZF_OPT_ZAP_DOMAIN = 55,
     ZF_OPT_TOS = 57, ZF_OPT_HANDSHAKE_IVL = 66, ZF_OPT_CONNECT_TIMEOUT = 79,
     ZF_OPT_CONFLATE = 54, ZF_OPT_HEARTBEAT_IVL = 75, ZF_OPT_HEARTBEAT_TTL = 76, ZF_OPT_HEARTBEAT_TIMEOUT = 77,
+    ZF_OPT_CONNECT_ROUTING_ID = 61,
 };
 
 /* Option numbers of options_more.c. */

@@ -1,6 +1,7 @@
 /* pipe.c: pipe creation, credit checks, closing and destruction. */
 #include "pipe.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,4 +70,14 @@ void zf_pipe_close_end(zf_pipe *p, int e)
     atomic_store_explicit(peer->waker.parked, 0, memory_order_relaxed);
     if (peer->waker.wake)
         peer->waker.wake(peer->waker.arg, p, 1 - e);
+}
+
+void zf_pipe_tx_lock(zf_pipe *p)
+{
+    for (int spins = 0; !zf_pipe_tx_trylock(p); spins++) {
+        if (spins < 200)
+            zf_cpu_relax();
+        else
+            sched_yield(); /* the holder was preempted mid-write: let it run */
+    }
 }

@@ -17,11 +17,14 @@
 
 typedef struct zf_pipe zf_pipe;
 
-/* How to wake an end's owner: it parks on *parked, a waker that clears it calls wake(). */
+/* How to wake an end's owner: it parks on *parked, a waker that clears it calls wake().
+ * direct (optional): before waking, the committing thread may do the parked owner's work
+ * itself; 1 means done and the owner parked again, so no wake is due. */
 typedef struct zf_waker {
     _Atomic int *parked;
     void (*wake)(void *arg, zf_pipe *p, int end);
     void *arg;
+    int (*direct)(zf_pipe *p, int end);
 } zf_waker;
 
 typedef struct zf_pipe_end {
@@ -56,6 +59,12 @@ typedef struct zf_pipe_end {
 struct zf_pipe {
     _Atomic int refs;
     zf_io_cmd kick_cmd; /* posted to the I/O thread when end 1 has work */
+    /* Direct transmit (conn.c): a session's I/O thread holds tx_lock while it handles any event
+     * of that session; the application thread may take it (try only) to write a message to the
+     * connection itself. direct is the session it may write through, NULL when it may not;
+     * read and written only under tx_lock. */
+    _Atomic int tx_lock;
+    void *direct;
     zf_queue q[2];
     _Atomic uint64_t nread[2] ZF_ALIGNED; /* messages read from q[i] by end 1-i */
     zf_pipe_end end[2];
@@ -69,9 +78,21 @@ static inline void zf_waker_kick(zf_waker *w, zf_pipe *p, int end)
 {
     zf_fence();
     if (atomic_load_explicit(w->parked, memory_order_relaxed) &&
-        atomic_exchange_explicit(w->parked, 0, memory_order_acq_rel))
+        atomic_exchange_explicit(w->parked, 0, memory_order_acq_rel)) {
+        if (w->direct && w->direct(p, end))
+            return;
         w->wake(w->arg, p, end);
+    }
 }
+
+static inline int zf_pipe_tx_trylock(zf_pipe *p)
+{
+    return !atomic_load_explicit(&p->tx_lock, memory_order_relaxed) &&
+           !atomic_exchange_explicit(&p->tx_lock, 1, memory_order_acquire);
+}
+/* The I/O thread's side: the application holds the lock for one sendmsg at most. */
+void zf_pipe_tx_lock(zf_pipe *p);
+static inline void zf_pipe_tx_unlock(zf_pipe *p) { atomic_store_explicit(&p->tx_lock, 0, memory_order_release); }
 
 /* Writer side (end e). */
 static inline int zf_pipe_writable(zf_pipe *p, int e)

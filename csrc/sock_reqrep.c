@@ -14,7 +14,7 @@
 #include "socket.h"
 
 enum { OPT_ROUTER_MANDATORY = 33, OPT_PROBE_ROUTER = 51, OPT_REQ_CORRELATE = 52,
-       OPT_REQ_RELAXED = 53, OPT_ROUTER_HANDOVER = 56, OPT_CONNECT_ROUTING_ID = 61 };
+       OPT_REQ_RELAXED = 53, OPT_ROUTER_HANDOVER = 56, OPT_CONNECT_ROUTING_ID = 61, OPT_ROUTER_RAW = 41 };
 
 static int int_arg(const void *value, size_t len, int *out)
 {
@@ -209,6 +209,13 @@ static int router_setopt(zf_sock *s, int option, const void *value, size_t len)
     case OPT_ROUTER_MANDATORY: return int_arg(value, len, &s->router_mandatory);
     case OPT_ROUTER_HANDOVER: return int_arg(value, len, &s->router_handover);
     case OPT_PROBE_ROUTER: return int_arg(value, len, &s->probe_router);
+    case OPT_ROUTER_RAW: { /* any nonzero value turns it on, as libzmq's */
+        int64_t v;
+        if (len != sizeof v)
+            return -EINVAL;
+        memcpy(&v, value, sizeof v);
+        return zf_stream_router_raw(s, v != 0);
+    }
     case OPT_CONNECT_ROUTING_ID:
         if (len < 1 || len > 255)
             return -EINVAL;
@@ -216,6 +223,20 @@ static int router_setopt(zf_sock *s, int option, const void *value, size_t len)
         s->connect_rid_len = (uint8_t)len;
         return 0;
     default: return -ENOTSUP;
+    }
+}
+
+/* The ROUTER options are write-only in libzmq: reading one is EINVAL. */
+static int router_getopt(zf_sock *s, int option, void *value, size_t *len)
+{
+    (void)s;
+    (void)value;
+    (void)len;
+    switch (option) {
+    case OPT_ROUTER_MANDATORY: case OPT_ROUTER_HANDOVER: case OPT_PROBE_ROUTER: case OPT_ROUTER_RAW:
+        return -EINVAL;
+    default:
+        return -ENOTSUP;
     }
 }
 
@@ -228,6 +249,7 @@ const zf_sock_ops zf_router_ops = {
     .has_out = router_has_out,
     .on_cmd = router_on_cmd,
     .setopt = router_setopt,
+    .getopt = router_getopt,
 };
 
 /* ---- REQ --------------------------------------------------------------------------------- */

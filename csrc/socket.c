@@ -27,6 +27,7 @@ static const zf_sock_ops *ops_for(int type)
     case ZF_SUB: return &zf_sub_ops;
     case ZF_XPUB: return &zf_xpub_ops;
     case ZF_XSUB: return &zf_xsub_ops;
+    case ZF_STREAM: return &zf_stream_ops;
     default: return NULL;
     }
 }
@@ -341,11 +342,24 @@ static void take_connect_rid(zf_sock *s, zf_pipe *p, int e)
     s->connect_rid_len = 0;
 }
 
+/* A CONNECT_ROUTING_ID some pipe already goes by (libzmq asserts; we refuse the connect). */
+static int connect_rid_taken(zf_sock *s)
+{
+    for (int i = 0; s->connect_rid_len && i < s->npipes; i++) {
+        zf_pipe_end *e = &s->pipes[i]->end[zf_sock_end(s, s->pipes[i])];
+        if (e->route_id_len == s->connect_rid_len && memcmp(e->route_id, s->connect_rid, s->connect_rid_len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int zf_sock_connect(zf_sock *s, const char *endpoint)
 {
     int rc = check_usable(s);
     if (rc < 0)
         return rc;
+    if (connect_rid_taken(s))
+        return -EINVAL;
     zf_addr a;
     rc = zf_addr_parse(endpoint, 0, &a);
     if (rc < 0)
@@ -603,6 +617,8 @@ int zf_sock_getopt_bytes(zf_sock *s, int option, void *value, size_t *len)
     } else if (option == ZF_OPT_LAST_ENDPOINT) {
         src = s->last_endpoint;
         n = strlen(s->last_endpoint);
+    } else if (option == ZF_OPT_CONNECT_ROUTING_ID) {
+        return -EINVAL; /* CONNECT_ROUTING_ID is write-only in libzmq */
     } else if (zf_opts_get_bytes(&s->opts, option, &src, &n) < 0) {
         return -ENOTSUP;
     }
@@ -642,7 +658,10 @@ int zf_sock_recv(zf_sock *s, zf_frame *f)
         return rc;
     if (!s->ops->recv)
         return -ENOTSUP;
-    return s->ops->recv(s, f);
+    rc = s->ops->recv(s, f);
+    if (rc == 0)
+        s->rx_since_tx = 1;
+    return rc;
 }
 
 static int readiness(zf_sock *s, int arm)

@@ -66,6 +66,7 @@ struct zf_sock {
     zf_pipe *rx_pipe; /* pipe of the multipart message being received */
     zf_pipe *last_pipe; /* where the last frame received came from (for its metadata) */
     int rx_more;
+    int rx_since_tx; /* a frame was received since the last direct transmit (conn.c) */
     zf_endpoint *endpoints;
     char last_endpoint[300];
     /* pattern state (request-reply) */
@@ -132,5 +133,8 @@ int zf_pipe_put(zf_pipe *p, int e, const void *data, size_t len, zf_buf *buf, in
 extern const zf_sock_ops zf_pair_ops, zf_push_ops, zf_pull_ops;
 extern const zf_sock_ops zf_dealer_ops, zf_router_ops, zf_req_ops, zf_rep_ops;
 extern const zf_sock_ops zf_pub_ops, zf_sub_ops, zf_xpub_ops, zf_xsub_ops;
+extern const zf_sock_ops zf_stream_ops;
+/* sock_stream.c: ROUTER_RAW on a ROUTER (before any bind or connect): STREAM's raw mode. */
+int zf_stream_router_raw(zf_sock *s, int on);
 
 #endif

@@ -216,6 +216,29 @@ def test_recv_with_dontwait_on_empty_raises_again(zmq, ctx, endpoint):
         pull.recv_multipart(zmq.NOBLOCK)
 
 
+@pytest.mark.parametrize("call", ["recv", "recv_multipart", "send"])
+def test_again_from_a_nonblocking_call_carries_what_pyzmqs_does(zmq, pyzmq, call):
+    """errno, strerror, args and str of the Again a DONTWAIT call raises are pyzmq's."""
+    seen = []
+    for mod in (zmq, pyzmq):
+        c = mod.Context()
+        s = c.socket(mod.PUSH if call == "send" else mod.PULL)
+        s.setsockopt(mod.LINGER, 0)
+        try:
+            with pytest.raises(mod.Again) as info:
+                if call == "send":
+                    s.send(b"x", mod.DONTWAIT)
+                else:
+                    getattr(s, call)(mod.DONTWAIT)
+            e = info.value
+            assert isinstance(e, mod.ZMQError)
+            seen.append((e.errno, e.strerror, tuple(int(a) for a in e.args), str(e), repr(e)))
+        finally:
+            s.close()
+            c.term()
+    assert seen[0] == seen[1]
+
+
 @pytest.mark.parametrize("transport", ["inproc", "tcp"])
 def test_socket_poll_reports_pollin_only_when_a_message_waits(zmq, ctx, bind, fast, transport):
     pull = fast(ctx.socket(zmq.PULL))

@@ -15,9 +15,11 @@ from conftest import IS_ZMQFAST  # noqa: E402
 
 # Options left out of the comparison, and why.
 NOT_COMPARED = {
-    # another engineer is wiring CURVE / building STREAM sockets: theirs to match
+    # CURVE is being wired into connections by another engineer (ENOTSUP until then)
     "CURVE_SERVER", "CURVE_PUBLICKEY", "CURVE_SECRETKEY", "CURVE_SERVERKEY",
-    "ROUTER_RAW", "CONNECT_ROUTING_ID", "STREAM_NOTIFY",
+    # the STREAM work's: REP does not take these yet (ENOTSUP), and ROUTER's checks of their
+    # values differ from libzmq's at the edges (ROUTER_RAW -1, CONNECT_ROUTING_ID over 255 bytes)
+    "ROUTER_RAW", "CONNECT_ROUTING_ID",
 }
 
 def test_reference_names_are_pyzmqs(pyzmq):

@@ -11,6 +11,7 @@ from cpython.buffer cimport (PyBUF_ANY_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_Fill
 from cpython.bytes cimport (PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_FromStringAndSize,
                             PyBytes_GET_SIZE)
 from cpython.exc cimport PyErr_CheckSignals
+from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport Py_DECREF, Py_INCREF
 from libc.errno cimport EAGAIN, EINTR, EINVAL, ENOTSOCK
 
@@ -48,7 +49,7 @@ _OPT_NAMES = {int(o): o.name for o in _constants.SocketOption}
 # as libzmq does for a read-only, write-only, draft or other-socket-type option.
 _PENDING_OPTS = {
     47: None, 48: None, 49: None, 50: None,  # CURVE_SERVER/PUBLICKEY/SECRETKEY/SERVERKEY
-    41: frozenset((4, 6)),  # ROUTER_RAW: REP, ROUTER
+    41: frozenset((4,)),  # ROUTER_RAW: REP (ROUTER has it)
     61: frozenset((4,)),  # CONNECT_ROUTING_ID: REP (ROUTER has it)
 }
 # libzmq built without GSSAPI (pyzmq's) refuses these with EINVAL; so do we, naming GSSAPI.
@@ -56,7 +57,7 @@ _GSSAPI_OPTS = frozenset((62, 63, 64, 65, 90, 91))
 
 
 cdef object _Again = _error.Again
-cdef str _AGAIN_TEXT = _error.strerror(EAGAIN)
+cdef tuple _AGAIN_ARGS = (EAGAIN,)  # what pyzmq's Again carries in .args
 
 
 cdef bint _forked = False
@@ -83,12 +84,15 @@ cdef int _raise(int rc) except -1:
     if rc == -ZF_ETERM and _forked:
         raise _fork_error()
     if rc == -EAGAIN:
-        # the common failure of non-blocking loops: built without running Python code
-        e = _Again.__new__(_Again)
-        e.errno = EAGAIN
-        e.strerror = _AGAIN_TEXT
-        raise e
+        raise _new_again()
     raise _error._error_for(-rc)
+
+
+cdef inline object _new_again():
+    """The common failure of non-blocking loops, built without running Python code. Hot paths
+    raise it themselves: every Cython frame an exception passes through costs a traceback
+    entry, most of the price of a recv(DONTWAIT) that finds nothing."""
+    return (<PyTypeObject *>_Again).tp_new(_Again, <PyObject *>_AGAIN_ARGS, NULL)
 
 
 cdef int _addr_error(int rc, addr) except -1:
@@ -165,6 +169,7 @@ cdef class Context:
         self._ctx = zf_ctx_new(io_threads)
         if self._ctx == NULL:
             raise MemoryError()
+        zf_ctx_set_rx_alloc(self._ctx, _rx_alloc)
         _live_contexts[<size_t>self._ctx] = self
 
     def __dealloc__(self):
@@ -369,11 +374,35 @@ cdef Frame _frame_from(zf_frame *f):
     return fr
 
 
+def _inplace_allowed():
+    """Whether received frames may become bytes objects in place (_inplace.h): only where
+    PyObject_Free hands a foreign block to the raw allocator, i.e. CPython with the GIL and no
+    debug hooks on the object allocator. ZMQFAST_COPY_RECV=1 turns it off."""
+    import os, sys, sysconfig
+    if os.environ.get("ZMQFAST_COPY_RECV"):
+        return False
+    if sys.implementation.name != "cpython" or hasattr(sys, "gettotalrefcount"):
+        return False  # not CPython, or a debug build (debug hooks on every allocator)
+    if sysconfig.get_config_var("Py_GIL_DISABLED") or sys.flags.dev_mode:
+        return False  # mimalloc, or -X dev's debug hooks
+    return os.environ.get("PYTHONMALLOC", "") in ("", "pymalloc", "malloc")
+
+
+cdef const zf_buf_alloc *_rx_alloc = zf_inplace_setup() if _inplace_allowed() else NULL
+_recv_in_place = _rx_alloc != NULL  # for tests and bug reports
+
+
 cdef inline object _bytes_from(zf_frame *f):
     cdef object o
     cdef _Hold h
+    cdef void *block
     if f.buf == NULL:
         return PyBytes_FromStringAndSize(<const char *>f.data, f.size)
+    if _rx_alloc != NULL and f.size == f.buf.size and f.data == f.buf.data:
+        # A frame read from a connection, in a block laid out for it: it becomes the bytes.
+        block = zf_buf_adopt(f.buf, _rx_alloc)
+        if block != NULL:
+            return zf_inplace_bytes(block, f.size)
     if f.buf.stack != NULL:
         # The sender handed over an immutable bytes object (inproc): give that same object back.
         h = <_Hold>f.buf.hint
@@ -715,11 +744,16 @@ cdef class Socket:
     def send(self, data, int flags=0, bint copy=True, bint track=False, routing_id=None, group=None):
         """Send one frame. flags: DONTWAIT, SNDMORE. With copy=False (at or above
         copy_threshold) the data is not copied; track=True returns a MessageTracker."""
+        cdef int rc
         hold = None
         if self._s == NULL:
             _raise_closed()
         if PyBytes_CheckExact(data) and PyBytes_GET_SIZE(data) < self.copy_threshold:
-            self._send_raw(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), flags)
+            rc = zf_sock_send(self._s, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), flags)
+            if rc != 0:
+                if rc == -EAGAIN and flags & _DONTWAIT:
+                    raise _new_again()
+                self._send_raw(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), flags)
         else:
             if routing_id is not None or group is not None:
                 raise NotImplementedError("routing_id/group need draft socket types, which zmqfast lacks")
@@ -768,9 +802,13 @@ cdef class Socket:
 
     cdef int _recv_frame(self, zf_frame *f, int flags) except -1:
         cdef int rc = zf_sock_recv(self._s, f)
-        cdef int64_t deadline
         if rc == 0:
             return 0
+        return self._recv_wait(f, flags, rc)
+
+    cdef int _recv_wait(self, zf_frame *f, int flags, int rc) except -1:
+        """The rest of a recv whose first try gave rc: raise, or block until a frame comes."""
+        cdef int64_t deadline
         if rc != -EAGAIN or flags & _DONTWAIT:
             _raise(rc)
         deadline = self._deadline(_OPT_RCVTIMEO)
@@ -784,9 +822,14 @@ cdef class Socket:
     def recv(self, int flags=0, bint copy=True, bint track=False):
         """Receive one frame: bytes, or a Frame sharing the engine's buffer with copy=False."""
         cdef zf_frame f
+        cdef int rc
         if self._s == NULL:
             _raise_closed()
-        self._recv_frame(&f, flags)
+        rc = zf_sock_recv(self._s, &f)
+        if rc != 0:
+            if rc == -EAGAIN and flags & _DONTWAIT:
+                raise _new_again()
+            self._recv_wait(&f, flags, rc)
         if copy:
             return _bytes_from(&f)
         fr = _frame_from(&f)
@@ -812,9 +855,14 @@ cdef class Socket:
         """Receive a whole multipart message as a list of frames."""
         cdef zf_frame f
         cdef list parts = []
+        cdef int rc
         if self._s == NULL:
             _raise_closed()
-        self._recv_frame(&f, flags)
+        rc = zf_sock_recv(self._s, &f)
+        if rc != 0:
+            if rc == -EAGAIN and flags & _DONTWAIT:
+                raise _new_again()
+            self._recv_wait(&f, flags, rc)
         while True:
             if copy:
                 parts.append(_bytes_from(&f))

@@ -161,6 +161,11 @@ class ContextTerminated(ZMQError):
 class Again(ZMQError):
     """The operation would block (EAGAIN)."""
 
+    # Class attributes, so the engine can raise an Again without running __init__ or giving
+    # it an instance dict (the cost of a recv(DONTWAIT) that finds nothing).
+    errno = EAGAIN
+    strerror = strerror(EAGAIN)
+
     def __init__(self, errno: int | str = "ignored", msg: str = "ignored") -> None:
         super().__init__(EAGAIN)
 

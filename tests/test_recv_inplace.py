@@ -1,0 +1,119 @@
+"""A large frame read from a connection becomes the bytes object recv() returns, without a
+copy (zmqfast/_inplace.h). Whatever the allocator setup, what recv() returns must be an
+ordinary bytes object that outlives the socket and the context."""
+
+import gc
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+SIZES = [600, 8191, 65536, 1 << 20, (3 << 20) + 7]
+
+
+def _pair(zmq, ctx, bind, transport):
+    pull = ctx.socket(zmq.PULL)
+    pull.setsockopt(zmq.RCVTIMEO, 10000)
+    pull.setsockopt(zmq.LINGER, 0)
+    addr = bind(pull, transport)
+    push = ctx.socket(zmq.PUSH)
+    push.setsockopt(zmq.LINGER, 0)
+    push.connect(addr)
+    return push, pull
+
+
+def _payload(n):
+    return (bytes(range(256)) * (n // 256 + 1))[:n]
+
+
+@pytest.mark.parametrize("transport", ["tcp", "ipc"])
+def test_large_received_frames_are_ordinary_bytes(zmq, ctx, bind, transport):
+    push, pull = _pair(zmq, ctx, bind, transport)
+    for n in SIZES:
+        want = _payload(n)
+        push.send(want)
+        got = pull.recv()
+        assert type(got) is bytes and len(got) == n and got == want
+        assert hash(got) == hash(bytes(want))  # the hash cache starts empty
+        assert got[-1:] == want[-1:] and got + b"!" == want + b"!"
+        assert pickle.loads(pickle.dumps(got)) == want
+        assert memoryview(got).readonly
+        assert sys.getrefcount(got) == 2
+
+
+@pytest.mark.parametrize("transport", ["tcp", "ipc"])
+def test_received_bytes_outlive_socket_and_context(zmq, bind, transport):
+    ctx = zmq.Context()
+    push, pull = _pair(zmq, ctx, bind, transport)
+    kept = []
+    for n in SIZES:
+        push.send(_payload(n))
+        kept.append(pull.recv())
+    parts = [_payload(70000), b"small", _payload(1 << 20)]
+    push.send_multipart(parts)
+    kept.append(pull.recv_multipart())
+    push.close()
+    pull.close()
+    ctx.term()
+    gc.collect()
+    for n, got in zip(SIZES, kept):
+        assert got == _payload(n)
+    assert kept[-1] == parts
+
+
+def test_frames_received_without_copy_still_share_the_engine_buffer(zmq, ctx, bind):
+    push, pull = _pair(zmq, ctx, bind, "tcp")
+    want = _payload(1 << 20)
+    push.send(want)
+    fr = pull.recv(copy=False)
+    assert isinstance(fr, zmq.Frame) and fr.bytes == want and bytes(fr.buffer) == want
+    del fr
+    push.send(want)
+    assert pull.recv() == want
+
+
+_CHILD = textwrap.dedent("""
+    import gc, os, sys
+    import zmqfast as zmq
+    ctx = zmq.Context()
+    pull = ctx.socket(zmq.PULL); pull.setsockopt(zmq.RCVTIMEO, 10000)
+    pull.bind("tcp://127.0.0.1:*")
+    push = ctx.socket(zmq.PUSH); push.connect(pull.last_endpoint)
+    keep = []
+    for i in range(300):
+        n = (i * 7919) % (1 << 20) + 600
+        m = bytes([i % 256]) * n
+        push.send(m)
+        got = pull.recv()
+        assert got == m and type(got) is bytes, i
+        if i % 10 == 0:
+            keep.append(got)
+        del got
+        if i % 50 == 0:
+            gc.collect()
+    del keep
+    push.close(); pull.close(); ctx.term()
+    print("ok", zmq._core._recv_in_place)
+""")
+
+
+@pytest.mark.parametrize("env,args,in_place", [
+    ({}, [], True),
+    ({}, ["-X", "tracemalloc"], True),
+    ({"PYTHONMALLOC": "malloc"}, [], True),
+    ({"PYTHONMALLOC": "debug"}, [], False),
+    ({}, ["-X", "dev"], False),
+    ({"ZMQFAST_COPY_RECV": "1"}, [], False),
+])
+def test_received_bytes_are_sound_under_every_allocator_setup(zmq, subprocess_env, env, args, in_place):
+    """Debug allocator hooks (which would reject a foreign block) turn the in-place path off;
+    tracemalloc and plain malloc keep it; each way the child sees the right bytes and exits."""
+    if zmq.__name__ != "zmqfast":
+        pytest.skip("zmqfast's receive path")
+    e = dict(subprocess_env, **env)
+    r = subprocess.run([sys.executable, *args, "-c", _CHILD], env=e, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ["ok", str(in_place)]
