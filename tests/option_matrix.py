@@ -35,7 +35,8 @@ REFERENCE_NAMES = [
     "NORM_BLOCK_SIZE", "NORM_NUM_PARITY", "NORM_NUM_AUTOPARITY", "NORM_PUSH",
 ]
 
-SOCKET_TYPES = ["PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH", "XPUB", "XSUB"]
+# STREAM joined once it was merged
+SOCKET_TYPES = ["PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH", "XPUB", "XSUB", "STREAM"]
 
 # A value each option takes on a socket type that uses it (1 for other int options, b"abc" for
 # other bytes options).
