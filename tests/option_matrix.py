@@ -3,9 +3,10 @@
 For every ``SocketOption`` and socket type it records what getsockopt returns (or its errno),
 what setsockopt with a typical valid value and with an invalid one does, and what getsockopt
 returns after the valid set. ``tests/test_options_parity.py`` compares two matrices; run this
-file as a script to print where zmqfast and pyzmq differ:
+file as a script to print where zmqfast and pyzmq differ (option names as arguments leave those
+out):
 
-    python tests/option_matrix.py
+    PYTHONPATH=. python tests/option_matrix.py CURVE_SERVER
 """
 
 import errno as _errno

@@ -4,14 +4,13 @@ RECONNECT_STOP, SOCKS_PROXY, ...)."""
 
 import errno
 import os
-import sys
+import socket as _socket
+import threading
+import time
 
+import option_matrix as om  # tests/ is on sys.path, as for conftest
 import pytest
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import option_matrix as om  # noqa: E402
-
-from conftest import IS_ZMQFAST  # noqa: E402
+from conftest import IS_ZMQFAST
 
 # Options left out of the comparison, and why.
 NOT_COMPARED = {
@@ -83,9 +82,6 @@ def test_write_only_attribute_is_attribute_error(zmq, ctx):
 
 # ---- behaviour ---------------------------------------------------------------------------------
 
-import socket as _socket  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
 
 TIMEOUT = 2000
 
@@ -783,7 +779,7 @@ def _xpub_xsub(xpub_ctx, xpub_mod, xsub_ctx, xsub_mod, fast, xpub_ofs, xsub_ofs)
     return xpub, xsub
 
 
-def _topics_delivered(xpub, xsub, mod_sub):
+def _topics_delivered(xpub, xsub):
     for t in (b"a", b"b", b"c"):
         xpub.send(t)
     got = []
@@ -803,7 +799,7 @@ def test_xsub_only_first_subscribe(zmq, pyzmq, ctx, pctx, fast, ofs, parts, topi
     expect = topics[0] if (not ofs or parts[0][:1] == b"\x01") else topics[1]
     assert xsub.getsockopt(zmq.TOPICS_COUNT) == len(expect)
     # libzmq's XPUB still reads every part: what it sends back is its own business
-    assert _topics_delivered(xpub, xsub, zmq) == topics[0]
+    assert _topics_delivered(xpub, xsub) == topics[0]
 
 
 @pytest.mark.parametrize("ofs", [0, 1])
@@ -815,7 +811,7 @@ def test_xpub_only_first_subscribe(zmq, pyzmq, ctx, pctx, fast, ofs, parts, topi
     xsub.send_multipart(parts)
     while xpub.poll(200):
         xpub.recv_multipart()
-    assert _topics_delivered(xpub, xsub, pyzmq) == (topics[1] if ofs else topics[0])
+    assert _topics_delivered(xpub, xsub) == (topics[1] if ofs else topics[0])
 
 
 # ---- ROUTER options on REQ/REP -----------------------------------------------------------------
