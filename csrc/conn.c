@@ -284,19 +284,40 @@ static int socket_closed(zf_session *s)
 
 /* ---- TCP_MAXRT, BINDTODEVICE, RECONNECT_STOP ------------------------------------------------ */
 
-/* TCP_MAXRT: how long sent data may go unacknowledged before the kernel gives up on the
- * connection; on Linux that is TCP_USER_TIMEOUT, in milliseconds, as libzmq sets it. */
-static void tune_tcp_maxrt(const zf_opts *o, int fd)
+/* What libzmq sets on each tcp connection beyond TCP_NODELAY and SO_KEEPALIVE:
+ *  TCP_MAXRT: how long sent data may go unacknowledged before the kernel gives up on the
+ *    connection; on Linux that is TCP_USER_TIMEOUT, in milliseconds;
+ *  TCP_KEEPALIVE_CNT/IDLE/INTVL: the probes' count and timing, when keepalives are on;
+ *  TOS: the IP type of service (the traffic class for IPv6). */
+static void tune_tcp_more(const zf_opts *o, int fd)
 {
 #ifdef TCP_USER_TIMEOUT
     if (o->tcp_maxrt > 0) {
         unsigned int ms = (unsigned int)o->tcp_maxrt;
         setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
     }
-#else
-    (void)o;
-    (void)fd;
 #endif
+    if (o->tcp_keepalive == 1) {
+#ifdef TCP_KEEPCNT
+        if (o->tcp_keepalive_cnt != -1)
+            setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &o->tcp_keepalive_cnt, sizeof(int));
+#endif
+#ifdef TCP_KEEPIDLE
+        if (o->tcp_keepalive_idle != -1)
+            setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &o->tcp_keepalive_idle, sizeof(int));
+#endif
+#ifdef TCP_KEEPINTVL
+        if (o->tcp_keepalive_intvl != -1)
+            setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &o->tcp_keepalive_intvl, sizeof(int));
+#endif
+    }
+    if (o->tos) {
+        /* one of the two applies, by the socket's family; the other fails harmlessly */
+        setsockopt(fd, IPPROTO_IP, IP_TOS, &o->tos, sizeof(int));
+#ifdef IPV6_TCLASS
+        setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &o->tos, sizeof(int));
+#endif
+    }
 }
 
 /* BINDTODEVICE: tcp traffic only through that interface (before bind or connect). */
@@ -371,7 +392,7 @@ static void set_sockopts(zf_session *s, int fd)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         if (s->opts.tcp_keepalive == 1)
             setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-        tune_tcp_maxrt(&s->opts, fd);
+        tune_tcp_more(&s->opts, fd);
     }
     if (s->opts.sndbuf > 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &s->opts.sndbuf, sizeof s->opts.sndbuf);

@@ -846,3 +846,42 @@ def test_rep_takes_router_mandatory(zmq, ctx, fast):
     rep.send(b"a")  # as libzmq: the reply to a departed requester is dropped, not refused
     with pytest.raises(zmq.Again):
         rep.recv(zmq.NOBLOCK)
+
+
+# ---- TOS and TCP keepalive tuning --------------------------------------------------------------
+
+
+def _tcp_state(s):
+    return {"tos": s.getsockopt(_socket.IPPROTO_IP, _socket.IP_TOS),
+            "keepalive": s.getsockopt(_socket.SOL_SOCKET, _socket.SO_KEEPALIVE),
+            "idle": s.getsockopt(_socket.IPPROTO_TCP, _socket.TCP_KEEPIDLE),
+            "cnt": s.getsockopt(_socket.IPPROTO_TCP, _socket.TCP_KEEPCNT),
+            "intvl": s.getsockopt(_socket.IPPROTO_TCP, _socket.TCP_KEEPINTVL)}
+
+
+def test_tos_and_keepalive_reach_the_connections(zmq, ctx, fast):
+    srv, cli = fast(ctx.socket(zmq.PULL)), fast(ctx.socket(zmq.PUSH))
+    for opt, v in (("TOS", 0x20), ("TCP_KEEPALIVE", 1), ("TCP_KEEPALIVE_IDLE", 42)):
+        srv.setsockopt(getattr(zmq, opt), v)
+    for opt, v in (("TOS", 0x10), ("TCP_KEEPALIVE", 1), ("TCP_KEEPALIVE_IDLE", 30),
+                   ("TCP_KEEPALIVE_CNT", 4), ("TCP_KEEPALIVE_INTVL", 7)):
+        cli.setsockopt(getattr(zmq, opt), v)
+    srv.bind("tcp://127.0.0.1:*")
+    port = _port(srv.getsockopt(zmq.LAST_ENDPOINT))
+    cli.connect(f"tcp://127.0.0.1:{port}")
+    cli.send(b"x")
+    assert srv.recv() == b"x"
+    conns = _tcp_fds_to(port)
+    try:
+        assert [_tcp_state(c) for c in conns] == [{"tos": 0x10, "keepalive": 1, "idle": 30, "cnt": 4, "intvl": 7}]
+        cport = conns[0].getsockname()[1]
+    finally:
+        for c in conns:
+            c.close()
+    accepted = _tcp_fds_to(cport)
+    try:
+        state = [_tcp_state(c) for c in accepted]
+        assert [(d["tos"], d["keepalive"], d["idle"]) for d in state] == [(0x20, 1, 42)]
+    finally:
+        for c in accepted:
+            c.close()
