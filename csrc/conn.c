@@ -1357,10 +1357,27 @@ static void read_in(zf_session *s)
     for (int round = 0; round < 8 && s->h.fd >= 0 && !s->rx_paused; round++) {
         ssize_t n;
         if (s->rx_big) {
-            n = read(s->h.fd, s->rx_big->data + s->rx_got, (size_t)(s->rx_size - s->rx_got));
+            /* The body's rest, and in the same call the start of what follows it (the next
+             * header: one syscall per large frame instead of two). Little of it, while large
+             * frames arrive: a body read into rbuf is copied out again. */
+            struct iovec iov[2];
+            size_t left = (size_t)(s->rx_size - s->rx_got);
+            iov[0].iov_base = s->rx_big->data + s->rx_got;
+            iov[0].iov_len = left;
+            int cnt = 1;
+            if (s->rlen == 0) { /* decode() consumed the read buffer before starting the body */
+                iov[1].iov_base = s->rbuf;
+                iov[1].iov_len = s->rx_bigs ? 4096 : RBUF_SIZE;
+                cnt = 2;
+            }
+            n = readv(s->h.fd, iov, cnt);
             if (n > 0) {
                 s->hb_deadline = s->ttl_deadline = 0; /* any traffic proves the peer alive */
-                s->rx_got += (uint64_t)n;
+                size_t body = (size_t)n < left ? (size_t)n : left;
+                int drained = (size_t)n < left + (cnt == 2 ? iov[1].iov_len : 0);
+                s->rx_got += body;
+                if (cnt == 2)
+                    s->rlen = (size_t)n - body;
                 if (s->rx_got == s->rx_size) {
                     zf_buf *b = s->rx_big;
                     s->rx_big = NULL;
@@ -1370,6 +1387,8 @@ static void read_in(zf_session *s)
                     }
                     decode(s); /* wakes the socket */
                 }
+                if (drained)
+                    return; /* short read: the kernel buffer is empty */
                 continue;
             }
         } else {

@@ -17,7 +17,10 @@ from .poll import Poller, select
 from .proxy import device, proxy, proxy_steerable
 from .backend import curve_keypair, curve_public
 from .socket import Socket
-from .tracker import MessageTracker
+from .tracker import _FINISHED_TRACKER, MessageTracker  # noqa: F401
+
+# in pyzmq's zmq.__all__ (through zmq.sugar): the enum base classes of the constants
+from enum import Enum, IntEnum, IntFlag  # noqa: E402,F401
 
 __version__ = "0.1.0"
 __revision__ = ""

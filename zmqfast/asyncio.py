@@ -21,7 +21,7 @@ from zmqfast import error as _error
 from zmqfast.constants import EVENTS, FD, POLLIN, POLLOUT
 from zmqfast.utils import jsonapi
 
-__all__ = ["Context", "Socket", "Poller"]
+__all__ = ["Context", "Socket", "Poller", "ZMQEventLoop", "install"]
 
 _on_fd = _core._aio_on_fd
 _base_get = _zmq.Socket.get
@@ -197,3 +197,23 @@ class Context(_zmq.Context):
     @property
     def _socket_class(self) -> type:
         return Socket
+
+
+def _deprecated() -> None:
+    import warnings
+
+    warnings.warn("ZMQEventLoop and zmq.asyncio.install are deprecated (since pyzmq 17): "
+                  "sockets work with any asyncio event loop", DeprecationWarning, stacklevel=3)
+
+
+class ZMQEventLoop(asyncio.SelectorEventLoop):
+    """DEPRECATED: a plain asyncio SelectorEventLoop (any event loop works with the sockets)."""
+
+    def __init__(self, selector: Any = None) -> None:
+        _deprecated()
+        super().__init__(selector)
+
+
+def install() -> None:
+    """DEPRECATED: does nothing (no special event loop is needed)."""
+    _deprecated()

@@ -9,6 +9,7 @@ from .._core import Context, Frame, Socket, zmq_poll
 from ..constants import IPC_PATH_MAX_LEN, PYZMQ_DRAFT_API
 from ..error import strerror
 from ..proxy import device, proxy, proxy_steerable
+from .select import public_api, select_backend  # noqa: F401  (as pyzmq's zmq.backend)
 
 Message = Frame
 

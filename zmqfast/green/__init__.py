@@ -1,0 +1,43 @@
+"""zmqfast.green - gevent compatibility with zeromq.
+
+Usage
+-----
+
+Instead of importing zmq directly, do so in the following manner:
+
+..
+
+    import zmqfast.green as zmq
+
+
+Any calls that would have blocked the current thread will now only block the
+current green thread.
+
+Every zmqfast name is here; Context, Socket and Poller are the green versions (see
+:mod:`zmqfast.green.core`), and device (and proxy) forward messages without blocking the
+thread. Needs gevent.
+"""
+
+from __future__ import annotations
+
+from . import _gevent  # noqa: F401  (ImportError without gevent)
+
+import zmqfast as _zmq
+from zmqfast import *  # noqa: F401,F403
+from zmqfast import _FINISHED_TRACKER, __revision__, __version__  # noqa: F401
+
+from .core import _Context, _Socket
+from .poll import _Poller
+
+Context = _Context
+Socket = _Socket
+Poller = _Poller
+SyncContext = _zmq.Context  # the plain classes, as zmqfast names them
+SyncSocket = _zmq.Socket
+
+from .device import device, proxy  # noqa: E402
+
+__all__: list[str] = sorted(
+    name for name, value in vars(_zmq).items()
+    if not name.startswith("_") and type(value).__name__ not in ("module", "_Feature")
+) + ["__version__", "__revision__", "_FINISHED_TRACKER"]  # as in pyzmq's
