@@ -89,11 +89,19 @@ TIMEOUT = 2000
 def _tcp_fds_to(port):
     """(fd dup, socket) of this process's tcp connections whose peer port is `port`."""
     out = []
+    made = set()  # our own dups: the listing's numbers may be reused by them
     for name in os.listdir("/proc/self/fd"):
-        fd = int(name)
+        if int(name) in made:
+            continue
         try:
-            s = _socket.socket(fileno=os.dup(fd))
+            dup = os.dup(int(name))
         except OSError:
+            continue  # the listing's own fd, closed by now
+        made.add(dup)
+        try:
+            s = _socket.socket(fileno=dup)
+        except OSError:
+            os.close(dup)  # not a socket
             continue
         try:
             if s.type == _socket.SOCK_STREAM and s.family == _socket.AF_INET and s.getpeername()[1] == port:
