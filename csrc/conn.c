@@ -70,6 +70,9 @@ struct zf_session {
     size_t zap_props_len;
     int fail_event;       /* how a failed handshake is reported (0: as a protocol error) */
     int64_t fail_value;
+    int stop_why;         /* RECONNECT_STOP: the ZF_RECONNECT_STOP_* case the last attempt ended in */
+    int socks_step;       /* SOCKS_PROXY: the SOCKS5 reply awaited (SOCKS_*), 0 when not in SOCKS */
+    zf_addr proxy;        /* SOCKS_PROXY: where the tcp connection really goes */
     int peer_type;
     uint8_t peer_id[256];
     int peer_id_len;
@@ -303,10 +306,87 @@ static int socket_closed(zf_session *s)
     return s->pipe && atomic_load(&s->pipe->end[0].closed);
 }
 
+/* ---- TCP_MAXRT, BINDTODEVICE, RECONNECT_STOP ------------------------------------------------ */
+
+/* What libzmq sets on each tcp connection beyond TCP_NODELAY and SO_KEEPALIVE:
+ *  TCP_MAXRT: how long sent data may go unacknowledged before the kernel gives up on the
+ *    connection; on Linux that is TCP_USER_TIMEOUT, in milliseconds;
+ *  TCP_KEEPALIVE_CNT/IDLE/INTVL: the probes' count and timing, when keepalives are on;
+ *  TOS: the IP type of service (the traffic class for IPv6). */
+static void tune_tcp_more(const zf_opts *o, int fd)
+{
+#ifdef TCP_USER_TIMEOUT
+    if (o->tcp_maxrt > 0) {
+        unsigned int ms = (unsigned int)o->tcp_maxrt;
+        setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
+    }
+#endif
+    if (o->tcp_keepalive == 1) {
+#ifdef TCP_KEEPCNT
+        if (o->tcp_keepalive_cnt != -1)
+            setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &o->tcp_keepalive_cnt, sizeof(int));
+#endif
+#ifdef TCP_KEEPIDLE
+        if (o->tcp_keepalive_idle != -1)
+            setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &o->tcp_keepalive_idle, sizeof(int));
+#endif
+#ifdef TCP_KEEPINTVL
+        if (o->tcp_keepalive_intvl != -1)
+            setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &o->tcp_keepalive_intvl, sizeof(int));
+#endif
+    }
+    if (o->tos) {
+        /* one of the two applies, by the socket's family; the other fails harmlessly */
+        setsockopt(fd, IPPROTO_IP, IP_TOS, &o->tos, sizeof(int));
+#ifdef IPV6_TCLASS
+        setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &o->tos, sizeof(int));
+#endif
+    }
+}
+
+/* BINDTODEVICE: tcp traffic only through that interface (before bind or connect). */
+static int bind_to_device(const zf_opts *o, int fd)
+{
+    if (!o->bindtodevice_len)
+        return 0;
+#ifdef SO_BINDTODEVICE
+    if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, o->bindtodevice, o->bindtodevice_len) < 0)
+        return -errno;
+    return 0;
+#else
+    (void)fd;
+    return -ENOTSUP;
+#endif
+}
+
+/* RECONNECT_STOP: whether the attempt that just ended gives the endpoint up. Consumes the
+ * reason. As libzmq 4.3.5: CONN_REFUSED stops a refused tcp connect; HANDSHAKE_FAILED stops
+ * after a connection that never completed its handshake (closed, garbage, timeout);
+ * AFTER_DISCONNECT stops a refused ipc connect once the application has disconnected or
+ * unbound an endpoint of the socket (libzmq tests it in its ipc connecter only). */
+static int reconnect_stopped(zf_session *s)
+{
+    int why = s->stop_why;
+    int stop = s->opts.reconnect_stop;
+    s->stop_why = 0;
+    if (why == ZF_RECONNECT_STOP_CONN_REFUSED && s->addr.transport != ZF_TCP)
+        return (stop & ZF_RECONNECT_STOP_AFTER_DISCONNECT) &&
+               atomic_load_explicit(&s->sock->disconnected, memory_order_relaxed);
+    return (why & stop) != 0;
+}
+
 /* ---- connecting -------------------------------------------------------------------------- */
 
 static void schedule_reconnect(zf_session *s)
 {
+    if (reconnect_stopped(s)) {
+        s->state = S_IDLE;
+        if (s->pipe && socket_closed(s))
+            session_destroy(s);
+        else
+            drop_pipe(s); /* as libzmq drops the endpoint: the socket stops queueing for it */
+        return;
+    }
     int ivl = s->opts.reconnect_ivl;
     if (ivl < 0) {
         s->state = S_IDLE;
@@ -336,6 +416,7 @@ static void set_sockopts(zf_session *s, int fd)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         if (s->opts.tcp_keepalive == 1)
             setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+        tune_tcp_more(&s->opts, fd);
     }
     if (s->opts.sndbuf > 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &s->opts.sndbuf, sizeof s->opts.sndbuf);
@@ -368,22 +449,191 @@ static void connected(zf_session *s)
     flush_out(s);
 }
 
+/* ---- SOCKS5 (RFC 1928, 1929): SOCKS_PROXY, SOCKS_USERNAME, SOCKS_PASSWORD -------------------
+ * As libzmq: tcp connections go to the proxy, which is asked to CONNECT to the endpoint's host
+ * (a name is resolved by the proxy); one authentication method is offered, user/password when
+ * a user name is set. The ZMTP greeting starts once the proxy has connected us; any failure is
+ * a failed connect, retried. */
+enum { SOCKS_METHOD = 1, SOCKS_AUTH, SOCKS_CONNECT };
+
+static int socks_proxied(const zf_session *s)
+{
+    return s->addr.transport == ZF_TCP && s->opts.socks_proxy_len;
+}
+
+static int socks_resolve(zf_session *s)
+{
+    char ep[300];
+    snprintf(ep, sizeof ep, "tcp://%s", s->opts.socks_proxy);
+    int rc = zf_addr_parse(ep, 0, &s->proxy);
+    return rc < 0 ? rc : zf_addr_resolve(&s->proxy, 0, s->opts.ipv6);
+}
+
+static int socks_send(zf_session *s, const uint8_t *b, size_t n)
+{
+    /* a few hundred bytes on a fresh connection: the kernel takes them whole */
+    return send(s->h.fd, b, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
+}
+
+static int socks_request(zf_session *s)
+{
+    uint8_t b[4 + 1 + 255 + 2];
+    const char *host = s->addr.name;
+    size_t hl = strlen(host);
+    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') { /* "[::1]" */
+        host++;
+        hl -= 2;
+    }
+    char h[256];
+    memcpy(h, host, hl);
+    h[hl] = 0;
+    size_t n = 4;
+    b[0] = 5, b[1] = 1 /* CONNECT */, b[2] = 0;
+    if (inet_pton(AF_INET, h, b + 4) == 1) {
+        b[3] = 1;
+        n += 4;
+    } else if (inet_pton(AF_INET6, h, b + 4) == 1) {
+        b[3] = 4;
+        n += 16;
+    } else {
+        if (hl == 0 || hl > 255)
+            return -1;
+        b[3] = 3;
+        b[4] = (uint8_t)hl;
+        memcpy(b + 5, h, hl);
+        n += 1 + hl;
+    }
+    b[n++] = (uint8_t)(s->addr.port >> 8);
+    b[n++] = (uint8_t)s->addr.port;
+    s->socks_step = SOCKS_CONNECT;
+    return socks_send(s, b, n);
+}
+
+static void socks_fail(zf_session *s)
+{
+    s->socks_step = 0;
+    s->state = S_CONNECTING; /* reported and retried as a connect that failed */
+    conn_lost(s);
+}
+
+static void socks_start(zf_session *s)
+{
+    s->state = S_CONNECTING;
+    s->rlen = s->rpos = 0;
+    zf_io_set(s->io, &s->h, ZF_IO_IN);
+    if (s->opts.handshake_ivl > 0)
+        zf_io_timer_set(s->io, &s->t_conn, s->opts.handshake_ivl);
+    uint8_t greet[3] = {5, 1, s->opts.socks_user_len ? 2 : 0};
+    s->socks_step = SOCKS_METHOD;
+    if (socks_send(s, greet, sizeof greet) < 0)
+        socks_fail(s);
+}
+
+/* The proxy said something: take the next step once its whole reply is in. */
+static void socks_read(zf_session *s)
+{
+    ssize_t r = recv(s->h.fd, s->rbuf + s->rlen, RBUF_SIZE - s->rlen, 0);
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        socks_fail(s);
+        return;
+    }
+    if (r > 0)
+        s->rlen += (size_t)r;
+    const uint8_t *b = s->rbuf;
+    for (;;) {
+        size_t need = s->socks_step == SOCKS_CONNECT ? 5 : 2;
+        if (s->rlen < need)
+            return;
+        if (s->socks_step == SOCKS_METHOD) {
+            int want = s->opts.socks_user_len ? 2 : 0;
+            if (b[0] != 5 || b[1] != want) {
+                socks_fail(s);
+                return;
+            }
+            memmove(s->rbuf, b + 2, s->rlen - 2);
+            s->rlen -= 2;
+            if (want == 2) {
+                uint8_t a[3 + 255 + 255];
+                size_t n = 0;
+                a[n++] = 1;
+                a[n++] = s->opts.socks_user_len;
+                memcpy(a + n, s->opts.socks_user, s->opts.socks_user_len);
+                n += s->opts.socks_user_len;
+                a[n++] = s->opts.socks_pass_len;
+                memcpy(a + n, s->opts.socks_pass, s->opts.socks_pass_len);
+                n += s->opts.socks_pass_len;
+                s->socks_step = SOCKS_AUTH;
+                if (socks_send(s, a, n) < 0) {
+                    socks_fail(s);
+                    return;
+                }
+            } else if (socks_request(s) < 0) {
+                socks_fail(s);
+                return;
+            }
+            continue;
+        }
+        if (s->socks_step == SOCKS_AUTH) {
+            if (b[1] != 0) { /* the proxy refused the user name and password */
+                socks_fail(s);
+                return;
+            }
+            memmove(s->rbuf, b + 2, s->rlen - 2);
+            s->rlen -= 2;
+            if (socks_request(s) < 0) {
+                socks_fail(s);
+                return;
+            }
+            continue;
+        }
+        /* CONNECT's reply: version, status, 0, the bound address by type, port */
+        size_t total = b[3] == 1 ? 10 : b[3] == 4 ? 22 : b[3] == 3 ? 7 + (size_t)b[4] : 0;
+        if (b[0] != 5 || b[1] != 0 || !total) {
+            socks_fail(s);
+            return;
+        }
+        if (s->rlen < total)
+            return;
+        if (s->rlen > total) { /* the peer cannot speak before our greeting: a broken proxy */
+            socks_fail(s);
+            return;
+        }
+        s->socks_step = 0;
+        s->rlen = 0;
+        zf_io_timer_cancel(s->io, &s->t_conn);
+        zf_monitor_event(s->sock, ZF_EVENT_CONNECTED, s->h.fd, s->endpoint);
+        connected(s);
+        return;
+    }
+}
+
 static void start_connect(zf_session *s)
 {
-    if (zf_addr_resolve(&s->addr, 0, s->opts.ipv6) < 0) {
+    int socks = socks_proxied(s);
+    zf_addr *dst = socks ? &s->proxy : &s->addr; /* the endpoint's host is the proxy's to find */
+    if ((socks ? socks_resolve(s) : zf_addr_resolve(&s->addr, 0, s->opts.ipv6)) < 0) {
         schedule_reconnect(s);
         return;
     }
-    int fd = zf_net_socket(s->addr.sa.ss_family);
+    int fd = zf_net_socket(dst->sa.ss_family);
     if (fd < 0) {
         schedule_reconnect(s);
         return;
     }
     set_sockopts(s, fd);
+    if (s->addr.transport == ZF_TCP && bind_to_device(&s->opts, fd) < 0) {
+        close(fd); /* as libzmq: a device we may not use is retried like any failed connect */
+        schedule_reconnect(s);
+        return;
+    }
     s->h.fd = fd;
-    int rc = connect(fd, (struct sockaddr *)&s->addr.sa, s->addr.salen);
+    int rc = connect(fd, (struct sockaddr *)&dst->sa, dst->salen);
     if (rc == 0) {
         zf_io_add(s->io, &s->h, ZF_IO_IN);
+        if (socks) {
+            socks_start(s);
+            return;
+        }
         zf_monitor_event(s->sock, ZF_EVENT_CONNECTED, fd, s->endpoint);
         connected(s);
         return;
@@ -396,6 +646,8 @@ static void start_connect(zf_session *s)
             zf_io_timer_set(s->io, &s->t_conn, s->opts.connect_timeout);
         return;
     }
+    if (errno == ECONNREFUSED)
+        s->stop_why = ZF_RECONNECT_STOP_CONN_REFUSED;
     close(fd);
     s->h.fd = -1;
     schedule_reconnect(s);
@@ -467,6 +719,9 @@ void zf_session_sock_closed(zf_session *s)
 /* A connection ended (EOF, error, protocol violation, timeout). */
 static void conn_lost(zf_session *s)
 {
+    s->socks_step = 0; /* a SOCKS exchange cut short starts over with the next connection */
+    if (s->h.fd >= 0 && s->state != S_CONNECTING && s->state != S_ACTIVE)
+        s->stop_why = ZF_RECONNECT_STOP_HANDSHAKE_FAILED;
     if (s->opts.raw)
         raw_lost(s);
     if (s->h.fd >= 0 && s->state != S_CONNECTING) {
@@ -755,11 +1010,34 @@ static int take_metadata(zf_session *s, const uint8_t *data, size_t dl)
     return 0;
 }
 
+/* METADATA: the READY (or INITIATE) frame at out (n bytes) again, with the socket's "X-"
+ * properties after the standard ones. */
+static long add_app_metadata(zf_session *s, uint8_t *out, size_t cap, long n)
+{
+    if (n < 0 || !s->opts.app_meta_len)
+        return n;
+    size_t hdr = (out[0] & ZF_F_LONG) ? 9 : 2;
+    const uint8_t *name, *body;
+    size_t nl, bl;
+    if (zf_zmtp_command(out + hdr, (size_t)n - hdr, &name, &nl, &body, &bl) < 0)
+        return -1;
+    uint8_t props[2048 + ZF_APP_META_MAX];
+    char cmd[32];
+    if (bl + s->opts.app_meta_len > sizeof props || nl >= sizeof cmd)
+        return -1;
+    memcpy(props, body, bl);
+    memcpy(props + bl, s->opts.app_meta, s->opts.app_meta_len);
+    memcpy(cmd, name, nl);
+    cmd[nl] = 0;
+    return zf_zmtp_command_frame(out, cap, cmd, props, bl + s->opts.app_meta_len);
+}
+
 static int send_ready(zf_session *s, const char *command)
 {
     int with_id = s->opts.type == ZF_REQ || s->opts.type == ZF_DEALER || s->opts.type == ZF_ROUTER;
     long n = zf_zmtp_ready(s->wbuf + s->wlen, WBUF_SIZE - s->wlen, command, s->opts.type, s->opts.identity,
                            s->opts.identity_len, with_id);
+    n = add_app_metadata(s, s->wbuf + s->wlen, WBUF_SIZE - s->wlen, n);
     if (n < 0)
         return -1;
     s->wlen += (size_t)n;
@@ -869,6 +1147,12 @@ static int handshake_start(zf_session *s)
         int rc = zap_ask(s, "NULL", NULL, NULL, 0);
         if (rc == 0)
             return 0;
+        if (rc == -ECONNREFUSED && s->opts.zap_enforce_domain) {
+            /* ZAP_ENFORCE_DOMAIN: a domain with no handler to ask admits nobody (libzmq) */
+            s->fail_event = ZF_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+            s->fail_value = EFAULT;
+            return -1;
+        }
         if (rc != -ECONNREFUSED)
             return -1;
     }
@@ -1938,15 +2222,25 @@ static void on_event(zf_handler *h, uint32_t ev)
 static void session_event(zf_session *s, uint32_t ev)
 {
     zf_handler *h = &s->h;
+    if (s->socks_step) {
+        socks_read(s);
+        return;
+    }
     if (s->state == S_CONNECTING) {
         int err = 0;
         socklen_t len = sizeof err;
         getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &err, &len);
         if (err || (ev & ZF_IO_ERR && !(ev & ZF_IO_OUT))) {
+            if (err == ECONNREFUSED)
+                s->stop_why = ZF_RECONNECT_STOP_CONN_REFUSED;
             conn_lost(s);
             return;
         }
         zf_io_timer_cancel(s->io, &s->t_conn);
+        if (socks_proxied(s)) {
+            socks_start(s);
+            return;
+        }
         zf_monitor_event(s->sock, ZF_EVENT_CONNECTED, h->fd, s->endpoint);
         connected(s);
         return;
@@ -2014,6 +2308,12 @@ static void on_accept(zf_handler *h, uint32_t ev)
                 zf_monitor_event(l->sock, ZF_EVENT_ACCEPT_FAILED, errno, l->endpoint);
             return; /* EAGAIN, or a transient error (EMFILE...): try again on the next event */
         }
+        if (!zf_opts_accepts(&l->opts, fd, l->addr.transport == ZF_TCP)) {
+            /* TCP_ACCEPT_FILTER / IPC_FILTER_*: not a peer we take; libzmq reports it so */
+            close(fd);
+            zf_monitor_event(l->sock, ZF_EVENT_ACCEPT_FAILED, EACCES, l->endpoint);
+            continue;
+        }
         zf_monitor_event(l->sock, ZF_EVENT_ACCEPTED, fd, l->endpoint);
         zf_session *s = session_alloc(l->io, l->sock, &l->opts);
         if (!s) {
@@ -2031,9 +2331,39 @@ static void on_accept(zf_handler *h, uint32_t ev)
     }
 }
 
+/* USE_FD: listen on a socket the application made, bound and listening already; its address
+ * is the endpoint. It is ours from now on: closed with the listener, as libzmq does. */
+static int listener_adopt(zf_listener *l)
+{
+    zf_addr *a = &l->addr;
+    int fd = l->opts.use_fd;
+    socklen_t len = sizeof a->sa;
+    if (getsockname(fd, (struct sockaddr *)&a->sa, &len) < 0)
+        return -errno;
+    a->salen = len;
+    int family = a->sa.ss_family;
+    if (!((a->transport == ZF_TCP && (family == AF_INET || family == AF_INET6)) ||
+          (a->transport == ZF_IPC && family == AF_UNIX)))
+        return -EINVAL; /* not a socket of this endpoint's transport */
+    if (a->transport == ZF_IPC) {
+        const struct sockaddr_un *un = (const struct sockaddr_un *)&a->sa;
+        snprintf(a->name, sizeof a->name, "%s", un->sun_path);
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+        return -errno;
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    zf_addr_format(a, l->endpoint, sizeof l->endpoint);
+    l->h.fd = fd;
+    l->h.on_event = on_accept;
+    return 0;
+}
+
 int zf_listener_open(zf_listener *l)
 {
     zf_addr *a = &l->addr;
+    if (l->opts.use_fd >= 0 && a->transport != ZF_INPROC)
+        return listener_adopt(l);
     if (a->transport == ZF_IPC && strcmp(a->name, "*") == 0) {
         char tmpl[] = "/tmp/tmpXXXXXX";
         if (!mkdtemp(tmpl))
@@ -2060,6 +2390,13 @@ int zf_listener_open(zf_listener *l)
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &l->opts.sndbuf, sizeof l->opts.sndbuf);
     if (l->opts.rcvbuf > 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &l->opts.rcvbuf, sizeof l->opts.rcvbuf);
+    if (a->transport == ZF_TCP) {
+        int e = bind_to_device(&l->opts, fd);
+        if (e < 0) {
+            close(fd);
+            return e; /* ENODEV for an unknown interface, as libzmq's bind reports */
+        }
+    }
     if (bind(fd, (struct sockaddr *)&a->sa, a->salen) < 0 || listen(fd, l->opts.backlog > 0 ? l->opts.backlog : 100) < 0) {
         int e = errno;
         close(fd);
@@ -2098,7 +2435,7 @@ void zf_listener_close(zf_listener *l, int with_sessions)
         zf_io_del(io, &l->h);
         close(l->h.fd);
         l->h.fd = -1;
-        if (l->addr.transport == ZF_IPC)
+        if (l->addr.transport == ZF_IPC && l->opts.use_fd < 0) /* an adopted fd's file is not ours */
             unlink(l->addr.name);
     }
     zf_session *s = io->sessions;

@@ -2,6 +2,9 @@
 #include "ctx.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +13,16 @@
 
 enum { ZF_CTX_IO_THREADS = 1, ZF_CTX_MAX_SOCKETS = 2, ZF_CTX_SOCKET_LIMIT = 3, ZF_CTX_IPV6 = 42,
        ZF_CTX_BLOCKY = 70, ZF_CTX_MSG_T_SIZE = 6 };
+/* libzmq's numbers: THREAD_PRIORITY shares 3 with SOCKET_LIMIT (set is one, get the other) */
+enum { ZF_CTX_THREAD_PRIORITY = 3, ZF_CTX_THREAD_SCHED_POLICY = 4, ZF_CTX_MAX_MSGSZ = 5,
+       ZF_CTX_AFFINITY_CPU_ADD = 7, ZF_CTX_AFFINITY_CPU_REMOVE = 8, ZF_CTX_THREAD_NAME_PREFIX = 9,
+       ZF_CTX_ZERO_COPY_RECV = 10 };
+enum { AFFINITY_CPUS = 16 * 64 };
+
+static void more_defaults(zf_ctx *c, int io_threads);
+static void tune_io_thread(zf_ctx *c, zf_io *io, int n);
+static int set_more(zf_ctx *c, int option, int value);
+static int get_more(zf_ctx *c, int option, int *value);
 
 zf_ctx *zf_ctx_new(int io_threads)
 {
@@ -26,6 +39,7 @@ zf_ctx *zf_ctx_new(int io_threads)
     const char *spin = getenv("ZMQFAST_SPIN_US");
     c->spin_us = spin ? atoi(spin) : -1; /* -1: decide per socket */
     atomic_init(&c->next_id, 1);
+    more_defaults(c, io_threads);
     return c;
 }
 
@@ -37,8 +51,10 @@ zf_io *zf_ctx_choose_io(zf_ctx *c)
         c->io = calloc((size_t)c->nio, sizeof(zf_io));
         int started = 0;
         for (int i = 0; c->io && i < c->nio; i++)
-            if (zf_io_start(&c->io[i], c) == 0)
+            if (zf_io_start(&c->io[i], c) == 0) {
+                tune_io_thread(c, &c->io[i], i);
                 started++;
+            }
             else
                 break;
         c->nio = started;
@@ -60,6 +76,7 @@ int zf_ctx_set(zf_ctx *c, int option, int value)
         if (c->io_running)
             return 0; /* libzmq ignores it once threads run */
         c->nio = value > 0 ? value : 1;
+        c->io_threads_asked = value;
         return 0;
     case ZF_CTX_MAX_SOCKETS:
         if (value < 1)
@@ -67,13 +84,17 @@ int zf_ctx_set(zf_ctx *c, int option, int value)
         c->max_sockets = value;
         return 0;
     case ZF_CTX_IPV6:
+        if (value < 0)
+            return -EINVAL; /* as libzmq */
         c->ipv6 = value != 0;
         return 0;
     case ZF_CTX_BLOCKY:
+        if (value < 0)
+            return -EINVAL;
         c->blocky = value != 0;
         return 0;
     default:
-        return -EINVAL;
+        return set_more(c, option, value);
     }
 }
 
@@ -86,7 +107,112 @@ int zf_ctx_get(zf_ctx *c, int option)
     case ZF_CTX_IPV6: return c->ipv6;
     case ZF_CTX_BLOCKY: return c->blocky;
     case ZF_CTX_MSG_T_SIZE: return 64;
+    default: {
+        int v;
+        int rc = get_more(c, option, &v);
+        return rc < 0 ? rc : v;
+    }
+    }
+}
+
+/* ---- libzmq's other context options -------------------------------------------------------- */
+
+static void more_defaults(zf_ctx *c, int io_threads)
+{
+    c->io_threads_asked = io_threads;
+    c->thread_priority = -1;
+    c->thread_sched_policy = -1;
+    c->max_msgsz = 0x7fffffff;
+    c->zero_copy_recv = 1;
+}
+
+static int set_more(zf_ctx *c, int option, int value)
+{
+    if (value < 0 && option != ZF_CTX_THREAD_NAME_PREFIX)
+        return -EINVAL; /* libzmq takes only non-negative values, but for the name prefix */
+    switch (option) {
+    case ZF_CTX_THREAD_PRIORITY: c->thread_priority = value; return 0;
+    case ZF_CTX_THREAD_SCHED_POLICY: c->thread_sched_policy = value; return 0;
+    case ZF_CTX_MAX_MSGSZ: c->max_msgsz = value; return 0;
+    case ZF_CTX_THREAD_NAME_PREFIX: c->thread_name_prefix = value; return 0;
+    case ZF_CTX_ZERO_COPY_RECV: c->zero_copy_recv = value != 0; return 0;
+    case ZF_CTX_AFFINITY_CPU_ADD:
+    case ZF_CTX_AFFINITY_CPU_REMOVE: {
+        if (value >= AFFINITY_CPUS)
+            return -EINVAL;
+        uint64_t bit = 1ULL << (value % 64);
+        uint64_t *w = &c->affinity[value / 64];
+        if (option == ZF_CTX_AFFINITY_CPU_ADD) {
+            *w |= bit;
+            return 0;
+        }
+        if (!(*w & bit))
+            return -EINVAL; /* as libzmq: removing a CPU that was never added */
+        *w &= ~bit;
+        return 0;
+    }
     default: return -EINVAL;
+    }
+}
+
+static int get_more(zf_ctx *c, int option, int *value)
+{
+    switch (option) {
+    case ZF_CTX_IO_THREADS: *value = c->io_threads_asked; return 0;
+    case ZF_CTX_THREAD_SCHED_POLICY: *value = c->thread_sched_policy; return 0;
+    case ZF_CTX_MAX_MSGSZ: *value = c->max_msgsz; return 0;
+    case ZF_CTX_THREAD_NAME_PREFIX: *value = c->thread_name_prefix; return 0;
+    case ZF_CTX_ZERO_COPY_RECV: *value = c->zero_copy_recv; return 0;
+    default: return -EINVAL; /* THREAD_AFFINITY_*: write-only in libzmq */
+    }
+}
+
+int zf_ctx_get_ext(zf_ctx *c, int option, int *value)
+{
+    if (get_more(c, option, value) == 0)
+        return 0;
+    int rc = zf_ctx_get(c, option);
+    if (rc < 0)
+        return rc;
+    *value = rc;
+    return 0;
+}
+
+/* What libzmq does to its I/O threads at start: a name with the prefix, the CPU set, the
+ * scheduling policy and priority. Best effort: a setting the system refuses is left out. */
+static void tune_io_thread(zf_ctx *c, zf_io *io, int n)
+{
+#ifdef __linux__
+    char name[48];
+    if (c->thread_name_prefix)
+        snprintf(name, sizeof name, "%d/ZMQbg/IO/%d", c->thread_name_prefix, n);
+    else
+        snprintf(name, sizeof name, "ZMQbg/IO/%d", n);
+    name[15] = 0; /* the kernel keeps 15 characters */
+    pthread_setname_np(io->thread, name);
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    int any = 0;
+    for (int cpu = 0; cpu < AFFINITY_CPUS && cpu < CPU_SETSIZE; cpu++)
+        if (c->affinity[cpu / 64] & (1ULL << (cpu % 64))) {
+            CPU_SET(cpu, &set);
+            any = 1;
+        }
+    if (any)
+        pthread_setaffinity_np(io->thread, sizeof set, &set);
+#else
+    (void)n;
+#endif
+    if (c->thread_priority >= 0 || c->thread_sched_policy >= 0) {
+        int policy;
+        struct sched_param sp;
+        if (pthread_getschedparam(io->thread, &policy, &sp) == 0) {
+            if (c->thread_sched_policy >= 0)
+                policy = c->thread_sched_policy;
+            if (c->thread_priority >= 0)
+                sp.sched_priority = c->thread_priority;
+            pthread_setschedparam(io->thread, policy, &sp);
+        }
     }
 }
 

@@ -34,7 +34,16 @@ struct zf_ctx {
     zf_release_stack release;
     const zf_buf_alloc *rx_alloc; /* set once, before any socket: where large inbound frames go */
     _Atomic uint64_t next_id; /* session ids */
+    /* ---- libzmq's other context options (ctx.c, "more options") ---- */
+    int io_threads_asked;   /* IO_THREADS as set: libzmq reports it even when it is 0 */
+    int thread_priority;    /* THREAD_PRIORITY (-1: the default) */
+    int thread_sched_policy; /* THREAD_SCHED_POLICY (-1: the default) */
+    int max_msgsz;          /* MAX_MSGSZ: kept (libzmq keeps it too) */
+    int thread_name_prefix; /* THREAD_NAME_PREFIX: I/O threads are named "<prefix>/ZMQbg/IO/<n>" */
+    int zero_copy_recv;     /* ZERO_COPY_RECV: kept; received frames share buffers regardless */
+    uint64_t affinity[16];  /* THREAD_AFFINITY_CPU_ADD/REMOVE: CPUs for I/O threads (none: any) */
 };
+
 
 zf_io *zf_ctx_choose_io(zf_ctx *c);
 void zf_ctx_session_born(zf_ctx *c);

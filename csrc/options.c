@@ -23,6 +23,7 @@ void zf_opts_defaults(zf_opts *o, int type)
     o->heartbeat_timeout = -1; /* -1: the interval */
     o->raw = type == 11; /* ZMQ_STREAM speaks no ZMTP */
     o->raw_notify = 1;
+    zf_opts_more_defaults(o);
 }
 
 /* One row per integer option: where it lives and the smallest value it takes. */
@@ -56,7 +57,7 @@ static const opt_row rows[] = {
     ROW(ZF_OPT_HEARTBEAT_IVL, heartbeat_ivl, 0),
     ROW(ZF_OPT_CONFLATE, conflate, 0),
     ROW(ZF_OPT_HEARTBEAT_TTL, heartbeat_ttl, 0),
-    ROW(ZF_OPT_HEARTBEAT_TIMEOUT, heartbeat_timeout, -1),
+    ROW(ZF_OPT_HEARTBEAT_TIMEOUT, heartbeat_timeout, 0), /* -1 is only the default */
 };
 
 static const opt_row *find(int option)
@@ -70,9 +71,15 @@ static const opt_row *find(int option)
 int zf_opts_set_int(zf_opts *o, int option, int64_t value)
 {
     if (option == ZF_OPT_MAXMSGSIZE) {
-        if (value < -1)
+        o->maxmsgsize = value; /* as libzmq: any negative value means no limit */
+        return 0;
+    }
+    if (option == ZF_OPT_HEARTBEAT_TTL) {
+        /* it travels in deciseconds, in 16 bits; libzmq truncates, so -99..-1 mean 0 */
+        int64_t ds = value / 100;
+        if (ds < 0 || ds > 0xFFFF)
             return -EINVAL;
-        o->maxmsgsize = value;
+        o->heartbeat_ttl = (int)(ds * 100);
         return 0;
     }
     if (option == ZF_OPT_PLAIN_SERVER) {
@@ -93,13 +100,12 @@ int zf_opts_set_int(zf_opts *o, int option, int64_t value)
     }
     const opt_row *r = find(option);
     if (!r)
-        return -ENOTSUP;
+        return zf_opts_more_set_int(o, option, value);
     if (value < r->min || value > 0x7fffffff)
         return -EINVAL;
-    if ((option == ZF_OPT_IMMEDIATE || option == ZF_OPT_IPV6 || option == ZF_OPT_CONFLATE) && value > 1)
+    if ((option == ZF_OPT_IMMEDIATE || option == ZF_OPT_IPV6 || option == ZF_OPT_CONFLATE ||
+         option == ZF_OPT_TCP_KEEPALIVE) && value > 1)
         return -EINVAL;
-    if (option == ZF_OPT_HEARTBEAT_TTL && value / 100 > 0xFFFF)
-        return -EINVAL; /* it travels in deciseconds, in 16 bits */
     *(int *)((char *)o + r->offset) = (int)value;
     return 0;
 }
@@ -128,7 +134,7 @@ int zf_opts_get_int(const zf_opts *o, int option, int64_t *value)
     }
     const opt_row *r = find(option);
     if (!r)
-        return -ENOTSUP;
+        return zf_opts_more_get_int(o, option, value);
     *value = *(const int *)((const char *)o + r->offset);
     return 0;
 }
@@ -221,7 +227,7 @@ int zf_opts_set_bytes(zf_opts *o, int option, const void *value, size_t len)
         o->zap_domain_len = (uint8_t)len;
         return 0;
     default:
-        return -ENOTSUP;
+        return zf_opts_more_set_bytes(o, option, value, len);
     }
 }
 
@@ -236,6 +242,6 @@ int zf_opts_get_bytes(const zf_opts *o, int option, const void **value, size_t *
     case ZF_OPT_CURVE_PUBLICKEY:
     case ZF_OPT_CURVE_SECRETKEY:
     case ZF_OPT_CURVE_SERVERKEY: return -EINVAL;
-    default: return -ENOTSUP;
+    default: return zf_opts_more_get_bytes(o, option, value, len);
     }
 }

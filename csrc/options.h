@@ -6,6 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* How many TCP_ACCEPT_FILTER / IPC_FILTER_* entries of each kind a socket keeps. */
+#define ZF_MAX_FILTERS 16
+/* Room for METADATA properties (libzmq has no limit; one READY command carries them all). */
+#define ZF_APP_META_MAX 1024
+
 typedef struct zf_opts {
     int type;
     int sndhwm, rcvhwm;
@@ -35,7 +40,33 @@ typedef struct zf_opts {
     int raw_notify; /* STREAM_NOTIFY: an empty message marks each connect and disconnect */
     /* CURVE: our permanent pair, and (client) the server's public key, raw */
     uint8_t curve_public[32], curve_secret[32], curve_server[32];
+    /* ---- options kept for pyzmq parity (options_more.c) ---- */
+    /* multicast transports only in libzmq; we have none, but libzmq keeps and returns them */
+    int rate, recovery_ivl, multicast_hops, multicast_maxtpdu, multicast_loop;
+    int loopback_fastpath; /* Windows-only in libzmq: kept */
+    int zap_enforce_domain;
+    int invert_matching;
+    int reconnect_stop; /* ZF_RECONNECT_STOP_* bits */
+    int tcp_maxrt;      /* ms: TCP_USER_TIMEOUT on tcp connections, 0 = the kernel's */
+    int use_fd;         /* bind: listen on this ready-made fd instead of a new socket */
+    int64_t affinity;
+    uint8_t bindtodevice_len, socks_user_len, socks_pass_len, socks_proxy_len;
+    char bindtodevice[17]; /* IFNAMSIZ with its terminator */
+    char socks_proxy[256];
+    uint8_t socks_user[255], socks_pass[255];
+    /* accept filters (listeners): tcp peers by address/prefix, ipc peers by credentials */
+    struct zf_tcp_filter { uint8_t family, bits, addr[16]; } tcp_filters[ZF_MAX_FILTERS];
+    int32_t ipc_pids[ZF_MAX_FILTERS], ipc_uids[ZF_MAX_FILTERS], ipc_gids[ZF_MAX_FILTERS];
+    uint8_t ntcp_filters, nipc_pids, nipc_uids, nipc_gids;
+    /* METADATA: "X-" properties for the handshake, as they go on the wire (name len, name,
+     * 4-byte value len, value) */
+    uint16_t app_meta_len;
+    uint8_t app_meta[ZF_APP_META_MAX];
 } zf_opts;
+
+/* libzmq's ZMQ_RECONNECT_STOP bits. */
+enum { ZF_RECONNECT_STOP_CONN_REFUSED = 1, ZF_RECONNECT_STOP_HANDSHAKE_FAILED = 2,
+       ZF_RECONNECT_STOP_AFTER_DISCONNECT = 4 };
 
 /* libzmq's ZMQ_MECHANISM values. */
 enum { ZF_MECH_NULL = 0, ZF_MECH_PLAIN = 1, ZF_MECH_CURVE = 2 };
@@ -58,6 +89,28 @@ enum {
     ZF_OPT_CONFLATE = 54, ZF_OPT_HEARTBEAT_IVL = 75, ZF_OPT_HEARTBEAT_TTL = 76, ZF_OPT_HEARTBEAT_TIMEOUT = 77,
     ZF_OPT_CONNECT_ROUTING_ID = 61,
 };
+
+/* Option numbers of options_more.c. */
+enum {
+    ZF_OPT_RATE = 8, ZF_OPT_RECOVERY_IVL = 9, ZF_OPT_MULTICAST_HOPS = 25, ZF_OPT_IPV4ONLY = 31,
+    ZF_OPT_SOCKS_PROXY = 68, ZF_OPT_INVERT_MATCHING = 74, ZF_OPT_TCP_MAXRT = 80, ZF_OPT_THREAD_SAFE = 81,
+    ZF_OPT_MULTICAST_MAXTPDU = 84, ZF_OPT_USE_FD = 89, ZF_OPT_BINDTODEVICE = 92,
+    ZF_OPT_ZAP_ENFORCE_DOMAIN = 93, ZF_OPT_LOOPBACK_FASTPATH = 94, ZF_OPT_MULTICAST_LOOP = 96,
+    ZF_OPT_SOCKS_USERNAME = 99, ZF_OPT_SOCKS_PASSWORD = 100, ZF_OPT_RECONNECT_STOP = 109,
+    ZF_OPT_TOPICS_COUNT = 116,
+    ZF_OPT_TCP_ACCEPT_FILTER = 38, ZF_OPT_IPC_FILTER_PID = 58, ZF_OPT_IPC_FILTER_UID = 59,
+    ZF_OPT_IPC_FILTER_GID = 60, ZF_OPT_METADATA = 95,
+};
+
+/* Whether a listener with these options lets an accepted connection in (the accept filters). */
+int zf_opts_accepts(const zf_opts *o, int fd, int is_tcp);
+
+/* The rest of the table (options_more.c): the same contract as zf_opts_set_int and friends. */
+void zf_opts_more_defaults(zf_opts *o);
+int zf_opts_more_set_int(zf_opts *o, int option, int64_t value);
+int zf_opts_more_get_int(const zf_opts *o, int option, int64_t *value);
+int zf_opts_more_set_bytes(zf_opts *o, int option, const void *value, size_t len);
+int zf_opts_more_get_bytes(const zf_opts *o, int option, const void **value, size_t *len);
 
 /* Integer options kept in zf_opts: 0, -EINVAL (bad value), or -ENOTSUP (not an option here). */
 int zf_opts_set_int(zf_opts *o, int option, int64_t value);

@@ -18,6 +18,25 @@
 
 enum { OPT_XPUB_VERBOSE = 40, OPT_XPUB_NODROP = 69, OPT_XPUB_MANUAL = 71, OPT_XPUB_WELCOME_MSG = 72,
        OPT_XPUB_VERBOSER = 78, OPT_INVERT_MATCHING = 74 };
+enum { OPT_XPUB_MANUAL_LAST_VALUE = 98, OPT_ONLY_FIRST_SUBSCRIBE = 108 };
+
+/* INVERT_MATCHING: a message goes where the subscriptions do NOT match it (both sides set it:
+ * an inverting PUB sends what a plain SUB would filter out, and the other way round). */
+static inline int wanted(const zf_sock *s, const zf_subs *subs, const void *data, size_t len)
+{
+    return zf_subs_match(subs, data, len) != s->opts.invert_matching;
+}
+
+/* TOPICS_COUNT: distinct topics (SUB/XSUB: ours; PUB/XPUB: the subscribers'). */
+static int topics_getopt(zf_sock *s, int option, void *value, size_t *len)
+{
+    if (option != ZF_OPT_TOPICS_COUNT)
+        return -ENOTSUP;
+    int64_t n = (s->subs.all ? 1 : 0) + s->subs.n;
+    memcpy(value, &n, sizeof n);
+    *len = sizeof n;
+    return 0;
+}
 
 /* ---- the subscriber side (SUB, XSUB) ------------------------------------------------------ */
 
@@ -105,7 +124,7 @@ static int sub_recv(zf_sock *s, zf_frame *f)
         if (!p)
             return -EAGAIN;
         zf_rec *r = zf_queue_peek(zf_pipe_inq(p, zf_sock_end(s, p)));
-        if (!zf_subs_match(&s->subs, zf_rec_data(r), (size_t)r->size)) {
+        if (!wanted(s, &s->subs, zf_rec_data(r), (size_t)r->size)) {
             zf_pipe_skip_message(s, p); /* sent before our unsubscribe reached the publisher */
             continue;
         }
@@ -124,7 +143,7 @@ static int sub_has_in(zf_sock *s)
         if (!p)
             return 0;
         zf_rec *r = zf_queue_peek(zf_pipe_inq(p, zf_sock_end(s, p)));
-        if (zf_subs_match(&s->subs, zf_rec_data(r), (size_t)r->size))
+        if (wanted(s, &s->subs, zf_rec_data(r), (size_t)r->size))
             return 1;
         zf_pipe_skip_message(s, p);
     }
@@ -137,6 +156,7 @@ const zf_sock_ops zf_sub_ops = {
     .has_in = sub_has_in,
     .on_cmd = sub_on_cmd,
     .setopt = sub_setopt,
+    .getopt = topics_getopt,
 };
 
 /* XSUB: "\x01topic" subscribes, "\x00topic" unsubscribes; other messages go to every
@@ -146,14 +166,20 @@ static int dist_all(zf_sock *s, const void *data, size_t len, zf_buf *buf, int f
 static int xsub_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags)
 {
     const uint8_t *d = data;
-    if (!s->tx_more && !(flags & ZF_SNDMORE) && len >= 1 && (d[0] == 0 || d[0] == 1)) {
+    /* as libzmq: every part of a message may be a subscription, unless ONLY_FIRST_SUBSCRIBE
+     * and the first part was not one */
+    int first = !s->tx_more;
+    if (first)
+        s->parts_subscribe = !s->only_first_subscribe;
+    if ((first || s->parts_subscribe) && len >= 1 && (d[0] == 0 || d[0] == 1)) {
+        s->parts_subscribe = 1;
         if (d[0] == 1) {
             if (zf_subs_add(&s->subs, d + 1, len - 1) < 0) {
                 if (buf)
                     zf_buf_unref(buf);
                 return -ENOMEM;
             }
-        } else if (zf_subs_remove(&s->subs, d + 1, len - 1) != 1) {
+        } else if (zf_subs_remove(&s->subs, d + 1, len - 1) != 1 && first && !(flags & ZF_SNDMORE)) {
             if (buf)
                 zf_buf_unref(buf);
             return 0; /* other subscriptions to it remain */
@@ -164,18 +190,30 @@ static int xsub_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int 
 
 static int xsub_setopt(zf_sock *s, int option, const void *value, size_t len)
 {
-    return sub_setopt(s, option, value, len);
+    if (option == OPT_ONLY_FIRST_SUBSCRIBE) {
+        int64_t v;
+        if (len != sizeof v)
+            return -EINVAL;
+        memcpy(&v, value, sizeof v);
+        if (v < 0 || v > 0x7fffffff)
+            return -EINVAL;
+        s->only_first_subscribe = v != 0;
+        return 0;
+    }
+    return -ENOTSUP; /* libzmq 4.3's XSUB has no SUBSCRIBE option: subscriptions are messages */
 }
 
+/* libzmq's XSUB does not filter what arrives (its filter is SUB's alone): the publisher did. */
 const zf_sock_ops zf_xsub_ops = {
     .reads = 1, .writes = 1,
     .attached = sub_attached,
     .send = xsub_send,
-    .recv = sub_recv,
-    .has_in = sub_has_in,
+    .recv = zf_fq_recv,
+    .has_in = zf_fq_has_in,
     .has_out = zf_lb_has_out,
     .on_cmd = sub_on_cmd,
     .setopt = xsub_setopt,
+    .getopt = topics_getopt,
 };
 
 /* ---- fan-out ------------------------------------------------------------------------------ */
@@ -350,10 +388,16 @@ static void pub_read(zf_sock *s, zf_pipe *p)
                 zf_pipe_commit(p, e);
                 zf_pipe_wake_peer(p, e);
             }
-        } else if (!s->rx_more_in && r->size >= 1 && !more) {
+        } else {
+            /* as libzmq: any part may be a subscription, unless ONLY_FIRST_SUBSCRIBE and the
+             * first part was not one */
+            int first = !s->rx_more_in;
             const uint8_t *d = zf_rec_data(r);
-            if (d[0] == 1 || d[0] == 0)
+            int is_sub = (first || s->parts_subscribe) && r->size >= 1 && (d[0] == 1 || d[0] == 0);
+            if (is_sub)
                 subscribe(s, p, d[0] == 1, d + 1, (size_t)r->size - 1);
+            if (first)
+                s->parts_subscribe = !s->only_first_subscribe || is_sub;
         }
         s->rx_more_in = more;
         zf_queue_drop(q, r);
@@ -382,17 +426,24 @@ static int pub_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int f
     if (!s->tx_more) {
         pub_scan(s, 0);
         s->ndist = 0;
+        /* XPUB_MANUAL_LAST_VALUE: the first message after a manual subscription goes only to
+         * the subscriber it was for (a last-value cache answering the newcomer) */
+        zf_pipe *only = s->xpub_manual && s->xpub_last_value ? s->manual_pipe : NULL;
+        if (only)
+            s->manual_pipe = NULL; /* its reference goes once the fan-out is chosen */
         for (int i = 0; i < s->npipes; i++) {
             zf_pipe *p = s->pipes[i];
             int e = zf_sock_end(s, p);
             zf_subs *ps = p->end[e].pat;
-            if (p->end[e].peer_gone || !ps || !zf_subs_match(ps, data, len))
+            if (p->end[e].peer_gone || !ps || !wanted(s, ps, data, len) || (only && p != only))
                 continue;
             if (!zf_pipe_writable(p, e)) {
                 if (s->xpub_nodrop) {
                     s->ndist = 0;
                     if (buf)
                         zf_buf_unref(buf);
+                    if (only)
+                        s->manual_pipe = only; /* not sent: still due to that subscriber */
                     return -EAGAIN;
                 }
                 continue; /* this subscriber is too slow: it misses the message */
@@ -400,6 +451,8 @@ static int pub_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int f
             if (dist_add(s, p) < 0)
                 break;
         }
+        if (only)
+            zf_pipe_unref(only);
     }
     return dist_put(s, data, len, buf, flags);
 }
@@ -424,6 +477,15 @@ static int pub_has_in_none(zf_sock *s)
     return 0;
 }
 
+static int xpub_setopt(zf_sock *s, int option, const void *value, size_t len);
+
+static int pub_getopt(zf_sock *s, int option, void *value, size_t *len)
+{
+    if (option == ZF_OPT_TOPICS_COUNT)
+        pub_scan(s, 1); /* count what the subscribers have sent so far */
+    return topics_getopt(s, option, value, len);
+}
+
 const zf_sock_ops zf_pub_ops = {
     .reads = 1, .writes = 1,
     .attached = pub_attached,
@@ -431,6 +493,8 @@ const zf_sock_ops zf_pub_ops = {
     .send = pub_send,
     .has_in = pub_has_in_none,
     .has_out = pub_has_out,
+    .setopt = xpub_setopt, /* a PUB is an XPUB underneath in libzmq: it takes XPUB's options */
+    .getopt = pub_getopt,
 };
 
 static int xpub_recv(zf_sock *s, zf_frame *f)
@@ -462,18 +526,32 @@ static int xpub_has_in(zf_sock *s)
 static int xpub_setopt(zf_sock *s, int option, const void *value, size_t len)
 {
     int64_t v = 0;
-    if (option != OPT_XPUB_WELCOME_MSG && option != ZF_OPT_SUBSCRIBE && option != ZF_OPT_UNSUBSCRIBE) {
+    switch (option) {
+    case OPT_XPUB_VERBOSE: case OPT_XPUB_VERBOSER: case OPT_XPUB_NODROP: case OPT_XPUB_MANUAL:
+    case OPT_XPUB_MANUAL_LAST_VALUE: case OPT_ONLY_FIRST_SUBSCRIBE:
         if (len != sizeof v)
             return -EINVAL;
         memcpy(&v, value, sizeof v);
-        if (v < 0 || v > 1)
+        if (v < 0 || v > 0x7fffffff)
             return -EINVAL;
+        v = v != 0; /* as libzmq: any non-negative int, nonzero is on */
+        break;
+    default:
+        break;
     }
     switch (option) {
     case OPT_XPUB_VERBOSE: s->xpub_verbose = (int)v; return 0;
     case OPT_XPUB_VERBOSER: s->xpub_verboser = (int)v; return 0;
     case OPT_XPUB_NODROP: s->xpub_nodrop = (int)v; return 0;
     case OPT_XPUB_MANUAL: s->xpub_manual = (int)v; return 0;
+    case OPT_XPUB_MANUAL_LAST_VALUE:
+        /* libzmq: XPUB_MANUAL, and the next message goes only to the last subscriber */
+        s->xpub_manual = (int)v;
+        s->xpub_last_value = (int)v;
+        return 0;
+    case OPT_ONLY_FIRST_SUBSCRIBE:
+        s->only_first_subscribe = (int)v;
+        return 0;
     case OPT_XPUB_WELCOME_MSG:
         free(s->welcome);
         s->welcome = NULL;
@@ -491,7 +569,9 @@ static int xpub_setopt(zf_sock *s, int option, const void *value, size_t len)
         /* XPUB_MANUAL: apply to the subscriber of the last subscription message received */
         zf_pipe *p = s->manual_pipe;
         zf_subs *ps = p ? pipe_subs(s, p) : NULL;
-        if (!s->xpub_manual || !ps)
+        if (!s->xpub_manual)
+            return -EINVAL; /* as libzmq: only a manual XPUB subscribes on a peer's behalf */
+        if (!ps)
             return 0;
         const uint8_t *t = value;
         if (option == ZF_OPT_SUBSCRIBE) {
@@ -515,4 +595,5 @@ const zf_sock_ops zf_xpub_ops = {
     .has_in = xpub_has_in,
     .has_out = pub_has_out,
     .setopt = xpub_setopt,
+    .getopt = pub_getopt,
 };

@@ -22,17 +22,9 @@ static int int_arg(const void *value, size_t len, int *out)
         return -EINVAL;
     int64_t v;
     memcpy(&v, value, sizeof v);
-    if (v < 0 || v > 1)
+    if (v < 0 || v > 0x7fffffff)
         return -EINVAL;
-    *out = (int)v;
-    return 0;
-}
-
-static int get_flag(int v, void *value, size_t *len)
-{
-    int64_t x = v;
-    memcpy(value, &x, sizeof x);
-    *len = sizeof x;
+    *out = v != 0; /* as libzmq: any non-negative int, nonzero is on */
     return 0;
 }
 
@@ -45,13 +37,6 @@ static int dealer_setopt(zf_sock *s, int option, const void *value, size_t len)
     return -ENOTSUP;
 }
 
-static int dealer_getopt(zf_sock *s, int option, void *value, size_t *len)
-{
-    if (option == OPT_PROBE_ROUTER)
-        return get_flag(s->probe_router, value, len);
-    return -ENOTSUP;
-}
-
 const zf_sock_ops zf_dealer_ops = {
     .reads = 1, .writes = 1,
     .send = zf_lb_send,
@@ -59,7 +44,6 @@ const zf_sock_ops zf_dealer_ops = {
     .has_in = zf_fq_has_in,
     .has_out = zf_lb_has_out,
     .setopt = dealer_setopt,
-    .getopt = dealer_getopt,
 };
 
 /* ---- ROUTER ------------------------------------------------------------------------------ */
@@ -225,9 +209,12 @@ static int router_setopt(zf_sock *s, int option, const void *value, size_t len)
     case OPT_ROUTER_MANDATORY: return int_arg(value, len, &s->router_mandatory);
     case OPT_ROUTER_HANDOVER: return int_arg(value, len, &s->router_handover);
     case OPT_PROBE_ROUTER: return int_arg(value, len, &s->probe_router);
-    case OPT_ROUTER_RAW: { /* any nonzero value turns it on, as libzmq's */
+    case OPT_ROUTER_RAW: { /* any positive value turns it on, as libzmq's */
         int64_t v;
         if (len != sizeof v)
+            return -EINVAL;
+        memcpy(&v, value, sizeof v);
+        if (v < 0)
             return -EINVAL;
         memcpy(&v, value, sizeof v);
         return zf_stream_router_raw(s, v != 0);
@@ -242,14 +229,17 @@ static int router_setopt(zf_sock *s, int option, const void *value, size_t len)
     }
 }
 
+/* The ROUTER options are write-only in libzmq: reading one is EINVAL. */
 static int router_getopt(zf_sock *s, int option, void *value, size_t *len)
 {
+    (void)s;
+    (void)value;
+    (void)len;
     switch (option) {
-    case OPT_ROUTER_MANDATORY: return get_flag(s->router_mandatory, value, len);
-    case OPT_ROUTER_HANDOVER: return get_flag(s->router_handover, value, len);
-    case OPT_PROBE_ROUTER: return get_flag(s->probe_router, value, len);
-    case OPT_ROUTER_RAW: return -EINVAL; /* write-only in libzmq */
-    default: return -ENOTSUP;
+    case OPT_ROUTER_MANDATORY: case OPT_ROUTER_HANDOVER: case OPT_PROBE_ROUTER: case OPT_ROUTER_RAW:
+        return -EINVAL;
+    default:
+        return -ENOTSUP;
     }
 }
 
@@ -349,15 +339,8 @@ static int req_setopt(zf_sock *s, int option, const void *value, size_t len)
         return int_arg(value, len, &s->req_relaxed);
     if (option == OPT_REQ_CORRELATE)
         return int_arg(value, len, &s->req_correlate);
-    return -ENOTSUP;
-}
-
-static int req_getopt(zf_sock *s, int option, void *value, size_t *len)
-{
-    if (option == OPT_REQ_RELAXED)
-        return get_flag(s->req_relaxed, value, len);
-    if (option == OPT_REQ_CORRELATE)
-        return get_flag(s->req_correlate, value, len);
+    if (option == OPT_PROBE_ROUTER) /* a REQ is a DEALER underneath in libzmq */
+        return int_arg(value, len, &s->probe_router);
     return -ENOTSUP;
 }
 
@@ -368,7 +351,6 @@ const zf_sock_ops zf_req_ops = {
     .has_in = req_has_in,
     .has_out = req_has_out,
     .setopt = req_setopt,
-    .getopt = req_getopt,
 };
 
 /* ---- REP --------------------------------------------------------------------------------- */
@@ -464,10 +446,23 @@ static int rep_has_out(zf_sock *s, int arm)
     return s->waiting;
 }
 
+/* A REP is a ROUTER underneath in libzmq and takes the ROUTER's options; the flags are kept
+ * (PROBE_ROUTER acts, in zf_sock_attach) though REP's reply routing does not consult them. */
+static int rep_setopt(zf_sock *s, int option, const void *value, size_t len)
+{
+    switch (option) {
+    case OPT_ROUTER_MANDATORY: return int_arg(value, len, &s->router_mandatory);
+    case OPT_ROUTER_HANDOVER: return int_arg(value, len, &s->router_handover);
+    case OPT_PROBE_ROUTER: return int_arg(value, len, &s->probe_router);
+    default: return -ENOTSUP;
+    }
+}
+
 const zf_sock_ops zf_rep_ops = {
     .reads = 1, .writes = 1,
     .send = rep_send,
     .recv = rep_recv,
     .has_in = rep_has_in,
     .has_out = rep_has_out,
+    .setopt = rep_setopt,
 };

@@ -456,8 +456,22 @@ static int remove_endpoint(zf_sock *s, const char *endpoint, int bound)
     return -ENOENT;
 }
 
-int zf_sock_unbind(zf_sock *s, const char *endpoint) { return remove_endpoint(s, endpoint, 1); }
-int zf_sock_disconnect(zf_sock *s, const char *endpoint) { return remove_endpoint(s, endpoint, 0); }
+/* RECONNECT_STOP_AFTER_DISCONNECT: remember that the application removed an endpoint. */
+static int endpoint_removed(zf_sock *s, int rc)
+{
+    if (rc == 0 && (s->opts.reconnect_stop & ZF_RECONNECT_STOP_AFTER_DISCONNECT))
+        atomic_store(&s->disconnected, 1);
+    return rc;
+}
+
+int zf_sock_unbind(zf_sock *s, const char *endpoint)
+{
+    return endpoint_removed(s, remove_endpoint(s, endpoint, 1));
+}
+int zf_sock_disconnect(zf_sock *s, const char *endpoint)
+{
+    return endpoint_removed(s, remove_endpoint(s, endpoint, 0));
+}
 
 int zf_sock_close(zf_sock *s, int linger_set, int linger)
 {
@@ -527,8 +541,11 @@ int zf_sock_setopt_int(zf_sock *s, int option, int64_t value)
 {
     if (s->closed)
         return -ENOTSOCK;
-    if (option == ZF_OPT_AFFINITY)
-        return 0; /* one I/O thread per socket is chosen at creation; accepted for compatibility */
+    if (option == ZF_OPT_AFFINITY) {
+        /* one I/O thread per socket is chosen at creation; kept and returned, as libzmq's */
+        s->opts.affinity = value;
+        return 0;
+    }
     int rc = zf_opts_set_int(&s->opts, option, value);
     if (rc == -ENOTSUP && s->ops->setopt)
         rc = s->ops->setopt(s, option, &value, sizeof value);
@@ -554,7 +571,7 @@ int zf_sock_getopt_int(zf_sock *s, int option, int64_t *value)
         *value = zf_sock_events(s);
         return 0;
     case ZF_OPT_AFFINITY:
-        *value = 0;
+        *value = s->opts.affinity;
         return 0;
     default: {
         int rc = zf_opts_get_int(&s->opts, option, value);

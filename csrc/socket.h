@@ -88,12 +88,16 @@ struct zf_sock {
     int ndist, dist_cap;
     int64_t last_scan;    /* PUB/XPUB: when subscriber input was last read */
     int xpub_verbose, xpub_verboser, xpub_nodrop, xpub_manual;
+    int xpub_last_value;      /* XPUB_MANUAL_LAST_VALUE */
+    int only_first_subscribe; /* ONLY_FIRST_SUBSCRIBE (XPUB, XSUB) */
+    int parts_subscribe;      /* XPUB, XSUB: the rest of this message may hold subscriptions */
     zf_pipe *manual_pipe; /* XPUB_MANUAL: referenced */
     uint8_t *welcome;     /* XPUB_WELCOME_MSG */
     size_t welcome_len;
     zf_buf *notes_head, *notes_tail; /* XPUB: subscription messages for the application */
     int rx_more_in;       /* PUB/XPUB: inside a multipart message from a subscriber */
     _Atomic(struct zf_monitor *) monitor; /* read by the I/O thread to report events */
+    _Atomic int disconnected; /* RECONNECT_STOP_AFTER_DISCONNECT: the application removed an endpoint */
     struct zf_sock *ctx_next, *ctx_prev;
 };
 

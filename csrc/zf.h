@@ -41,6 +41,8 @@ int64_t zf_clock_ms(void);
 zf_ctx *zf_ctx_new(int io_threads);
 int zf_ctx_set(zf_ctx *c, int option, int value);
 int zf_ctx_get(zf_ctx *c, int option);
+/* Any context option into *value (which may be negative, as libzmq reports some): 0 or -EINVAL. */
+int zf_ctx_get_ext(zf_ctx *c, int option, int *value);
 /* Start termination: blocking calls in any thread return -ETERM from now on. */
 void zf_ctx_shutdown(zf_ctx *c);
 /* Wait (ms, -1 forever) until every socket is closed and lingering is over; then stop the I/O

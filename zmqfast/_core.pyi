@@ -164,6 +164,8 @@ _BYTES_OPTS: frozenset[int]
 _KNOWN_OPTS: frozenset[int]
 _TYPE_NAMES: dict[int, str]
 _OPT_NAMES: dict[int, str]
+_PENDING_OPTS: dict[int, frozenset[int] | None]
+_GSSAPI_OPTS: frozenset[int]
 _FORK_TEXT: str
 _live_sockets: _weakref.WeakValueDictionary[int, Socket]
 _live_contexts: _weakref.WeakValueDictionary[int, Context]

@@ -48,6 +48,7 @@ cdef extern from "zf.h" nogil:
     zf_ctx *zf_ctx_new(int io_threads)
     int zf_ctx_set(zf_ctx *c, int option, int value)
     int zf_ctx_get(zf_ctx *c, int option)
+    int zf_ctx_get_ext(zf_ctx *c, int option, int *value)
     void zf_ctx_shutdown(zf_ctx *c)
     int zf_ctx_term_wait(zf_ctx *c, int timeout_ms)
     void zf_ctx_free(zf_ctx *c)

@@ -172,7 +172,7 @@ class Socket(_core.Socket):
             try:
                 return self.get(SocketOption[name])
             except ZMQError as e:
-                # as pyzmq: an option that cannot be read (the CURVE keys) is write-only
+                # as pyzmq: an option that cannot be read is a write-only attribute
                 if e.errno == _errno.EINVAL:
                     raise AttributeError(f"{key} attribute is write-only") from None
                 raise
