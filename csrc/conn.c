@@ -1,7 +1,7 @@
 /* conn.c: sessions (one peer connection each) and listeners, run by the I/O thread.
  *
- * A session owns its fd and the protocol state: greeting, handshake (NULL or PLAIN, asking the
- * ZAP handler where one is needed), then traffic. It is the
+ * A session owns its fd and the protocol state: greeting, handshake (NULL, PLAIN or CURVE, asking
+ * the ZAP handler where one is needed), then traffic (boxed under CURVE). It is the
  * end 1 of a pipe whose end 0 is the socket. Inbound frames are decoded straight into the pipe's
  * inbound queue and committed per whole message; outbound records are encoded into a write
  * buffer (small frames) or written from their own buffer (large ones).
@@ -24,6 +24,7 @@
 #include <arpa/inet.h>
 
 #include "ctx.h"
+#include "curve.h"
 #include "meta.h"
 #include "net.h"
 #include "mech_plain.h"
@@ -44,6 +45,10 @@ enum {
     HS_HELLO,    /* PLAIN server: the client's HELLO */
     HS_INITIATE, /* PLAIN server: INITIATE after our WELCOME */
     HS_ZAP,      /* the ZAP handler's answer; what the peer sends meanwhile waits in rbuf */
+    HS_CURVE_HELLO,    /* CURVE server: the client's HELLO */
+    HS_CURVE_INITIATE, /* CURVE server: INITIATE after our WELCOME */
+    HS_CURVE_WELCOME,  /* CURVE client: WELCOME after our HELLO */
+    HS_CURVE_READY,    /* CURVE client: READY after our INITIATE */
 };
 
 struct zf_session {
@@ -105,6 +110,10 @@ struct zf_session {
     int cur_ivl;
     int closing_seen;
     int dead;
+    /* CURVE only (NULL otherwise): the codec's state, made fresh for every connection, and
+     * where frames too large for wbuf are boxed (kept, grown only for a larger frame) */
+    zf_curve *curve;
+    zf_buf *cv_scratch;
     zf_session *next, *prev;
 };
 
@@ -124,6 +133,13 @@ static void raw_decode(zf_session *s);
 static void raw_read_in(zf_session *s);
 static void raw_fill(zf_session *s);
 static void raw_lost(zf_session *s);
+static const char *mech_name(int mechanism);
+static int curve_begin(zf_session *s);
+static int curve_start(zf_session *s);
+static int curve_command(zf_session *s, uint8_t *cmd, size_t len, const uint8_t *name, size_t nl);
+static int curve_send_ready(zf_session *s);
+static void fill_boxed(zf_session *s);
+static int unbox_big(zf_session *s, zf_buf *b, uint64_t size);
 
 const char *zf_session_endpoint(zf_session *s) { return s->endpoint; }
 zf_listener *zf_session_listener(zf_session *s) { return s->listener; }
@@ -262,6 +278,14 @@ static void session_destroy(zf_session *s)
         s->next->prev = s->prev;
     free(s->peer_props);
     s->peer_props = NULL;
+    if (s->curve) {
+        zf_curve_wipe(s->curve);
+        free(s->curve);
+        s->curve = NULL;
+    }
+    if (s->cv_scratch)
+        zf_buf_unref(s->cv_scratch);
+    s->cv_scratch = NULL;
     zf_ctx *ctx = s->sock->ctx;
     zf_sock_unref(s->sock);
     zf_io_bury(s->io, s->rbuf);
@@ -411,7 +435,13 @@ static void connected(zf_session *s)
     s->wlen = s->wpos = 0;
     s->ctl_len = 0;
     s->fail_event = 0;
-    zf_zmtp_greeting(s->wbuf, s->opts.mechanism == ZF_MECH_PLAIN ? "PLAIN" : "NULL", s->opts.as_server);
+    if (s->opts.mechanism == ZF_MECH_CURVE && curve_begin(s) < 0) {
+        conn_lost(s);
+        return;
+    }
+    /* libzmq's CURVE greeting says as-server 0 on both sides: the roles are configured */
+    zf_zmtp_greeting(s->wbuf, mech_name(s->opts.mechanism),
+                     s->opts.mechanism == ZF_MECH_CURVE ? 0 : s->opts.as_server);
     s->wlen = ZF_GREETING_SIZE;
     if (s->opts.handshake_ivl > 0)
         zf_io_timer_set(s->io, &s->t_conn, s->opts.handshake_ivl);
@@ -708,6 +738,8 @@ static void conn_lost(zf_session *s)
     }
     close_fd(s);
     zap_cancel(s);
+    if (s->curve)
+        zf_curve_wipe(s->curve);
     s->fail_event = 0;
     zf_io_timer_cancel(s->io, &s->t_conn);
     zf_io_timer_cancel(s->io, &s->t_hb);
@@ -1038,6 +1070,8 @@ static int zap_ask(zf_session *s, const char *mechanism, const uint8_t *const *c
 /* The handshake goes on after an approval: what the mechanism sends next. */
 static int zap_approved(zf_session *s)
 {
+    if (s->opts.mechanism == ZF_MECH_CURVE) /* INITIATE was the client's last word */
+        return curve_send_ready(s) < 0 ? -1 : handshake_done(s);
     if (s->opts.mechanism == ZF_MECH_PLAIN) {
         s->hs = HS_INITIATE;
         return send_command(s, zf_zmtp_command_frame(s->wbuf + s->wlen, WBUF_SIZE - s->wlen, "WELCOME", NULL, 0));
@@ -1097,6 +1131,8 @@ static void zap_answered(zf_session *s)
 /* Greeting exchanged: start the mechanism. */
 static int handshake_start(zf_session *s)
 {
+    if (s->opts.mechanism == ZF_MECH_CURVE)
+        return curve_start(s);
     if (s->opts.mechanism == ZF_MECH_PLAIN) {
         if (s->opts.as_server) {
             s->hs = HS_HELLO;
@@ -1167,6 +1203,11 @@ static int handshake_command(zf_session *s, const uint8_t *body, size_t len)
         if (send_ready(s, "READY") < 0)
             return -1;
         return 1;
+    case HS_CURVE_HELLO:
+    case HS_CURVE_INITIATE:
+    case HS_CURVE_WELCOME:
+    case HS_CURVE_READY:
+        return curve_command(s, (uint8_t *)body, len, name, nl); /* body is in rbuf */
     default:
         return -1;
     }
@@ -1200,6 +1241,463 @@ static void pause_rx(zf_session *s)
     zf_io_set(s->io, &s->h, s->out_armed ? ZF_IO_OUT : 0);
 }
 
+/* ---- CURVE (ZMTP-CURVE, RFC 25/26; the codec is curve.c) ---------------------------------- *
+ * The handshake: HELLO, WELCOME, INITIATE (the client's metadata, then ZAP on the server),
+ * READY, each in a command frame. Then every frame either way is one MESSAGE box in a data
+ * frame with no flags outside: MORE, and COMMAND for PING/PONG, travel inside the box. */
+
+/* libzmq's protocol error values for CURVE handshake failures (monitor events) */
+#define PROTO_UNEXPECTED_COMMAND 0x10000001
+#define PROTO_INVALID_SEQUENCE 0x10000002
+#define PROTO_MALFORMED_UNSPECIFIED 0x10000011
+#define PROTO_MALFORMED_MESSAGE 0x10000012
+#define PROTO_MALFORMED_HELLO 0x10000013
+#define PROTO_MALFORMED_INITIATE 0x10000014
+#define PROTO_MALFORMED_READY 0x10000016
+#define PROTO_MALFORMED_WELCOME 0x10000017
+
+static const char *mech_name(int mechanism)
+{
+    return mechanism == ZF_MECH_CURVE ? "CURVE" : mechanism == ZF_MECH_PLAIN ? "PLAIN" : "NULL";
+}
+
+/* The connection broke (EOF: errno EPIPE) before the handshake was through: libzmq reports
+ * that as HANDSHAKE_FAILED_NO_DETAIL with the errno, unless something better was said. */
+static void lost_in_handshake(zf_session *s)
+{
+    if ((s->state == S_GREETING || s->state == S_HANDSHAKE) && !s->fail_event) {
+        s->fail_event = ZF_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+        s->fail_value = errno;
+    }
+}
+
+/* A new connection: new transient keys (the client's now, the server's on a valid HELLO). */
+static int curve_begin(zf_session *s)
+{
+    if (!s->curve && !(s->curve = malloc(sizeof *s->curve)))
+        return -ENOMEM;
+    if (s->opts.as_server)
+        return zf_curve_server_init(s->curve, s->opts.curve_public, s->opts.curve_secret);
+    return zf_curve_client_init(s->curve, s->opts.curve_server, s->opts.curve_public,
+                                s->opts.curve_secret);
+}
+
+/* Handshake commands are built past the longest frame header, then moved up against the header
+ * they need. The handshake writes into a nearly empty wbuf, so there is always room. */
+static uint8_t *cmd_space(zf_session *s, size_t *cap)
+{
+    *cap = WBUF_SIZE - s->wlen - 9;
+    return s->wbuf + s->wlen + 9;
+}
+
+static int cmd_done(zf_session *s, long n)
+{
+    if (n < 0)
+        return -1;
+    uint8_t *o = s->wbuf + s->wlen;
+    size_t h = zf_zmtp_put_header(o, (uint64_t)n, ZF_F_COMMAND);
+    if (h < 9)
+        memmove(o + h, o + 9, (size_t)n);
+    s->wlen += h + (size_t)n;
+    return 0;
+}
+
+/* Our metadata properties, the same as a NULL READY carries (built by zf_zmtp_ready into
+ * frame, then stripped of its header and command name). */
+static const uint8_t *curve_meta(zf_session *s, uint8_t frame[512], size_t *len)
+{
+    int with_id = s->opts.type == ZF_REQ || s->opts.type == ZF_DEALER || s->opts.type == ZF_ROUTER;
+    long n = zf_zmtp_ready(frame, 512, "X", s->opts.type, s->opts.identity, s->opts.identity_len,
+                           with_id);
+    int flags;
+    uint64_t size;
+    size_t h = n > 0 ? zf_zmtp_get_header(frame, (size_t)n, &flags, &size) : 0;
+    if (!h) {
+        *len = 0;
+        return frame;
+    }
+    *len = (size_t)n - h - 2;
+    return frame + h + 2;
+}
+
+static int curve_failed(zf_session *s, int rc, int64_t malformed)
+{
+    s->fail_event = ZF_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+    s->fail_value = rc == -EBADMSG || rc == -EACCES ? ZF_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC : malformed;
+    return -1;
+}
+
+static int curve_start(zf_session *s)
+{
+    if (s->opts.as_server) {
+        s->hs = HS_CURVE_HELLO;
+        return 0;
+    }
+    size_t cap;
+    uint8_t *o = cmd_space(s, &cap);
+    s->hs = HS_CURVE_WELCOME;
+    return cmd_done(s, zf_curve_hello(s->curve, o, cap));
+}
+
+static int curve_send_ready(zf_session *s)
+{
+    uint8_t frame[512];
+    size_t ml, cap;
+    const uint8_t *meta = curve_meta(s, frame, &ml);
+    uint8_t *o = cmd_space(s, &cap);
+    return cmd_done(s, zf_curve_ready(s->curve, o, cap, meta, ml));
+}
+
+/* One handshake command (cmd: the whole frame payload, decrypted in place). 1: handshake
+ * complete, 0: go on, -1: fail. */
+static int curve_command(zf_session *s, uint8_t *cmd, size_t len, const uint8_t *name, size_t nl)
+{
+    static const char *const want[] = {
+        [HS_CURVE_HELLO] = "HELLO", [HS_CURVE_INITIATE] = "INITIATE",
+        [HS_CURVE_WELCOME] = "WELCOME", [HS_CURVE_READY] = "READY"};
+    zf_curve *c = s->curve;
+    const uint8_t *meta;
+    size_t ml, cap;
+    uint8_t frame[512];
+    uint8_t *o;
+    int rc;
+    if (!zf_zmtp_is_command(name, nl, want[s->hs])) {
+        s->fail_event = ZF_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+        s->fail_value = PROTO_UNEXPECTED_COMMAND;
+        return -1;
+    }
+    switch (s->hs) {
+    case HS_CURVE_HELLO:
+        if ((rc = zf_curve_server_hello(c, cmd, len)) < 0)
+            return curve_failed(s, rc, PROTO_MALFORMED_HELLO);
+        s->hs = HS_CURVE_INITIATE;
+        o = cmd_space(s, &cap);
+        return cmd_done(s, zf_curve_welcome(c, o, cap));
+    case HS_CURVE_WELCOME:
+        if ((rc = zf_curve_client_welcome(c, cmd, len)) < 0)
+            return curve_failed(s, rc, PROTO_MALFORMED_WELCOME);
+        s->hs = HS_CURVE_READY;
+        meta = curve_meta(s, frame, &ml);
+        o = cmd_space(s, &cap);
+        return cmd_done(s, zf_curve_initiate(c, o, cap, meta, ml));
+    case HS_CURVE_INITIATE: {
+        if ((rc = zf_curve_server_initiate(c, cmd, len, &meta, &ml)) < 0)
+            return curve_failed(s, rc, PROTO_MALFORMED_INITIATE);
+        if (take_metadata(s, meta, ml) < 0)
+            return -1;
+        /* ZAP hears the client's permanent key, raw, as libzmq sends it */
+        const uint8_t *cred = c->peer_pk;
+        size_t cl = sizeof c->peer_pk;
+        rc = zap_ask(s, "CURVE", &cred, &cl, 1);
+        if (rc == 0)
+            return 0;
+        if (rc != -ECONNREFUSED)
+            return -1;
+        /* no handler bound: encryption without authentication, as libzmq 4.3 (unless
+         * ZAP_ENFORCE_DOMAIN, which zmqfast does not offer) */
+        return curve_send_ready(s) < 0 ? -1 : 1;
+    }
+    case HS_CURVE_READY:
+        if ((rc = zf_curve_client_ready(c, cmd, len, &meta, &ml)) < 0)
+            return curve_failed(s, rc, PROTO_MALFORMED_READY);
+        return take_metadata(s, meta, ml) < 0 ? -1 : 1;
+    default:
+        return -1;
+    }
+}
+
+/* -- inbound: MESSAGE boxes opened where they were read (rbuf, or a large frame's own buffer) */
+
+/* One opened frame: to the socket, or a ZMTP command (PING...). big: the buffer holding it, if
+ * not rbuf (its reference is ours). */
+static int push_unboxed(zf_session *s, const uint8_t *data, size_t len, zf_buf *big, int cflags,
+                        int *want_out)
+{
+    if (cflags & ZF_CURVE_COMMAND) {
+        int rc = len <= CMD_MAX ? handle_command(s, data, len) : 0;
+        if (big)
+            zf_buf_unref(big);
+        if (rc < 0)
+            return -1;
+        *want_out |= rc;
+        return 0;
+    }
+    zf_queue *q = &s->pipe->q[1];
+    int more = cflags & ZF_CURVE_MORE;
+    int rc = big ? zf_queue_put_ext(q, big, (uint8_t *)data, len, more ? ZF_REC_MORE : 0)
+                 : zf_queue_put(q, data, len, more ? ZF_REC_MORE : 0);
+    if (rc < 0) {
+        if (big)
+            zf_buf_unref(big);
+        return -1;
+    }
+    if (more) {
+        s->rx_mid = 1;
+    } else {
+        s->rx_mid = 0;
+        zf_pipe_commit(s->pipe, 1);
+        s->rx_dirty = 1;
+    }
+    return 0;
+}
+
+/* A frame that is no good MESSAGE: libzmq reports why (as a handshake failure, though the
+ * handshake is over), and so do we before hanging up. rc: zf_curve_decode's. */
+static void report_bad_box(zf_session *s, const uint8_t *cmd, size_t len, int rc)
+{
+    int64_t why;
+    if (rc == -EBADMSG)
+        why = ZF_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC;
+    else if (len < 1 || (size_t)cmd[0] + 1 > len)
+        why = PROTO_MALFORMED_UNSPECIFIED;
+    else if (cmd[0] != 7 || memcmp(cmd + 1, "MESSAGE", 7) != 0)
+        why = PROTO_UNEXPECTED_COMMAND;
+    else if (len < ZF_CURVE_MESSAGE_MIN)
+        why = PROTO_MALFORMED_MESSAGE;
+    else
+        why = PROTO_INVALID_SEQUENCE; /* a nonce seen before (or reserved flags set) */
+    zf_monitor_event(s->sock, ZF_EVENT_HANDSHAKE_FAILED_PROTOCOL, why, s->endpoint);
+}
+
+/* A large MESSAGE read whole into b: open it there, and the message keeps the buffer. */
+static int unbox_big(zf_session *s, zf_buf *b, uint64_t size)
+{
+    const uint8_t *d;
+    size_t dl;
+    int f, want_out = 0;
+    int rc = zf_curve_decode(s->curve, b->data, (size_t)size, &d, &dl, &f);
+    if (rc < 0) {
+        report_bad_box(s, b->data, (size_t)size, rc);
+        zf_buf_unref(b);
+        return -1;
+    }
+    if (push_unboxed(s, d, dl, b, f, &want_out) < 0)
+        return -1;
+    if (want_out)
+        flush_out(s); /* a PONG (only a peer padding its PINGs gets here) */
+    return 0;
+}
+
+/* The frame at p (header hl bytes, body size) in S_ACTIVE. 1: consumed, 0: wait (more bytes,
+ * or the HWM), -1: the connection is gone. */
+static int decode_boxed(zf_session *s, uint8_t *p, size_t avail, size_t hl, uint64_t size,
+                        int *want_out)
+{
+    /* MAXMSGSIZE bounds the frame as it travels, box included, as libzmq's decoder does */
+    if (!s->pipe || (s->opts.maxmsgsize >= 0 && size > (uint64_t)s->opts.maxmsgsize) ||
+        size > (uint64_t)SIZE_MAX / 2) {
+        protocol_error(s);
+        return -1;
+    }
+    /* before opening: an opened box cannot wait in rbuf (its nonce would be seen twice) */
+    if (!s->rx_mid && !zf_pipe_check_write(s->pipe, 1)) {
+        pause_rx(s);
+        return 0;
+    }
+    if (size <= ZF_INLINE_MAX + ZF_CURVE_MESSAGE_MIN) {
+        s->rx_bigs = 0;
+        if (avail - hl < size)
+            return 0;
+        const uint8_t *d;
+        size_t dl;
+        int f;
+        int rc = zf_curve_decode(s->curve, p + hl, (size_t)size, &d, &dl, &f);
+        if (rc < 0)
+            report_bad_box(s, p + hl, (size_t)size, rc);
+        if (rc < 0 || push_unboxed(s, d, dl, NULL, f, want_out) < 0) {
+            protocol_error(s); /* forged, replayed or garbled: this connection goes */
+            return -1;
+        }
+        s->rpos += hl + (size_t)size;
+        return 1;
+    }
+    zf_buf *b = zf_buf_new((size_t)size);
+    if (!b) {
+        protocol_error(s);
+        return -1;
+    }
+    size_t have = avail - hl < size ? avail - hl : (size_t)size;
+    memcpy(b->data, p + hl, have);
+    s->rpos += hl + have;
+    if (have == size) {
+        if (unbox_big(s, b, size) < 0) {
+            protocol_error(s);
+            return -1;
+        }
+        return s->h.fd >= 0 ? 1 : -1;
+    }
+    s->rx_bigs = 1;
+    s->rx_big = b;
+    s->rx_size = size;
+    s->rx_got = have;
+    s->rx_flags = 0;
+    return 0;
+}
+
+/* -- outbound: frames boxed into wbuf, or into the scratch buffer when large */
+
+/* Encoding fails only when the nonces run out or the state broke: end the connection through
+ * the ordinary path (the read side sees it) rather than from inside fill(). */
+static void box_failed(zf_session *s)
+{
+    if (s->h.fd >= 0)
+        shutdown(s->h.fd, SHUT_RDWR);
+}
+
+/* One frame boxed at the end of wbuf; the caller made sure it fits. */
+static int box_out(zf_session *s, const uint8_t *data, size_t len, int cflags)
+{
+    uint8_t *o = s->wbuf + s->wlen;
+    size_t h = zf_zmtp_put_header(o, ZF_CURVE_MESSAGE_MIN + len, 0);
+    long n = zf_curve_encode(s->curve, o + h, WBUF_SIZE - s->wlen - h, data, len, cflags);
+    if (n < 0) {
+        box_failed(s);
+        return -1;
+    }
+    s->wlen += h + (size_t)n;
+    return 0;
+}
+
+static size_t boxed_span(size_t len)
+{
+    size_t b = ZF_CURVE_MESSAGE_MIN + len;
+    return (b <= 255 ? 2 : 9) + b;
+}
+
+static zf_buf *scratch(zf_session *s, size_t n)
+{
+    if (s->cv_scratch && s->cv_scratch->size >= n)
+        return s->cv_scratch;
+    zf_buf *b = zf_buf_new(n < WBUF_SIZE ? WBUF_SIZE : n);
+    if (!b)
+        return NULL;
+    if (s->cv_scratch)
+        zf_buf_unref(s->cv_scratch); /* not in flight: fill runs only without tx_big */
+    s->cv_scratch = b;
+    return b;
+}
+
+/* Control frames (PING, PONG) waiting in ctl, each boxed as a command: all of them or none. */
+static void take_ctl_boxed(zf_session *s)
+{
+    size_t need = 0, off, h;
+    int f;
+    uint64_t size;
+    if (s->tx_big)
+        return; /* as take_ctl: wbuf goes out ahead of the large frame's body */
+    for (off = 0; off < s->ctl_len; off += h + (size_t)size) {
+        h = zf_zmtp_get_header(s->ctl + off, s->ctl_len - off, &f, &size);
+        if (!h || size > s->ctl_len - off - h) {
+            s->ctl_len = 0; /* cannot happen: we wrote them */
+            return;
+        }
+        need += boxed_span((size_t)size);
+    }
+    if (!need || s->wlen + need > WBUF_SIZE)
+        return;
+    for (off = 0; off < s->ctl_len; off += h + (size_t)size) {
+        h = zf_zmtp_get_header(s->ctl + off, s->ctl_len - off, &f, &size);
+        if (box_out(s, s->ctl + off + h, (size_t)size, ZF_CURVE_COMMAND) < 0)
+            break;
+    }
+    s->ctl_len = 0;
+}
+
+/* A subscription record, boxed as the message form (0x01/0x00 + topic) that every ZMTP 3.x
+ * peer reads. Returns 0 when wbuf has no room. */
+static int encode_sub_boxed(zf_session *s, zf_rec *r)
+{
+    if (r->aux != ZF_AUX_SUBSCRIBE && r->aux != ZF_AUX_CANCEL)
+        return 1;
+    size_t body = 1 + (size_t)r->size;
+    if (s->wlen + boxed_span(body) > WBUF_SIZE)
+        return 0;
+    zf_buf *b = scratch(s, body);
+    if (!b) {
+        box_failed(s);
+        return 1;
+    }
+    b->data[0] = r->aux == ZF_AUX_SUBSCRIBE;
+    memcpy(b->data + 1, zf_rec_data(r), (size_t)r->size);
+    box_out(s, b->data, body, 0);
+    return 1;
+}
+
+/* fill() under CURVE: the same records, each boxed. Small frames are boxed straight into wbuf;
+ * a large one into the scratch buffer, which goes out as tx_big (its reference taken, so that
+ * flush_out's release leaves it to us). */
+static void fill_boxed(zf_session *s)
+{
+    zf_pipe *p = s->pipe;
+    zf_queue *q = &p->q[0];
+    if (!s->tx_mid)
+        take_ctl_boxed(s);
+    while (!s->tx_big && s->curve->state == ZF_CURVE_ESTABLISHED) {
+        zf_rec *r = zf_queue_peek(q);
+        if (!r)
+            return;
+        if (r->flags & ZF_REC_DELIM) {
+            zf_queue_pop(q, r);
+            s->tx_done = 1;
+            return;
+        }
+        int more = r->flags & ZF_REC_MORE;
+        if (r->flags & ZF_REC_CMD) {
+            if (!encode_sub_boxed(s, r))
+                return;
+            zf_queue_drop(q, r);
+            zf_pipe_msg_read(p, 1);
+            continue;
+        }
+        if (zf_unlikely(atomic_load_explicit(&p->end[0].conflate, memory_order_relaxed)) && !more &&
+            !s->tx_mid) {
+            zf_rec *next = zf_queue_peek_after(q, r);
+            if (next && !(next->flags & (ZF_REC_DELIM | ZF_REC_CMD))) {
+                zf_queue_drop(q, r);
+                zf_pipe_msg_read(p, 1);
+                continue;
+            }
+        }
+        if (s->tx_skip) {
+            zf_queue_drop(q, r);
+            if (!more) {
+                s->tx_skip = 0;
+                zf_pipe_msg_read(p, 1);
+            }
+            continue;
+        }
+        size_t size = (size_t)r->size;
+        int cflags = more ? ZF_CURVE_MORE : 0;
+        if (size <= ZF_INLINE_MAX) {
+            if (s->wlen + boxed_span(size) > WBUF_SIZE)
+                return; /* flush first */
+            if (box_out(s, zf_rec_data(r), size, cflags) < 0)
+                return;
+        } else {
+            size_t boxed = ZF_CURVE_MESSAGE_MIN + size;
+            if (s->wlen + 9 > WBUF_SIZE)
+                return;
+            zf_buf *b = scratch(s, boxed);
+            long n = b ? zf_curve_encode(s->curve, b->data, b->size, zf_rec_data(r), size, cflags) : -ENOMEM;
+            if (n < 0) {
+                box_failed(s);
+                return;
+            }
+            s->wlen += zf_zmtp_put_header(s->wbuf + s->wlen, boxed, 0);
+            zf_buf_ref(b);
+            s->tx_big = b;
+            s->tx_big_ptr = b->data;
+            s->tx_big_left = boxed;
+        }
+        zf_queue_drop(q, r);
+        s->tx_mid = more;
+        if (!more) {
+            zf_pipe_msg_read(p, 1);
+            take_ctl_boxed(s);
+        }
+    }
+}
+
 /* Decode what the read buffer holds. Stops at an incomplete frame, at HWM, or on error (after
  * which the session may be gone: callers check s->h.fd). */
 static void decode(zf_session *s)
@@ -1222,7 +1720,7 @@ static void decode(zf_session *s)
             }
             if (rc > 0)
                 break;
-            if (strcmp(mech, s->opts.mechanism == ZF_MECH_PLAIN ? "PLAIN" : "NULL") != 0) {
+            if (strcmp(mech, mech_name(s->opts.mechanism)) != 0) {
                 s->fail_event = ZF_EVENT_HANDSHAKE_FAILED_PROTOCOL;
                 s->fail_value = ZF_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH;
                 protocol_error(s);
@@ -1268,6 +1766,14 @@ static void decode(zf_session *s)
             continue;
         }
         /* S_ACTIVE */
+        if (s->curve) { /* every frame is a MESSAGE box, whatever its flags say */
+            int rc = decode_boxed(s, p, avail, hl, size, &want_out);
+            if (rc < 0)
+                return;
+            if (rc == 0)
+                break;
+            continue;
+        }
         if (flags & ZF_F_COMMAND) {
             if (size > CMD_MAX) {
                 protocol_error(s);
@@ -1381,7 +1887,9 @@ static void read_in(zf_session *s)
                 if (s->rx_got == s->rx_size) {
                     zf_buf *b = s->rx_big;
                     s->rx_big = NULL;
-                    if (push_frame(s, NULL, s->rx_size, b, s->rx_flags) < 0) {
+                    int rc = s->curve ? unbox_big(s, b, s->rx_size)
+                                      : push_frame(s, NULL, s->rx_size, b, s->rx_flags);
+                    if (rc < 0) {
                         protocol_error(s);
                         return;
                     }
@@ -1415,13 +1923,17 @@ static void read_in(zf_session *s)
             }
         }
         if (n == 0) {
+            errno = EPIPE;
+            lost_in_handshake(s);
             conn_lost(s);
             return;
         }
         if (errno == EINTR)
             continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            lost_in_handshake(s);
             conn_lost(s);
+        }
         return;
     }
 }
@@ -1430,7 +1942,8 @@ static void read_in(zf_session *s)
 
 static void take_ctl(zf_session *s)
 {
-    if (s->ctl_len && s->wlen + s->ctl_len <= WBUF_SIZE) {
+    /* not while a large frame's body is going out: wbuf is written ahead of it */
+    if (s->ctl_len && !s->tx_big && s->wlen + s->ctl_len <= WBUF_SIZE) {
         memcpy(s->wbuf + s->wlen, s->ctl, s->ctl_len);
         s->wlen += s->ctl_len;
         s->ctl_len = 0;
@@ -1472,6 +1985,10 @@ static void fill(zf_session *s)
     }
     zf_pipe *p = s->pipe;
     zf_queue *q = &p->q[0];
+    if (s->curve) {
+        fill_boxed(s);
+        return;
+    }
     if (!s->tx_mid)
         take_ctl(s);
     while (!s->tx_big) {

@@ -90,6 +90,14 @@ int zf_opts_set_int(zf_opts *o, int option, int64_t value)
         o->mechanism = value ? ZF_MECH_PLAIN : ZF_MECH_NULL;
         return 0;
     }
+    if (option == ZF_OPT_CURVE_SERVER) {
+        if (value != 0 && value != 1)
+            return -EINVAL;
+        /* as PLAIN_SERVER: 0 turns CURVE off as well (back to NULL), keys kept */
+        o->as_server = (int)value;
+        o->mechanism = value ? ZF_MECH_CURVE : ZF_MECH_NULL;
+        return 0;
+    }
     const opt_row *r = find(option);
     if (!r)
         return zf_opts_more_set_int(o, option, value);
@@ -120,6 +128,10 @@ int zf_opts_get_int(const zf_opts *o, int option, int64_t *value)
         *value = o->as_server && o->mechanism == ZF_MECH_PLAIN;
         return 0;
     }
+    if (option == ZF_OPT_CURVE_SERVER) {
+        *value = o->as_server && o->mechanism == ZF_MECH_CURVE;
+        return 0;
+    }
     const opt_row *r = find(option);
     if (!r)
         return zf_opts_more_get_int(o, option, value);
@@ -127,9 +139,70 @@ int zf_opts_get_int(const zf_opts *o, int option, int64_t *value)
     return 0;
 }
 
+/* ---- CURVE keys ---------------------------------------------------------------------------- */
+
+/* Z85 text (ZMQ RFC 32) into dest, as libzmq's decoder reads it: up to the first NUL, a
+ * multiple of 5 characters, each group written as soon as it is decoded. */
+static int z85_decode(uint8_t *dest, const char *text)
+{
+    static const char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz"
+                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+    size_t n = strlen(text);
+    if (n < 5 || n % 5)
+        return -EINVAL;
+    for (size_t i = 0; i < n; i += 5) {
+        uint64_t v = 0;
+        for (size_t j = 0; j < 5; j++) {
+            const char *at = strchr(alphabet, text[i + j]);
+            if (!at)
+                return -EINVAL;
+            v = v * 85 + (uint64_t)(at - alphabet);
+        }
+        if (v > 0xFFFFFFFFu)
+            return -EINVAL; /* five digits can say more than 32 bits hold */
+        for (size_t j = 0; j < 4; j++)
+            *dest++ = (uint8_t)(v >> (24 - 8 * j));
+    }
+    return 0;
+}
+
+/* A key option's value: 32 raw bytes, or 40 characters of Z85 (41 with a final NUL, as C
+ * callers pass it). libzmq reads the text as a C string, so a NUL inside ends it: a shorter
+ * string that is still a multiple of 5 replaces only the start of the key. */
+static int set_curve_key(zf_opts *o, uint8_t dest[32], const void *value, size_t len)
+{
+    char text[41];
+    if (len == 32) {
+        memcpy(dest, value, 32);
+    } else if (len == 40 || len == 41) {
+        memcpy(text, value, len);
+        if (len == 40)
+            text[40] = 0;
+        else if (!memchr(text, 0, 41))
+            return -EINVAL; /* 41 characters: not Z85 */
+        int rc = z85_decode(dest, text);
+        if (rc < 0)
+            return rc;
+    } else {
+        return -EINVAL;
+    }
+    o->mechanism = ZF_MECH_CURVE;
+    return 0;
+}
+
 int zf_opts_set_bytes(zf_opts *o, int option, const void *value, size_t len)
 {
     switch (option) {
+    case ZF_OPT_CURVE_PUBLICKEY:
+        return set_curve_key(o, o->curve_public, value, len);
+    case ZF_OPT_CURVE_SECRETKEY:
+        return set_curve_key(o, o->curve_secret, value, len);
+    case ZF_OPT_CURVE_SERVERKEY: {
+        int rc = set_curve_key(o, o->curve_server, value, len);
+        if (rc == 0)
+            o->as_server = 0; /* knowing the server's key makes us its client, as libzmq */
+        return rc;
+    }
     case ZF_OPT_PLAIN_USERNAME:
     case ZF_OPT_PLAIN_PASSWORD:
         /* libzmq refuses an empty name or password (only a NULL pointer resets, which Python
@@ -164,6 +237,11 @@ int zf_opts_get_bytes(const zf_opts *o, int option, const void **value, size_t *
     case ZF_OPT_PLAIN_USERNAME: *value = o->plain_user; *len = o->plain_user_len; return 0;
     case ZF_OPT_PLAIN_PASSWORD: *value = o->plain_pass; *len = o->plain_pass_len; return 0;
     case ZF_OPT_ZAP_DOMAIN: *value = o->zap_domain; *len = o->zap_domain_len; return 0;
+    /* libzmq hands a key back only into a buffer of exactly 32 or 41 bytes; pyzmq always
+     * offers 255, so from Python reading a key is EINVAL, whatever was set. */
+    case ZF_OPT_CURVE_PUBLICKEY:
+    case ZF_OPT_CURVE_SECRETKEY:
+    case ZF_OPT_CURVE_SERVERKEY: return -EINVAL;
     default: return zf_opts_more_get_bytes(o, option, value, len);
     }
 }

@@ -38,6 +38,8 @@ typedef struct zf_opts {
     /* raw connections (STREAM, ROUTER_RAW): no ZMTP, bytes in and out as they are */
     int raw;
     int raw_notify; /* STREAM_NOTIFY: an empty message marks each connect and disconnect */
+    /* CURVE: our permanent pair, and (client) the server's public key, raw */
+    uint8_t curve_public[32], curve_secret[32], curve_server[32];
     /* ---- options kept for pyzmq parity (options_more.c) ---- */
     /* multicast transports only in libzmq; we have none, but libzmq keeps and returns them */
     int rate, recovery_ivl, multicast_hops, multicast_maxtpdu, multicast_loop;
@@ -81,6 +83,8 @@ enum {
     ZF_OPT_TCP_KEEPALIVE = 34, ZF_OPT_TCP_KEEPALIVE_CNT = 35, ZF_OPT_TCP_KEEPALIVE_IDLE = 36,
     ZF_OPT_TCP_KEEPALIVE_INTVL = 37, ZF_OPT_IMMEDIATE = 39, ZF_OPT_IPV6 = 42, ZF_OPT_MECHANISM = 43,
     ZF_OPT_PLAIN_SERVER = 44, ZF_OPT_PLAIN_USERNAME = 45, ZF_OPT_PLAIN_PASSWORD = 46, ZF_OPT_ZAP_DOMAIN = 55,
+    ZF_OPT_CURVE_SERVER = 47, ZF_OPT_CURVE_PUBLICKEY = 48, ZF_OPT_CURVE_SECRETKEY = 49,
+    ZF_OPT_CURVE_SERVERKEY = 50,
     ZF_OPT_TOS = 57, ZF_OPT_HANDSHAKE_IVL = 66, ZF_OPT_CONNECT_TIMEOUT = 79,
     ZF_OPT_CONFLATE = 54, ZF_OPT_HEARTBEAT_IVL = 75, ZF_OPT_HEARTBEAT_TTL = 76, ZF_OPT_HEARTBEAT_TIMEOUT = 77,
     ZF_OPT_CONNECT_ROUTING_ID = 61,

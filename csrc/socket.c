@@ -619,8 +619,10 @@ int zf_sock_getopt_bytes(zf_sock *s, int option, void *value, size_t *len)
         n = strlen(s->last_endpoint);
     } else if (option == ZF_OPT_CONNECT_ROUTING_ID) {
         return -EINVAL; /* CONNECT_ROUTING_ID is write-only in libzmq */
-    } else if (zf_opts_get_bytes(&s->opts, option, &src, &n) < 0) {
-        return -ENOTSUP;
+    } else {
+        int rc = zf_opts_get_bytes(&s->opts, option, &src, &n);
+        if (rc < 0)
+            return rc;
     }
     if (n > *len)
         return -EINVAL;

@@ -6,6 +6,7 @@ Every test here also runs on pyzmq (ZMQFAST_IMPL=zmq), which keeps the expectati
 import asyncio
 import zmq.auth  # noqa: F401  (pyzmq.auth for the certificate test)
 import importlib
+import os
 import threading
 
 import pytest
@@ -312,3 +313,75 @@ def test_certificates_round_trip_with_pyzmq(zmq, pyzmq, tmp_path):
                     lambda: certs.load_certificate(str(tmp_path / "missing.key"))):
         with pytest.raises(OSError):
             missing()
+
+
+def test_certificates_secure_a_real_curve_connection(zmq, pyzmq, ctx, pctx, fast, bind, tmp_path):
+    # The certificates of the round trip above, used: a zmqfast server with our certificate
+    # and an authenticator reading pyzmq's public certificates admits the pyzmq client that
+    # holds the matching secret one.
+    certs = importlib.import_module(zmq.__name__ + ".auth.certs")
+    _, s_sec = certs.create_certificates(str(tmp_path), "server")
+    allowed = tmp_path / "allowed"
+    allowed.mkdir()
+    _, c_sec = pyzmq.auth.create_certificates(str(allowed), "client")
+    os.rename(c_sec, tmp_path / "client.key_secret")
+    s_public, s_secret = certs.load_certificate(s_sec)
+    c_public, c_secret = pyzmq.auth.load_certificate(str(tmp_path / "client.key_secret"))
+    auth = _auth(zmq, ctx)
+    try:
+        auth.configure_curve(domain="*", location=str(allowed))
+        server = fast(ctx.socket(zmq.PULL))
+        server.curve_secretkey = s_secret
+        server.curve_publickey = s_public
+        server.curve_server = True
+        ep = bind(server, "tcp")
+        client = fast(pctx.socket(pyzmq.PUSH))
+        client.curve_serverkey = s_public
+        client.curve_publickey = c_public
+        client.curve_secretkey = c_secret
+        client.connect(ep)
+        client.send(b"certified")
+        frame = server.recv(copy=False)
+        assert frame.bytes == b"certified" and frame.get("User-Id") == c_public.decode()
+    finally:
+        auth.stop()
+
+
+def test_asyncio_authenticator_curve(zmq, fast, bind):
+    # CURVE through the asyncio authenticator, with a coroutine deciding on the key
+    aio = importlib.import_module(zmq.__name__ + ".asyncio")
+    auth_aio = importlib.import_module(zmq.__name__ + ".auth.asyncio")
+    spub, ssec = zmq.curve_keypair()
+    cpub, csec = zmq.curve_keypair()
+
+    class Provider:
+        async def callback(self, domain, key):
+            await asyncio.sleep(0.01)
+            return key == cpub
+
+    async def main():
+        ctx = aio.Context()
+        auth = auth_aio.AsyncioAuthenticator(ctx)
+        auth.start()
+        auth.configure_curve_callback(domain="*", credentials_provider=Provider())
+        server = ctx.socket(zmq.PULL)
+        server.linger = 0
+        server.curve_server = True
+        server.curve_secretkey = ssec
+        server.curve_publickey = spub
+        ep = bind(server, "tcp")
+        client = ctx.socket(zmq.PUSH)
+        client.linger = 0
+        client.curve_serverkey = spub
+        client.curve_publickey = cpub
+        client.curve_secretkey = csec
+        client.connect(ep)
+        await client.send(b"curve via asyncio")
+        frame = await asyncio.wait_for(server.recv(copy=False), 5)
+        auth.stop()
+        client.close()
+        server.close()
+        ctx.term()
+        return frame.bytes, frame.get("User-Id")
+
+    assert asyncio.run(main()) == (b"curve via asyncio", cpub.decode())

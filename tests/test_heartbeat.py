@@ -5,6 +5,8 @@ import socket
 import struct
 import time
 
+import pytest
+
 
 def _raw_pull_peer():
     """A listener whose accepted connection completes the ZMTP handshake as a PULL, then goes
@@ -66,3 +68,35 @@ def test_heartbeat_options_read_back(zmq, ctx):
     s.heartbeat_ttl = 5000
     s.heartbeat_timeout = 3000
     assert (s.heartbeat_ivl, s.heartbeat_ttl, s.heartbeat_timeout) == (1000, 5000, 3000)
+
+
+@pytest.mark.parametrize("mechanism", ["NULL", "CURVE"])
+def test_pong_never_lands_inside_a_large_frame(zmq, pyzmq, ctx, pctx, fast, mechanism):
+    # A libzmq peer PINGing every millisecond while we stream frames too large for the write
+    # buffer: each PONG must wait for the frame going out, or the peer reads garbage and hangs
+    # up (it did: the PONG was written ahead of a large frame's body).
+    import os
+
+    ours = fast(ctx.socket(zmq.PAIR))
+    theirs = fast(pctx.socket(pyzmq.PAIR))
+    if mechanism == "CURVE":
+        spub, ssec = zmq.curve_keypair()
+        cpub, csec = zmq.curve_keypair()
+        ours.curve_server = True
+        ours.curve_secretkey = ssec
+        ours.curve_publickey = spub
+        theirs.curve_serverkey = spub
+        theirs.curve_publickey = cpub
+        theirs.curve_secretkey = csec
+    theirs.heartbeat_ivl = 1
+    theirs.heartbeat_timeout = 5000
+    ours.sndhwm = 0
+    port = ours.bind_to_random_port("tcp://127.0.0.1")
+    theirs.connect(f"tcp://127.0.0.1:{port}")
+    ours.send(b"hello")
+    assert theirs.recv() == b"hello"
+    m = os.urandom(20000)
+    for _ in range(2000):
+        ours.send(m)
+    for _ in range(2000):
+        assert theirs.recv() == m

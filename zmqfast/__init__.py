@@ -6,21 +6,23 @@ peer. The engine is zmqfast's own (C, in csrc/); libzmq is not used.
 
 from __future__ import annotations
 
-from . import constants, error
-from ._core import Frame, zmq_poll
+# "name as name": the explicit re-exports type checkers want (mypy --strict, pyright)
+from . import constants as constants, error as error
+from ._core import Frame as Frame, zmq_poll as zmq_poll
 from .constants import *  # noqa: F401,F403
-from .constants import COPY_THRESHOLD, DRAFT_API, IPC_PATH_MAX_LEN, PYZMQ_DRAFT_API
-from .context import Context
+from .constants import (COPY_THRESHOLD as COPY_THRESHOLD, DRAFT_API as DRAFT_API,
+                        IPC_PATH_MAX_LEN as IPC_PATH_MAX_LEN, PYZMQ_DRAFT_API as PYZMQ_DRAFT_API)
+from .context import Context as Context
 from .error import *  # noqa: F401,F403
-from .error import strerror
-from .poll import Poller, select
-from .proxy import device, proxy, proxy_steerable
-from .backend import curve_keypair, curve_public
-from .socket import Socket
-from .tracker import _FINISHED_TRACKER, MessageTracker  # noqa: F401
+from .error import strerror as strerror
+from .poll import Poller as Poller, select as select
+from .proxy import device as device, proxy as proxy, proxy_steerable as proxy_steerable
+from .backend import curve_keypair as curve_keypair, curve_public as curve_public
+from .socket import Socket as Socket
+from .tracker import _FINISHED_TRACKER, MessageTracker as MessageTracker  # noqa: F401
 
 # in pyzmq's zmq.__all__ (through zmq.sugar): the enum base classes of the constants
-from enum import Enum, IntEnum, IntFlag  # noqa: E402,F401
+from enum import Enum as Enum, IntEnum as IntEnum, IntFlag as IntFlag  # noqa: E402,F401
 
 __version__ = "0.1.0"
 __revision__ = ""
@@ -53,7 +55,7 @@ def pyzmq_version() -> str:
     return __version__
 
 
-_CAPABILITIES = {"ipc": True, "pgm": False, "tipc": False, "norm": False, "curve": False,
+_CAPABILITIES = {"ipc": True, "pgm": False, "tipc": False, "norm": False, "curve": True,
                  "gssapi": False, "draft": False, "vmci": False, "ws": False}
 
 
@@ -82,6 +84,6 @@ def get_library_dirs() -> list[str]:
     return [os.path.dirname(__file__)]
 
 
-from .sugar.stopwatch import Stopwatch  # noqa: E402  (deprecated, as in pyzmq)
+from .sugar.stopwatch import Stopwatch as Stopwatch  # noqa: E402  (deprecated, as in pyzmq)
 from .tracker import _FINISHED_TRACKER  # noqa: E402
-from . import devices  # noqa: E402  (pyzmq code reaches zmq.devices through the top module)
+from . import devices as devices  # noqa: E402  (pyzmq code reaches zmq.devices through the top module)

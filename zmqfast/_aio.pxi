@@ -80,6 +80,12 @@ cdef int _AIO_SPINS = 8  # "ready" answers in a row that the operation still ref
 
 
 cdef enum:
+    _OP_NEW = 0         # being started
+    _OP_QUEUED = 1      # in its socket's waiter list: the fd watcher performs it, in call order
+    _OP_DONE = 2        # res or err is what awaiting it gives
+    _OP_GONE = 3        # its awaiting task was cancelled before it was performed
+
+cdef enum:
     _AIO_IDLE = 0       # running (or not started)
     _AIO_WAITING = 1    # suspended, in its socket's waiter list
     _AIO_WOKEN = 2      # the fd watcher says: retry
@@ -115,17 +121,24 @@ cdef class _AioState:
         self.fd = -1
 
 
+cdef inline bint _aio_pending(object x):
+    """Whether an entry of a waiter list still waits: a queued _AioOp, or a Poller's Future."""
+    if type(x) is _AioOp:
+        return (<_AioOp>x).st == _OP_QUEUED
+    return not x.done()
+
+
 cdef object _aio_park(Socket sock, object w, int want):
-    """Queue waiter w (an _AioWaiter, or a Future of Poller.poll) for want and make sure the
-    loop watches the fd; return the loop. The caller has armed the fd (see _aio_step)."""
+    """Queue w (a queued _AioOp, or a Future of Poller.poll) for want and make sure the loop
+    watches the fd; return the loop. The caller arms the fd afterwards (_aio_service)."""
     cdef _AioState st = <_AioState?>sock._aio
     cdef list lst
     loop = _aio_get_running_loop()
     if loop is not st.loop:
         sock._rebind(loop)  # first use, or another loop than before
     lst = st.rin if want == ZF_POLLIN else st.rout
-    if len(lst) >= 16:  # cancelled or timed-out waiters are dropped here and at wake-ups
-        lst[:] = [x for x in lst if not x.done()]
+    if len(lst) >= 16:  # settled or abandoned entries are dropped here and at wake-ups
+        lst[:] = [x for x in lst if _aio_pending(x)]
     lst.append(w)
     if not st.watching:
         loop.add_reader(st.fd, _aio_on_fd, sock, st.rin, st.rout)
@@ -245,23 +258,29 @@ cdef class _AioWaiter:
 @cython.final
 @cython.freelist(16)
 cdef class _AioOp:
-    """One awaitable socket operation (zmqfast.asyncio)."""
+    """One socket operation of zmqfast.asyncio, started when called, as pyzmq's are: done at
+    once when it can be (a message is queued, a send fits), else queued behind the operations
+    of its direction called before it; the socket's fd watcher performs queued operations in
+    that order, so results follow call order whatever order they are awaited in, and a send
+    nobody awaits still goes out."""
     cdef Socket sock
     cdef object data       # what to send
     cdef object kw         # send()'s extra keywords, or None
-    cdef _AioWaiter w      # what it is suspended on, or None
+    cdef _AioWaiter w      # what its awaiting tasks suspend on, once queued
     cdef object timer      # the RCVTIMEO/SNDTIMEO TimerHandle, or None
+    cdef object res        # _OP_DONE: the result ...
+    cdef object err        # ... or the exception
+    cdef int st            # _OP_*
     cdef int kind
     cdef int flags
     cdef int want          # ZF_POLLIN or ZF_POLLOUT
     cdef bint copy
     cdef bint track
-    cdef bint timed_out
-    cdef object task       # once used as a Future: the Task that runs a twin of this op
+    cdef object task       # once used as a Future: a Future or Task standing for it
 
     # pyzmq's send/recv return Futures: asyncio.isfuture() says so of an op too, and the first
-    # use of a Future method (add_done_callback from asyncio.wait, gather, wait_for, ...) starts
-    # a Task running a twin of the op, to which the Future API is delegated from then on.
+    # use of a Future method (add_done_callback from asyncio.wait, gather, wait_for, ...) makes a
+    # Future (done ops) or a Task awaiting the op (queued ones), to which the Future API goes.
     _asyncio_future_blocking = False
 
     def __await__(self):
@@ -284,9 +303,9 @@ cdef class _AioOp:
     # sends None, which goes through tp_iternext / am_send.
 
     def throw(self, typ, val=None, tb=None):
-        """The awaiting task was cancelled (or closed): drop the timer, let the error through.
-        Nothing was taken from the socket for this op, so nothing is lost."""
-        self._finish()
+        """The awaiting task was cancelled (or closed). An op not yet performed leaves the queue,
+        having taken nothing from the socket."""
+        self._abandon()
         if val is None:
             raise typ
         if isinstance(val, BaseException):
@@ -294,19 +313,34 @@ cdef class _AioOp:
         raise typ(val)
 
     def close(self):
-        self._finish()
+        self._abandon()
+
+    cdef inline void _abandon(self):
+        if self.st == _OP_QUEUED:
+            self.st = _OP_GONE
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
 
     cdef object _as_task(self):
-        cdef _AioOp twin
         if self.task is None:
-            if self.w is not None:
-                raise RuntimeError("zmqfast.asyncio: an operation being awaited cannot also be "
-                                   "used as a Future")
-            twin = _aio_op(self.sock, self.kind, self.want, self.flags, self.copy, self.track)
-            twin.data = self.data
-            twin.kw = self.kw
-            self.task = _aio_get_running_loop().create_task(_aio_drive(twin))
+            loop = _aio_get_running_loop()
+            if self.st == _OP_DONE:
+                f = loop.create_future()
+                if self.err is not None:
+                    f.set_exception(self.err)
+                else:
+                    f.set_result(self.res)
+                self.task = f
+            else:
+                self.task = loop.create_task(_aio_drive(_AioInner(self)))
+                self.task.add_done_callback(self._task_done)
         return self.task
+
+    def _task_done(self, task):
+        """A cancelled Future-op leaves the queue, even if its Task never got to run."""
+        if task.cancelled():
+            self._abandon()
 
     def add_done_callback(self, fn, *, context=None):
         return self._as_task().add_done_callback(fn, context=context)
@@ -332,18 +366,24 @@ cdef class _AioOp:
     def get_loop(self):
         return self._as_task().get_loop()
 
-    cdef inline void _finish(self):
-        self.w = None
+    cdef int _settle(self, object res, object err, bint direct) except -1:
+        """Done: record the outcome and resume whoever awaits it (from the fd watcher's own
+        callback when direct)."""
+        self.res = res
+        self.err = err
+        self.st = _OP_DONE
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
+        if self.w is not None and self.w.state == _AIO_WAITING:
+            self.w._complete(_AIO_WOKEN, direct)
+        return 0
 
     def _expire(self):
         """RCVTIMEO/SNDTIMEO ran out."""
         self.timer = None
-        self.timed_out = True
-        if self.w is not None:
-            self.w._fail(_error.Again(EAGAIN), False)
+        if self.st == _OP_QUEUED:
+            self._settle(None, _new_again(), False)
 
     cdef object _attempt(self):
         """The operation, never blocking: its result, or _aio_AGAIN."""
@@ -397,125 +437,214 @@ cdef class _AioOp:
             return _aio_AGAIN
 
 
+@cython.final
+cdef class _AioInner:
+    """What the Task behind an op used as a Future awaits: the op itself, not its Future."""
+    cdef _AioOp op
+
+    def __cinit__(self, _AioOp op):
+        self.op = op
+
+    def __await__(self):
+        return self.op
+
+
 cdef object _aio_step(object o, int *suspended):
     """Advance op: its result (suspended = 0) or the waiter to suspend on (suspended = 1)."""
     cdef _AioOp op = <_AioOp>o
-    cdef Socket sock = op.sock
-    cdef _AioWaiter w = op.w
-    cdef int spins = 0
-    cdef int64_t t = -1
-    cdef object r
-    if w is not None:  # resumed: woken by the fd watcher, or failed (close/ETERM/timeout)
-        op.w = None
-        if w.state == _AIO_FAILED or w.state == _AIO_CANCELLED:
-            op._finish()
+    cdef _AioWaiter w
+    if op.st == _OP_QUEUED:
+        w = op.w
+        if w.state == _AIO_CANCELLED:  # the awaiting task's cancel() reached the waiter
+            op._abandon()
             w.result()
-    while True:
-        try:
-            r = op._attempt()
-        except BaseException:
-            op._finish()  # the timer, if any, must not outlive the op
-            raise
-        if r is not _aio_AGAIN:
-            if op.timer is not None:
-                op.timer.cancel()
-                op.timer = None
-            return r
-        if op.flags & _DONTWAIT or op.timed_out:
-            op._finish()
-            _raise(-EAGAIN)
-        # Arming. zf_sock_events drains the socket's fd, declares the socket parked and only then
-        # looks at its queues. A change after that look finds the socket parked and raises the
-        # fd; a change before it is seen by the look (and we retry at once). The raised fd stays
-        # readable until something drains it again: another waiter arming (it looks for itself,
-        # and the rest of us were woken with it: _aio_on_fd wakes every waiter), or get(EVENTS)
-        # on this asyncio socket (zmqfast.asyncio.Socket.get then wakes every waiter). Our waiter
-        # is in the socket's list and the fd registered with the loop (add_reader) before we
-        # yield, so the loop sees the fd readable and calls _aio_on_fd: a wake-up cannot be
-        # missed. (Blocking calls on the same engine socket from elsewhere - a sync shadow in
-        # another thread - also drain it; the engine has one parked flag per socket.)
-        _drain_releases(sock._zctx)
-        if zf_sock_events(sock._s) & op.want:
-            spins += 1
-            if spins < _AIO_SPINS:
-                continue
-        w = _AioWaiter.__new__(_AioWaiter)
-        w.loop = _aio_park(sock, w, op.want)
-        w._asyncio_future_blocking = True
-        if spins >= _AIO_SPINS:
-            w.state = _AIO_WOKEN  # ready, yet refused, again and again: let the loop run once
-        else:
-            w.state = _AIO_WAITING
-            if op.timer is None:
-                zf_sock_getopt_int(sock._s, _OPT_RCVTIMEO if op.want == ZF_POLLIN else _OPT_SNDTIMEO, &t)
-                if t >= 0:
-                    op.timer = w.loop.call_later(t / 1000.0, op._expire)
-        op.w = w
-        suspended[0] = 1
-        return w
+        if w.state == _AIO_WAITING:
+            suspended[0] = 1
+            return w
+    if op.st == _OP_DONE:
+        if op.err is not None:
+            raise op.err
+        return op.res
+    if op.st == _OP_GONE:
+        raise _aio_CancelledError()
+    raise RuntimeError("zmqfast.asyncio: an operation in an impossible state")
+
 
 zf_aio_install(<PyTypeObject *>_AioOp, _aio_step)
 
 
-cdef inline _AioOp _aio_op(Socket sock, int kind, int want, int flags, bint copy, bint track):
+cdef inline bint _aio_ops_queued(list lst):
+    for x in lst:
+        if type(x) is _AioOp and (<_AioOp>x).st == _OP_QUEUED:
+            return True
+    return False
+
+
+cdef object _aio_start(Socket sock, int kind, int want, int flags, bint copy, bint track, object data,
+                       object kw):
+    """Make an op and start it (see _AioOp)."""
     cdef _AioOp op = _AioOp.__new__(_AioOp)
+    cdef _AioState st = <_AioState?>sock._aio
+    cdef list lst = st.rin if want == ZF_POLLIN else st.rout
+    cdef _AioWaiter w
+    cdef int64_t t = -1
+    cdef object r
     op.sock = sock
     op.kind = kind
     op.want = want
     op.flags = flags
     op.copy = copy
     op.track = track
+    op.data = data
+    op.kw = kw
+    if not lst or not _aio_ops_queued(lst):  # nothing called earlier still waits: try now
+        try:
+            r = op._attempt()
+        except BaseException as e:
+            op.err = e
+            op.st = _OP_DONE
+            return op
+        if r is not _aio_AGAIN:
+            op.res = r
+            op.st = _OP_DONE
+            return op
+    if flags & _DONTWAIT:
+        op.err = _new_again()
+        op.st = _OP_DONE
+        return op
+    w = _AioWaiter.__new__(_AioWaiter)
+    w.loop = _aio_park(sock, op, want)
+    w._asyncio_future_blocking = True
+    w.state = _AIO_WAITING
+    op.w = w
+    op.st = _OP_QUEUED
+    zf_sock_getopt_int(sock._s, _OPT_RCVTIMEO if want == ZF_POLLIN else _OPT_SNDTIMEO, &t)
+    if t >= 0:
+        op.timer = w.loop.call_later(t / 1000.0, op._expire)
+    _aio_service(sock, False)  # arm the fd; serve what became possible meanwhile
     return op
 
 
 def _aio_recv(Socket self, int flags=0, bint copy=True, bint track=False):
     """Receive one frame: await it (zmqfast.asyncio)."""
-    return _aio_op(self, _AIO_RECV, ZF_POLLIN, flags, copy, track)
+    return _aio_start(self, _AIO_RECV, ZF_POLLIN, flags, copy, track, None, None)
 
 
 def _aio_recv_multipart(Socket self, int flags=0, bint copy=True, bint track=False):
     """Receive a multipart message: await it (zmqfast.asyncio)."""
-    return _aio_op(self, _AIO_RECV_MULTI, ZF_POLLIN, flags, copy, track)
+    return _aio_start(self, _AIO_RECV_MULTI, ZF_POLLIN, flags, copy, track, None, None)
 
 
 def _aio_send(Socket self, data, int flags=0, bint copy=True, bint track=False, **kw):
     """Send one frame: await it (zmqfast.asyncio)."""
-    cdef _AioOp op = _aio_op(self, _AIO_SEND, ZF_POLLOUT, flags, copy, track)
-    op.data = data
-    if kw:
-        op.kw = kw
-    return op
+    return _aio_start(self, _AIO_SEND, ZF_POLLOUT, flags, copy, track, data, kw if kw else None)
 
 
 def _aio_send_multipart(Socket self, msg_parts, int flags=0, bint copy=True, bint track=False, **kw):
     """Send a multipart message: await it (zmqfast.asyncio)."""
-    cdef _AioOp op = _aio_op(self, _AIO_SEND_MULTI, ZF_POLLOUT, flags, copy, track)
-    op.data = msg_parts
-    if kw:
-        op.kw = kw
-    return op
+    return _aio_start(self, _AIO_SEND_MULTI, ZF_POLLOUT, flags, copy, track, msg_parts,
+                      kw if kw else None)
+
+
+cdef int _aio_serve(list lst, list done) except -1:
+    """Perform the queued ops of one direction in call order until one would block; settled
+    ops and the Pollers waiting in the list (they look for themselves) go to done, to be woken
+    once the lists are consistent again: a task resumed then that starts an op must find the
+    ops called before it still queued, or it would overtake them."""
+    cdef list ws
+    cdef list keep = []
+    cdef bint blocked = False
+    cdef _AioOp op
+    cdef object r
+    if not lst:
+        return 0
+    ws = list(lst)
+    del lst[:]
+    for x in ws:
+        if type(x) is _AioOp:
+            op = <_AioOp>x
+            if op.st != _OP_QUEUED:
+                continue
+            if blocked:
+                keep.append(op)
+                continue
+            try:
+                r = op._attempt()
+            except BaseException as e:
+                op.res, op.err = None, e
+                done.append(op)
+                continue
+            if r is _aio_AGAIN:
+                blocked = True
+                keep.append(op)
+            else:
+                op.res, op.err = r, None
+                done.append(op)
+        elif not x.done():
+            done.append(x)
+    lst[0:0] = keep  # ahead of anything queued meanwhile
+    return 0
+
+
+cdef int _aio_wake_done(list done, bint direct) except -1:
+    cdef _AioOp op
+    for x in done:
+        if type(x) is _AioOp:
+            op = <_AioOp>x
+            op._settle(op.res, op.err, direct)
+        elif not x.done():
+            x.set_result(None)
+    return 0
+
+
+cdef int _aio_service(Socket sock, bint direct) except -1:
+    """Serve sock's waiters, then arm its fd for those still queued. zf_sock_events drains the
+    fd, declares the socket parked and only then looks at its queues: a change after the look
+    raises the fd (the loop calls _aio_on_fd), one before it is seen by the look and served here
+    at once. Ready yet refused again and again (a pattern's state, not the queues): once more in
+    the next loop iteration."""
+    cdef _AioState st = <_AioState?>sock._aio
+    cdef int spins = 0
+    cdef int ev
+    cdef list done
+    while True:
+        if sock._s == NULL or zf_sock_closed(sock._s):
+            err = _error.ZMQError(ENOTSOCK)
+            _aio_wake(st.rin, err, direct)
+            _aio_wake(st.rout, err, direct)
+            return 0
+        done = []
+        _aio_serve(st.rin, done)
+        _aio_serve(st.rout, done)
+        if done:
+            _aio_wake_done(done, direct)
+        if not st.rin and not st.rout:
+            return 0
+        if sock._s == NULL:
+            continue
+        _drain_releases(sock._zctx)
+        ev = zf_sock_events(sock._s)
+        if not ((ev & ZF_POLLIN and st.rin) or (ev & ZF_POLLOUT and st.rout)):
+            return 0
+        spins += 1
+        if spins >= _AIO_SPINS:
+            st.loop.call_soon(_aio_on_fd, sock, st.rin, st.rout)
+            return 0
 
 
 cdef int _aio_wake(list waiters, object err, bint direct) except -1:
-    """Wake (err None) or fail every waiter of the list, and empty it. Waiters are _AioWaiters or,
-    for Poller.poll, asyncio Futures."""
+    """Fail every entry of the list with err (close, ETERM), and empty it."""
     cdef list ws
     if not waiters:
         return 0
     ws = list(waiters)
-    del waiters[:]  # emptied first: woken tasks that run now may park again
+    del waiters[:]
     for w in ws:
-        if type(w) is _AioWaiter:
-            if (<_AioWaiter>w).state == _AIO_WAITING:
-                if err is None:
-                    (<_AioWaiter>w)._complete(_AIO_WOKEN, direct)
-                else:
-                    (<_AioWaiter>w)._fail(err, direct)
+        if type(w) is _AioOp:
+            if (<_AioOp>w).st == _OP_QUEUED:
+                (<_AioOp>w)._settle(None, err, direct)
         elif not w.done():
-            if err is None:
-                w.set_result(None)
-            else:
-                w.set_exception(err)
+            w.set_exception(err)
     return 0
 
 
@@ -525,11 +654,8 @@ def _aio_fail(list waiters, err):
 
 
 def _aio_on_fd(Socket sock, list rin, list rout):
-    """The loop's reader callback for an asyncio socket's fd: every waiter retries its own
-    operation (so a waiter cancelled after its wake-up takes nothing). A waiter that still cannot
-    proceed arms the fd again before it suspends (_aio_step), so after this callback either
-    nobody waits or every waiter armed after the fd's last drain. No syscall here: the retry
-    itself tells a terminated context (ETERM) or a closed socket."""
+    """The loop's reader callback for an asyncio socket's fd: perform the queued ops in call
+    order and wake the Pollers (_aio_service), resuming tasks right from this callback."""
     if sock._s == NULL or zf_sock_closed(sock._s):
         err = _error.ZMQError(ENOTSOCK)
         _aio_wake(rin, err, True)
@@ -539,5 +665,4 @@ def _aio_on_fd(Socket sock, list rin, list rout):
     if not rin and not rout:
         sock._aio_unwatch()  # nobody waits (and the fd may stay raised): until someone parks
         return
-    _aio_wake(rin, None, True)
-    _aio_wake(rout, None, True)
+    _aio_service(sock, True)  # the watch stays while waiters come back, as they mostly do

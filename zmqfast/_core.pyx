@@ -48,7 +48,6 @@ _OPT_NAMES = {int(o): o.name for o in _constants.SocketOption}
 # does not implement yet: ENOTSUP says so. Every other option the engine refuses gives EINVAL,
 # as libzmq does for a read-only, write-only, draft or other-socket-type option.
 _PENDING_OPTS = {
-    47: None, 48: None, 49: None, 50: None,  # CURVE_SERVER/PUBLICKEY/SECRETKEY/SERVERKEY
     41: frozenset((4,)),  # ROUTER_RAW: REP (ROUTER has it)
     61: frozenset((4,)),  # CONNECT_ROUTING_ID: REP (ROUTER has it)
 }

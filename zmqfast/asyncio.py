@@ -1,19 +1,21 @@
 """zmqfast.asyncio: pyzmq's asyncio API (awaitable send/recv) on zmqfast.
 
-``await sock.recv()`` (and send, recv_multipart, send_multipart) awaits a small C object
-(``_core._AioOp``, in _aio.pxi): when a message is queued, or a send fits, the operation is done
-in C on the first step, with no Future, no loop round trip and no exception. Otherwise it arms the
-socket's readiness fd and suspends on a Future-like waiter; the fd stays registered with the loop
-(``add_reader``) while waiters come back, and each wake-up lets every waiter retry its own
-operation (so one cancelled after its wake-up takes nothing from the socket), resuming the task
-right from the fd callback rather than one loop iteration later."""
+``sock.recv()`` (and send, recv_multipart, send_multipart) returns a small C object
+(``_core._AioOp``, in _aio.pxi) and starts the operation right away, as pyzmq's Futures do: when a
+message is queued, or a send fits, it is done in C there and then, and awaiting it costs no Future,
+no loop round trip and no exception. Otherwise the operation queues behind the ones of its
+direction called before it and arms the socket's readiness fd; the fd stays registered with the
+loop (``add_reader``) while waiters come back, and its callback performs the queued operations in
+call order (so results follow call order whatever order they are awaited in, a send nobody awaits
+still goes out, and a cancelled operation takes nothing), resuming each task right from that
+callback rather than one loop iteration later."""
 
 from __future__ import annotations
 
 import asyncio
 import errno as _errno
 import pickle
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
 
 import zmqfast as _zmq
 from zmqfast import _core
@@ -21,7 +23,19 @@ from zmqfast import error as _error
 from zmqfast.constants import EVENTS, FD, POLLIN, POLLOUT
 from zmqfast.utils import jsonapi
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Literal
+
+    from typing_extensions import Buffer
+
+    from zmqfast._core import Frame, _AioOp
+    from zmqfast.tracker import MessageTracker
+
 __all__ = ["Context", "Socket", "Poller", "ZMQEventLoop", "install"]
+
+_R = TypeVar("_R")
+_SocketT = TypeVar("_SocketT")
 
 _on_fd = _core._aio_on_fd
 _base_get = _zmq.Socket.get
@@ -40,20 +54,86 @@ class Socket(_zmq.Socket):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._aio = _core._AioState()  # waiters and fd watch, read from C
-        self._rwait: list = self._aio.rin  # suspended receivers (and pollers for POLLIN)
-        self._wwait: list = self._aio.rout  # ... senders
+        self._rwait: list[Any] = self._aio.rin  # suspended receivers (and pollers for POLLIN)
+        self._wwait: list[Any] = self._aio.rout  # ... senders
 
     @classmethod
-    def from_socket(cls, socket: Any) -> "Socket":
+    def from_socket(cls, socket: _core.Socket) -> Socket:
         """An asyncio socket sharing a sync socket's engine socket."""
         return cls.shadow(socket.underlying)
 
     # -- awaitable API (pyzmq's names and signatures); the four primitives are C functions --
 
-    recv = _core._aio_recv
-    recv_multipart = _core._aio_recv_multipart
-    send = _core._aio_send
-    send_multipart = _core._aio_send_multipart
+    if not TYPE_CHECKING:
+        recv = _core._aio_recv
+        recv_multipart = _core._aio_recv_multipart
+        send = _core._aio_send
+        send_multipart = _core._aio_send_multipart
+    else:
+        # The same signatures as _core.pyi's _aio_* functions: each returns an _AioOp[result],
+        # awaitable and usable as a Future. Spelled out as methods: type checkers do not all
+        # follow an overloaded function assigned in a class body.
+        @overload  # type: ignore[override]
+        def recv(self, flags: int = 0, copy: Literal[True] = True, track: bool = False
+                 ) -> _AioOp[bytes]: ...
+        @overload
+        def recv(self, flags: int = 0, *, copy: Literal[False], track: bool = False
+                 ) -> _AioOp[Frame]: ...
+        @overload
+        def recv(self, flags: int, copy: Literal[False], track: bool = False) -> _AioOp[Frame]: ...
+        @overload
+        def recv(self, flags: int = 0, copy: bool = True, track: bool = False
+                 ) -> _AioOp[bytes | Frame]: ...
+        def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any: ...
+
+        @overload  # type: ignore[override]
+        def recv_multipart(self, flags: int = 0, copy: Literal[True] = True, track: bool = False
+                           ) -> _AioOp[list[bytes]]: ...
+        @overload
+        def recv_multipart(self, flags: int = 0, *, copy: Literal[False], track: bool = False
+                           ) -> _AioOp[list[Frame]]: ...
+        @overload
+        def recv_multipart(self, flags: int, copy: Literal[False], track: bool = False
+                           ) -> _AioOp[list[Frame]]: ...
+        @overload
+        def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False
+                           ) -> _AioOp[list[bytes] | list[Frame]]: ...
+        def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False
+                           ) -> Any: ...
+
+        @overload  # type: ignore[override]
+        def send(self, data: Buffer | Frame, flags: int = 0, copy: Literal[True] = True,
+                 track: bool = False, **kw: Any) -> _AioOp[None]: ...
+        @overload
+        def send(self, data: Buffer | Frame, flags: int = 0, *, copy: Literal[False],
+                 track: bool = False, **kw: Any) -> _AioOp[MessageTracker]: ...
+        @overload
+        def send(self, data: Buffer | Frame, flags: int, copy: Literal[False],
+                 track: bool = False, **kw: Any) -> _AioOp[MessageTracker]: ...
+        @overload
+        def send(self, data: Buffer | Frame, flags: int = 0, copy: bool = True,
+                 track: bool = False, **kw: Any) -> _AioOp[MessageTracker | None]: ...
+        def send(self, data: Buffer | Frame, flags: int = 0, copy: bool = True,
+                 track: bool = False, **kw: Any) -> Any: ...
+
+        @overload  # type: ignore[override]
+        def send_multipart(self, msg_parts: Iterable[Buffer | Frame], flags: int = 0,
+                           copy: Literal[True] = True, track: bool = False,
+                           **kw: Any) -> _AioOp[None]: ...
+        @overload
+        def send_multipart(self, msg_parts: Iterable[Buffer | Frame], flags: int = 0, *,
+                           copy: Literal[False], track: bool = False,
+                           **kw: Any) -> _AioOp[MessageTracker]: ...
+        @overload
+        def send_multipart(self, msg_parts: Iterable[Buffer | Frame], flags: int,
+                           copy: Literal[False], track: bool = False,
+                           **kw: Any) -> _AioOp[MessageTracker]: ...
+        @overload
+        def send_multipart(self, msg_parts: Iterable[Buffer | Frame], flags: int = 0,
+                           copy: bool = True, track: bool = False,
+                           **kw: Any) -> _AioOp[MessageTracker | None]: ...
+        def send_multipart(self, msg_parts: Iterable[Buffer | Frame], flags: int = 0,
+                           copy: bool = True, track: bool = False, **kw: Any) -> Any: ...
 
     # -- the slow path (called from C when an operation would block) --
 
@@ -69,14 +149,14 @@ class Socket(_zmq.Socket):
         self._wwait.clear()
         st = self._aio
         st.loop = loop
-        st.fd = _base_get(self, FD)
+        st.fd = _base_get(self, FD)  # type: ignore[assignment]
 
     def _aio_unwatch(self) -> None:
         st = self._aio
         if st.watching:
             st.watching = False
             try:
-                st.loop.remove_reader(st.fd)
+                st.loop.remove_reader(st.fd)  # type: ignore[union-attr]
             except (ValueError, OSError, RuntimeError):
                 pass  # the loop is closed already
 
@@ -84,10 +164,10 @@ class Socket(_zmq.Socket):
         """getsockopt. Reading EVENTS drains the fd this socket's waiters rely on: look for them."""
         v = _base_get(self, option)
         if option == EVENTS and self._aio.watching and (self._rwait or self._wwait):
-            self._aio.loop.call_soon(_on_fd, self, self._rwait, self._wwait)
+            self._aio.loop.call_soon(_on_fd, self, self._rwait, self._wwait)  # type: ignore[union-attr]
         return v
 
-    getsockopt = get
+    getsockopt = get  # type: ignore[assignment, unused-ignore]  # (mypy < 2)
 
     def close(self, linger: int | None = None) -> None:
         """Close the socket; pending awaiters get ZMQError(ENOTSOCK)."""
@@ -103,25 +183,26 @@ class Socket(_zmq.Socket):
     async def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:  # type: ignore[override]
         return (await self.recv(flags)).decode(encoding)
 
-    async def send_string(self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8", **kw: Any) -> Any:  # type: ignore[override]
+    async def send_string(self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8", **kw: Any) -> _zmq.MessageTracker | None:  # type: ignore[override]
         return await self.send(u.encode(encoding), flags, copy, **kw)
 
-    async def recv_json(self, flags: int = 0, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def recv_json(self, flags: int = 0, **kwargs: Any) -> Any:
         return jsonapi.loads(await self.recv(flags), **kwargs)
 
-    async def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> None:  # type: ignore[override]
         return await self.send(jsonapi.dumps(obj, **kwargs), flags)
 
-    async def recv_pyobj(self, flags: int = 0) -> Any:  # type: ignore[override]
+    async def recv_pyobj(self, flags: int = 0) -> Any:
         return pickle.loads(await self.recv(flags))
 
-    async def send_pyobj(self, obj: Any, flags: int = 0, protocol: int = pickle.DEFAULT_PROTOCOL, **kw: Any) -> Any:  # type: ignore[override]
-        return await self.send(pickle.dumps(obj, protocol), flags, **kw)
+    async def send_pyobj(self, obj: Any, flags: int = 0, protocol: int = pickle.DEFAULT_PROTOCOL, **kw: Any) -> _zmq.MessageTracker | None:  # type: ignore[override]
+        sent: _zmq.MessageTracker | None = await self.send(pickle.dumps(obj, protocol), flags, **kw)
+        return sent
 
-    async def recv_serialized(self, deserialize: Callable, flags: int = 0, copy: bool = True) -> Any:  # type: ignore[override]
+    async def recv_serialized(self, deserialize: Callable[[list[Any]], _R], flags: int = 0, copy: bool = True) -> _R:  # type: ignore[override]
         return deserialize(await self.recv_multipart(flags, copy=copy))
 
-    async def send_serialized(self, msg: Any, serialize: Callable, flags: int = 0, copy: bool = True, **kw: Any) -> Any:  # type: ignore[override]
+    async def send_serialized(self, msg: Any, serialize: Callable[[Any], Any], flags: int = 0, copy: bool = True, **kw: Any) -> _zmq.MessageTracker | None:  # type: ignore[override]
         return await self.send_multipart(serialize(msg), flags, copy=copy, **kw)
 
     async def poll(self, timeout: float | None = None, flags: int = POLLIN) -> int:  # type: ignore[override]
@@ -129,13 +210,14 @@ class Socket(_zmq.Socket):
         p = Poller()
         p.register(self, flags)
         ready = dict(await p.poll(timeout))
-        return ready.get(self, 0)
+        events: int = ready.get(self, 0)
+        return events
 
 
 class Poller(_zmq.Poller):
     """A Poller whose poll() is awaitable."""
 
-    async def poll(self, timeout: float | None = None) -> list:  # type: ignore[override]
+    async def poll(self, timeout: float | None = None) -> list[tuple[Any, int]]:  # type: ignore[override]
         """Wait up to timeout ms (None: for ever) for any registered socket or fd."""
         ready = _zmq.Poller.poll(self, 0)
         if ready or timeout == 0:
@@ -144,8 +226,8 @@ class Poller(_zmq.Poller):
         deadline = None if timeout is None or timeout < 0 else loop.time() + timeout / 1000.0
         while True:
             wake = loop.create_future()
-            waits: list = []
-            readers: list = []
+            waits: list[asyncio.Future[None]] = []
+            readers: list[int] = []
 
             def fire(_f: Any = None) -> None:
                 if not wake.done():
@@ -195,8 +277,17 @@ class Context(_zmq.Context):
     """A Context whose sockets are asyncio sockets."""
 
     @property
-    def _socket_class(self) -> type:
+    def _socket_class(self) -> type[Socket]:
         return Socket
+
+    if TYPE_CHECKING:
+        @overload
+        def socket(self, socket_type: int, socket_class: None = None, **kwargs: Any) -> Socket: ...
+        @overload
+        def socket(self, socket_type: int, socket_class: Callable[..., _SocketT],
+                   **kwargs: Any) -> _SocketT: ...
+        def socket(self, socket_type: int, socket_class: Callable[..., Any] | None = None,
+                   **kwargs: Any) -> Any: ...
 
 
 def _deprecated() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno as _errno
 import sys
+import typing as _typing
 from enum import Enum, IntEnum, IntFlag
 
 # ---------------------------------------------------------------------------
@@ -466,7 +467,7 @@ _PYZMQ_OPT_TYPE = {"int": _OptType.int, "int64": _OptType.int64,
                    "bytes": _OptType.bytes, "str": _OptType.bytes,
                    "fd": _OptType.fd}
 for _member in SocketOption.__members__.values():
-    _member._opt_type = _PYZMQ_OPT_TYPE[_OPTION_TYPES[_member.value]]
+    _member._opt_type = _PYZMQ_OPT_TYPE[_OPTION_TYPES[_member.value]]  # type: ignore[attr-defined]
 del _member, _PYZMQ_OPT_TYPE
 
 # ---------------------------------------------------------------------------
@@ -764,16 +765,19 @@ _ENUMS = (
     NormMode,
 )
 
-__all__ = [
-    # re-exported enum base classes (pyzmq lists these too)
-    "Enum",
-    "IntEnum",
-    "IntFlag",
-    *(e.__name__ for e in _ENUMS),
-    # every upper-case enum alias defined above
-    *sorted(
-        name
-        for name, value in list(globals().items())
-        if name.isupper() and isinstance(value, _ENUMS)
-    ),
-]
+# Built from the names above; a type checker, which cannot evaluate it, sees no __all__ and so
+# takes every public name of the module for `from zmqfast.constants import *`.
+if not _typing.TYPE_CHECKING:
+    __all__ = [
+        # re-exported enum base classes (pyzmq lists these too)
+        "Enum",
+        "IntEnum",
+        "IntFlag",
+        *(e.__name__ for e in _ENUMS),
+        # every upper-case enum alias defined above
+        *sorted(
+            name
+            for name, value in list(globals().items())
+            if name.isupper() and isinstance(value, _ENUMS)
+        ),
+    ]

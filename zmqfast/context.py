@@ -7,12 +7,15 @@ import errno as _errno
 import os
 import threading
 import weakref
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
 from warnings import warn
 
 from . import _core
 from .constants import ContextOption, SocketOption
 from .error import ZMQError
+
+if TYPE_CHECKING:
+    from .socket import Socket
 
 __all__ = ["Context"]
 
@@ -30,6 +33,7 @@ atexit.register(_notice_atexit)
 _live_contexts: "weakref.WeakSet[Context]" = weakref.WeakSet()
 
 T = TypeVar("T", bound="Context")
+_SocketT = TypeVar("_SocketT")
 
 
 class Context(_core.Context):
@@ -43,8 +47,8 @@ class Context(_core.Context):
     _instance_pid: int | None = None
     _warn_destroy_close = False
 
-    def __init__(self, io_threads: int = 1, shadow: Any = 0, **kwargs: Any) -> None:
-        self._sockets: weakref.WeakSet = weakref.WeakSet()
+    def __init__(self, io_threads: int = 1, shadow: _core.Context | int = 0, **kwargs: Any) -> None:
+        self._sockets: weakref.WeakSet[Socket] = weakref.WeakSet()
         self.sockopts: dict[int, Any] = {}
         self._made_in_pid = os.getpid()
         _live_contexts.add(self)
@@ -70,7 +74,7 @@ class Context(_core.Context):
         return f"<{cls.__module__}.{cls.__name__}(sockets={n}{closed}) at {hex(id(self))}>"
 
     @classmethod
-    def shadow(cls: type[T], address: Any) -> T:
+    def shadow(cls: type[T], address: _core.Context | int) -> T:
         """A Context object sharing the context at address (an int from .underlying, or a
         Context); it does not terminate the context when garbage-collected."""
         return cls(shadow=address)
@@ -89,12 +93,21 @@ class Context(_core.Context):
         return getattr(self, "_made_in_pid", os.getpid()) != os.getpid()
 
     @property
-    def _socket_class(self) -> type:
+    def _socket_class(self) -> type[Socket]:
         from .socket import Socket
 
         return Socket
 
-    def socket(self, socket_type: int, socket_class: type | None = None, **kwargs: Any) -> Any:
+    # socket() makes a zmqfast.Socket (a zmqfast.asyncio.Socket from zmqfast.asyncio.Context),
+    # or an instance of socket_class, called as socket_class(context, socket_type, **kwargs)
+    @overload
+    def socket(self, socket_type: int, socket_class: None = None, **kwargs: Any) -> Socket: ...
+    @overload
+    def socket(self, socket_type: int, socket_class: Callable[..., _SocketT],
+               **kwargs: Any) -> _SocketT: ...
+
+    def socket(self, socket_type: int, socket_class: Callable[..., Any] | None = None,
+               **kwargs: Any) -> Any:
         """Create a socket of socket_type (zmq.PUSH, zmq.PULL, ...)."""
         if self.closed:
             if self._pid_forked():

@@ -26,7 +26,8 @@ __all__ = ("context", "socket")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _split_name(args: tuple, kwargs: dict) -> tuple[str | None, tuple, dict]:
+def _split_name(args: tuple[Any, ...], kwargs: dict[str, Any]
+                ) -> tuple[str | None, tuple[Any, ...], dict[str, Any]]:
     """Take the keyword name for the injected object out of the decorator's arguments."""
     kwargs = dict(kwargs)
     name = kwargs.get("name")
@@ -38,8 +39,9 @@ def _split_name(args: tuple, kwargs: dict) -> tuple[str | None, tuple, dict]:
     return None, args, kwargs
 
 
-def _inject(func: Callable, name: str | None, factory: Callable[[tuple, dict], Any],
-            args: tuple, kwargs: dict) -> Any:
+def _inject(func: Callable[..., Any], name: str | None,
+            factory: Callable[[tuple[Any, ...], dict[str, Any]], Any],
+            args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     with factory(args, kwargs) as obj:
         if name is None:
             return func(*args, obj, **kwargs)
@@ -59,7 +61,7 @@ def context(*args: Any, **kwargs: Any) -> Callable[[F], F]:
 
     name, ctx_args, ctx_kwargs = _split_name(args, kwargs)
 
-    def factory(call_args: tuple, call_kwargs: dict) -> Any:
+    def factory(call_args: tuple[Any, ...], call_kwargs: dict[str, Any]) -> Any:
         return Context(*ctx_args, **ctx_kwargs)
 
     def decorate(func: F) -> F:
@@ -84,7 +86,7 @@ def socket(*args: Any, **kwargs: Any) -> Callable[[F], F]:
     name, sock_args, sock_kwargs = _split_name(args, kwargs)
     context_name = sock_kwargs.pop("context_name", "context")
 
-    def factory(call_args: tuple, call_kwargs: dict) -> Any:
+    def factory(call_args: tuple[Any, ...], call_kwargs: dict[str, Any]) -> Any:
         ctx = call_kwargs.get(context_name)
         if not isinstance(ctx, Context):
             ctx = next((a for a in call_args if isinstance(a, Context)), None)

@@ -170,7 +170,7 @@ class Again(ZMQError):
         super().__init__(EAGAIN)
 
 
-class InterruptedSystemCall(ZMQError, InterruptedError):
+class InterruptedSystemCall(ZMQError, InterruptedError):  # type: ignore[misc]
     """A call was interrupted by a signal (EINTR).
 
     zmqfast retries interrupted calls itself, so seeing this is a bug.
@@ -192,7 +192,7 @@ class InterruptedSystemCall(ZMQError, InterruptedError):
 def _libzmq_version() -> str:
     """Version string of the libzmq we emulate, for error messages."""
     try:
-        from zmqfast import zmq_version  # type: ignore[attr-defined]
+        from zmqfast import zmq_version
 
         return zmq_version()
     except Exception:
@@ -201,7 +201,7 @@ def _libzmq_version() -> str:
 
 def _libzmq_version_info() -> tuple[int, ...]:
     try:
-        from zmqfast import zmq_version_info  # type: ignore[attr-defined]
+        from zmqfast import zmq_version_info
 
         return tuple(zmq_version_info())
     except Exception:
@@ -211,10 +211,10 @@ def _libzmq_version_info() -> tuple[int, ...]:
 class ZMQVersionError(NotImplementedError):
     """A feature needs a newer libzmq than the one (emulated) in use."""
 
-    min_version: str | tuple
+    min_version: str | tuple[int, ...]
     msg: str
 
-    def __init__(self, min_version, msg: str = "Feature") -> None:
+    def __init__(self, min_version: str | tuple[int, ...], msg: str = "Feature") -> None:
         # as with ZMQError, keep the constructor arguments as self.args
         self.min_version = min_version
         self.msg = msg

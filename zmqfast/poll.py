@@ -19,7 +19,8 @@ class Poller(_core.Poller):
     """
 
 
-def select(rlist: list, wlist: list, xlist: list, timeout: float | None = None) -> tuple:
+def select(rlist: list[Any], wlist: list[Any], xlist: list[Any], timeout: float | None = None
+           ) -> tuple[list[Any], list[Any], list[Any]]:
     """select.select for sockets and fds: timeout in seconds; returns (rlist, wlist, xlist)."""
     if timeout is None:
         timeout = -1

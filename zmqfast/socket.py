@@ -7,16 +7,24 @@ import errno as _errno
 import pickle
 import random
 import warnings
-from typing import Any, Callable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
 from . import _core
 from .constants import SocketOption, SocketType
 from .error import ZMQBindError, ZMQError
 from .utils import jsonapi
 
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
+    from ._core import Frame
+    from .context import Context
+    from .tracker import MessageTracker
+
 __all__ = ["Socket"]
 
 T = TypeVar("T", bound="Socket")
+_R = TypeVar("_R")
 
 DEFAULT_PROTOCOL = pickle.DEFAULT_PROTOCOL
 
@@ -49,6 +57,11 @@ class _SocketContext:
 class Socket(_core.Socket):
     """A ZeroMQ socket. Made by ``Context.socket(type)``; options are also attributes
     (``s.linger = 0``, ``s.rcvmore``)."""
+
+    if TYPE_CHECKING:
+        # _core.Socket.context is the engine's Context; a Socket's is always a zmqfast.Context
+        @property
+        def context(self) -> Context: ...
 
     def __del__(self) -> None:
         if not self._shadow and not self.closed:
@@ -120,7 +133,7 @@ class Socket(_core.Socket):
 
     def get_string(self, option: int, encoding: str = "utf-8") -> str:
         """Get a bytes option as str."""
-        return self.get(option).decode(encoding)
+        return self.get(option).decode(encoding)  # type: ignore[union-attr]
 
     getsockopt_string = get_string
     getsockopt_unicode = get_string
@@ -159,7 +172,8 @@ class Socket(_core.Socket):
             try:
                 return self.get(SocketOption[name])
             except ZMQError as e:
-                # as pyzmq: an option that cannot be read is a write-only attribute
+                # as pyzmq: an option that cannot be read (write-only ones, the CURVE keys) is a
+                # write-only attribute
                 if e.errno == _errno.EINVAL:
                     raise AttributeError(f"{key} attribute is write-only") from None
                 raise
@@ -179,9 +193,9 @@ class Socket(_core.Socket):
 
     # -- monitoring --
 
-    _monitor_socket: Any = None
+    _monitor_socket: Socket | None = None
 
-    def get_monitor_socket(self, events: int | None = None, addr: str | None = None) -> Any:
+    def get_monitor_socket(self, events: int | None = None, addr: str | None = None) -> Socket:
         """Start monitoring this socket; return the PAIR socket its events arrive on
         (read them with zmqfast.utils.monitor.recv_monitor_message)."""
         from .constants import EVENT_ALL, PAIR
@@ -193,9 +207,9 @@ class Socket(_core.Socket):
         if events is None:
             events = EVENT_ALL
         self.monitor(addr, events)
-        self._monitor_socket = self.context.socket(PAIR)
-        self._monitor_socket.connect(addr)
-        return self._monitor_socket
+        self._monitor_socket = sock = self.context.socket(PAIR)
+        sock.connect(addr)
+        return sock
 
     def disable_monitor(self) -> None:
         """Stop monitoring (the monitor socket gets MONITOR_STOPPED)."""
@@ -205,7 +219,7 @@ class Socket(_core.Socket):
     # -- sugar --
 
     def send_string(self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8",
-                    **kwargs: Any) -> Any:
+                    **kwargs: Any) -> MessageTracker | None:
         """Send a str, encoded (utf-8 by default)."""
         if not isinstance(u, str):
             raise TypeError("str objects only")
@@ -220,29 +234,31 @@ class Socket(_core.Socket):
     recv_unicode = recv_string
 
     def send_pyobj(self, obj: Any, flags: int = 0, protocol: int = DEFAULT_PROTOCOL,
-                   **kwargs: Any) -> Any:
+                   **kwargs: Any) -> MessageTracker | None:
         """Send a Python object, pickled."""
-        return self.send(pickle.dumps(obj, protocol), flags=flags, **kwargs)
+        sent: MessageTracker | None = self.send(pickle.dumps(obj, protocol), flags=flags, **kwargs)
+        return sent
 
     def recv_pyobj(self, flags: int = 0) -> Any:
         """Receive a pickled Python object. Only from peers you trust: unpickling runs code."""
         return pickle.loads(self.recv(flags))
 
-    def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> Any:
+    def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> MessageTracker | None:
         """Send an object as JSON."""
         send_kwargs = {k: kwargs.pop(k) for k in ("routing_id", "group") if k in kwargs}
-        return self.send(jsonapi.dumps(obj, **kwargs), flags=flags, **send_kwargs)
+        sent: MessageTracker | None = self.send(jsonapi.dumps(obj, **kwargs), flags=flags, **send_kwargs)
+        return sent
 
     def recv_json(self, flags: int = 0, **kwargs: Any) -> Any:
         """Receive a JSON message."""
         return jsonapi.loads(self.recv(flags), **kwargs)
 
-    def send_serialized(self, msg: Any, serialize: Callable[[Any], Sequence], flags: int = 0,
-                        copy: bool = True, **kwargs: Any) -> Any:
+    def send_serialized(self, msg: Any, serialize: Callable[[Any], Iterable[Buffer | Frame]],
+                        flags: int = 0, copy: bool = True, **kwargs: Any) -> MessageTracker | None:
         """Send serialize(msg), a list of frames, as one multipart message."""
         return self.send_multipart(serialize(msg), flags=flags, copy=copy, **kwargs)
 
-    def recv_serialized(self, deserialize: Callable[[list], Any], flags: int = 0,
-                        copy: bool = True) -> Any:
+    def recv_serialized(self, deserialize: Callable[[list[Any]], _R], flags: int = 0,
+                        copy: bool = True) -> _R:
         """Receive a multipart message and return deserialize(frames)."""
         return deserialize(self.recv_multipart(flags, copy=copy))

@@ -20,8 +20,8 @@ class MessageTracker:
     """
 
     def __init__(self, *towatch: Any) -> None:
-        self._holds: list = []
-        self._contexts: list = []
+        self._holds: list[Any] = []
+        self._contexts: list[Any] = []
         self._trackers: list[MessageTracker] = []
         for obj in towatch:
             if isinstance(obj, MessageTracker):

@@ -41,7 +41,7 @@ class AsyncioAuthenticator(Authenticator):
         """Start ZAP authentication (needs a running loop)."""
         super().start()
         self.__poller = zmq_asyncio.Poller()
-        self.__poller.register(self.zap_socket, zmq.POLLIN)
+        self.__poller.register(self.zap_socket, zmq.POLLIN)  # type: ignore[arg-type]
         self.__task = asyncio.ensure_future(self.__handle_zap())
 
     def stop(self) -> None:
@@ -49,6 +49,6 @@ class AsyncioAuthenticator(Authenticator):
         if self.__task:
             self.__task.cancel()
         if self.__poller:
-            self.__poller.unregister(self.zap_socket)
+            self.__poller.unregister(self.zap_socket)  # type: ignore[arg-type]
             self.__poller = None
         super().stop()

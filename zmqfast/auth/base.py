@@ -89,7 +89,7 @@ class Authenticator:
             self.passwords[domain] = passwords
         self.log.debug("Configure plain: %s", domain)
 
-    def configure_curve(self, domain: str = "*", location: str | os.PathLike = ".") -> None:
+    def configure_curve(self, domain: str = "*", location: str | os.PathLike[str] = ".") -> None:
         """CURVE for a ZAP domain ("*": requests that name none): the client keys admitted are
         the public certificates in directory ``location`` (read now: call again after changing
         it), or any key at all with ``location=CURVE_ALLOW_ANY``."""
@@ -218,7 +218,8 @@ class Authenticator:
             self.log.debug("ALLOWED (CURVE allow any client)")
             return True, b"OK"
         if self.credentials_providers:
-            provider = self.credentials_providers.get(domain or "*")
+            domain = domain or "*"  # as pyzmq: the callback hears "*" for a request naming none
+            provider = self.credentials_providers.get(domain)
             if provider is None:
                 return False, b"Unknown domain"
             z85_key = z85.encode(client_key)

@@ -13,6 +13,7 @@ import datetime
 import glob
 import os
 import re
+from typing import Any
 
 import zmqfast as zmq
 
@@ -23,7 +24,7 @@ _KEY_LINE = re.compile(r'^\s*(public|secret)-key\s*=\s*"?([^"\s]+)"?\s*$')
 
 
 def _write(path: str, kind: str, note: str, public: bytes, secret: bytes | None,
-           metadata: dict[str, str] | None) -> None:
+           metadata: dict[Any, Any] | None) -> None:  # (str or bytes, from untyped callers)
     with open(path, "w", encoding="utf8") as f:
         f.write(_BANNER.format(datetime.datetime.now(), kind, note))
         f.write("metadata\n")
@@ -37,7 +38,7 @@ def _write(path: str, kind: str, note: str, public: bytes, secret: bytes | None,
             f.write(f'    secret-key = "{secret.decode("ascii")}"\n')
 
 
-def create_certificates(key_dir: str | os.PathLike, name: str,
+def create_certificates(key_dir: str | os.PathLike[str], name: str,
                         metadata: dict[str, str] | None = None) -> tuple[str, str]:
     """Make a new CURVE key pair and write ``name.key`` (public) and ``name.key_secret`` (both
     keys) in key_dir; return the two file names."""
@@ -52,7 +53,7 @@ def create_certificates(key_dir: str | os.PathLike, name: str,
     return public_file, secret_file
 
 
-def load_certificate(filename: str | os.PathLike) -> tuple[bytes, bytes | None]:
+def load_certificate(filename: str | os.PathLike[str]) -> tuple[bytes, bytes | None]:
     """(public key, secret key or None) from a certificate file, as z85 bytes. ValueError when
     the file holds no public key; OSError when it is missing."""
     public = secret = None
@@ -73,7 +74,7 @@ def load_certificate(filename: str | os.PathLike) -> tuple[bytes, bytes | None]:
     return public, secret
 
 
-def load_certificates(directory: str | os.PathLike = ".") -> dict[bytes, bool]:
+def load_certificates(directory: str | os.PathLike[str] = ".") -> dict[bytes, bool]:
     """The public keys of every ``*.key`` file in directory, as ``{key: True}`` (OSError when
     directory is not one)."""
     if not os.path.isdir(directory):

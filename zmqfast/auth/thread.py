@@ -31,7 +31,7 @@ class AuthenticationThread(threading.Thread):
         poller = zmq.Poller()
         zap = self.authenticator.zap_socket
         poller.register(self.pipe, zmq.POLLIN)
-        poller.register(zap, zmq.POLLIN)
+        poller.register(zap, zmq.POLLIN)  # type: ignore[arg-type]
         self.started.set()
         try:
             while True:
@@ -43,7 +43,7 @@ class AuthenticationThread(threading.Thread):
                     if self._handle_pipe_message(self.pipe.recv_multipart()):
                         return
                 if zap in events:
-                    loop.run_until_complete(self.authenticator.handle_zap_message(zap.recv_multipart()))
+                    loop.run_until_complete(self.authenticator.handle_zap_message(zap.recv_multipart()))  # type: ignore[union-attr]
         finally:
             self.pipe.close()
             loop.close()

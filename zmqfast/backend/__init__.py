@@ -50,8 +50,7 @@ def curve_keypair() -> tuple[bytes, bytes]:
         The private key as 40 byte z85-encoded bytestring.
 
     The keys are real X25519 keys (zmqfast's own implementation, csrc/crypto.c) and interoperate
-    with libzmq's; zmqfast's sockets cannot use them yet: until the CURVE mechanism is wired into
-    the connection code, ``has("curve")`` stays False.
+    with libzmq's.
     """
     from .._core import _curve_keypair
     from ..utils import z85
@@ -60,7 +59,7 @@ def curve_keypair() -> tuple[bytes, bytes]:
     return z85.encode(public), z85.encode(secret)
 
 
-def curve_public(secret_key) -> bytes:
+def curve_public(secret_key: str | bytes | bytearray) -> bytes:
     """Compute the public key corresponding to a secret key for use
     with zmq.CURVE security
 

@@ -93,7 +93,7 @@ class Device:
         endpoints.apply(sock)
         return sock
 
-    def _setup_sockets(self) -> tuple:
+    def _setup_sockets(self) -> tuple[Any, ...]:
         ctx = self.context_factory()
         self._context = ctx
         ins = self._socket(ctx, self.in_type, self._in)

@@ -28,11 +28,11 @@ class ProxyBase:
         self._mon.options.append((opt, value))
 
     def bind_mon_to_random_port(self, addr: str, *args: Any, **kwargs: Any) -> int:
-        port = self._reserve_random_port(addr, *args, **kwargs)  # type: ignore[attr-defined]
+        port: int = self._reserve_random_port(addr, *args, **kwargs)  # type: ignore[attr-defined]
         self.bind_mon(f"{addr}:{port}")
         return port
 
-    def _setup_sockets(self) -> tuple:
+    def _setup_sockets(self) -> tuple[Any, ...]:
         ins, outs = Device._setup_sockets(self)  # type: ignore[arg-type]
         mons = self._socket(self._context, self.mon_type, self._mon)  # type: ignore[attr-defined]
         return ins, outs, mons

@@ -32,11 +32,11 @@ class ProxySteerableBase(ProxyBase):
         self._ctrl.options.append((opt, value))
 
     def bind_ctrl_to_random_port(self, addr: str, *args: Any, **kwargs: Any) -> int:
-        port = self._reserve_random_port(addr, *args, **kwargs)  # type: ignore[attr-defined]
+        port: int = self._reserve_random_port(addr, *args, **kwargs)  # type: ignore[attr-defined]
         self.bind_ctrl(f"{addr}:{port}")
         return port
 
-    def _setup_sockets(self) -> tuple:
+    def _setup_sockets(self) -> tuple[Any, ...]:
         ins, outs, mons = super()._setup_sockets()
         ctrl = self._socket(self._context, self.ctrl_type, self._ctrl)  # type: ignore[attr-defined]
         return ins, outs, mons, ctrl

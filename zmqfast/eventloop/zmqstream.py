@@ -83,10 +83,10 @@ class ZMQStream:
         self.io_loop = io_loop or IOLoop.current()
         self.poller = zmq.Poller()
         self._fd: int = socket.getsockopt(zmq.FD)
-        self._send_queue: collections.deque = collections.deque()
-        self._recv_callback: Callable | None = None
-        self._send_callback: Callable | None = None
-        self._close_callback: Callable | None = None
+        self._send_queue: collections.deque[Any] = collections.deque()
+        self._recv_callback: Callable[..., Any] | None = None
+        self._send_callback: Callable[..., Any] | None = None
+        self._close_callback: Callable[..., Any] | None = None
         self._recv_copy = True
         self._flushed = False
         self._state = 0
@@ -108,7 +108,7 @@ class ZMQStream:
 
     # -- callbacks --
 
-    def on_recv(self, callback: Callable[[list], Any] | None, copy: bool = True) -> None:
+    def on_recv(self, callback: Callable[[list[Any]], Any] | None, copy: bool = True) -> None:
         """Call callback(frames) for every message received (frames are bytes, or Frames
         with copy=False). Replaces any previous callback; None stops receiving."""
         self._check_closed()
@@ -121,7 +121,7 @@ class ZMQStream:
         else:
             self._add_io_state(POLLIN)
 
-    def on_recv_stream(self, callback: Callable[[ZMQStream, list], Any] | None,
+    def on_recv_stream(self, callback: Callable[[ZMQStream, list[Any]], Any] | None,
                        copy: bool = True) -> None:
         """Like on_recv, with the stream as the callback's first argument."""
         if callback is None:
@@ -129,14 +129,14 @@ class ZMQStream:
             return
         self.on_recv(lambda msg: callback(self, msg), copy=copy)
 
-    def on_send(self, callback: Callable[[list, Any], Any] | None) -> None:
+    def on_send(self, callback: Callable[[list[Any], Any], Any] | None) -> None:
         """Call callback(msg, status) after each queued message is sent. None stops that."""
         self._check_closed()
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be callable, not {type(callback).__name__}")
         self._send_callback = callback
 
-    def on_send_stream(self, callback: Callable[[ZMQStream, list, Any], Any] | None) -> None:
+    def on_send_stream(self, callback: Callable[[ZMQStream, list[Any], Any], Any] | None) -> None:
         """Like on_send, with the stream as the callback's first argument."""
         if callback is None:
             self.stop_on_send()
@@ -151,7 +151,7 @@ class ZMQStream:
         """Stop calling the send callback."""
         self.on_send(None)
 
-    def on_err(self, callback: Callable | None) -> None:
+    def on_err(self, callback: Callable[..., Any] | None) -> None:
         """Deprecated; does nothing."""
         gen_log.warning("ZMQStream.on_err does nothing and will go away")
 
@@ -162,13 +162,13 @@ class ZMQStream:
     # -- sending --
 
     def send(self, msg: Any, flags: int = 0, copy: bool = True, track: bool = False,
-             callback: Callable | None = None, **kwargs: Any) -> None:
+             callback: Callable[..., Any] | None = None, **kwargs: Any) -> None:
         """Queue a one-frame message (see send_multipart)."""
         self.send_multipart([msg], flags=flags, copy=copy, track=track, callback=callback,
                             **kwargs)
 
     def send_multipart(self, msg: Sequence[Any], flags: int = 0, copy: bool = True,
-                       track: bool = False, callback: Callable | None = None,
+                       track: bool = False, callback: Callable[..., Any] | None = None,
                        **kwargs: Any) -> None:
         """Queue a multipart message; it is sent from the loop when the socket is writable.
         A callback given here becomes the stream's on_send callback."""
@@ -179,7 +179,7 @@ class ZMQStream:
         self._add_io_state(POLLOUT)
 
     def send_string(self, u: str, flags: int = 0, encoding: str = "utf-8",
-                    callback: Callable | None = None, **kwargs: Any) -> None:
+                    callback: Callable[..., Any] | None = None, **kwargs: Any) -> None:
         """Queue a str, encoded."""
         if not isinstance(u, str):
             raise TypeError("send_string takes str only")
@@ -187,13 +187,13 @@ class ZMQStream:
 
     send_unicode = send_string
 
-    def send_json(self, obj: Any, flags: int = 0, callback: Callable | None = None,
+    def send_json(self, obj: Any, flags: int = 0, callback: Callable[..., Any] | None = None,
                   **kwargs: Any) -> None:
         """Queue obj as JSON."""
         self.send(jsonapi.dumps(obj), flags=flags, callback=callback, **kwargs)
 
     def send_pyobj(self, obj: Any, flags: int = 0, protocol: int = -1,
-                   callback: Callable | None = None, **kwargs: Any) -> None:
+                   callback: Callable[..., Any] | None = None, **kwargs: Any) -> None:
         """Queue obj, pickled."""
         self.send(pickle.dumps(obj, protocol), flags=flags, callback=callback, **kwargs)
 
@@ -281,7 +281,7 @@ class ZMQStream:
         if self.socket is None:
             raise OSError("Stream is closed")
 
-    def _run_callback(self, callback: Callable, *args: Any) -> None:
+    def _run_callback(self, callback: Callable[..., Any], *args: Any) -> None:
         try:
             result = callback(*args)
         except Exception:
@@ -290,7 +290,7 @@ class ZMQStream:
         if inspect.isawaitable(result):
             fut = asyncio.ensure_future(result)
 
-            def _report(f: asyncio.Future) -> None:
+            def _report(f: asyncio.Future[Any]) -> None:
                 if not f.cancelled() and f.exception() is not None:
                     gen_log.error("Uncaught exception in ZMQStream callback",
                                   exc_info=f.exception())

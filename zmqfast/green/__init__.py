@@ -29,13 +29,13 @@ from zmqfast import _FINISHED_TRACKER, __revision__, __version__  # noqa: F401
 from .core import _Context, _Socket
 from .poll import _Poller
 
-Context = _Context
-Socket = _Socket
-Poller = _Poller
-SyncContext = _zmq.Context  # the plain classes, as zmqfast names them
-SyncSocket = _zmq.Socket
+Context = _Context  # type: ignore[misc]
+Socket = _Socket  # type: ignore[misc]
+Poller = _Poller  # type: ignore[misc]
+SyncContext = _zmq.Context  # type: ignore[misc]  # the plain classes, as zmqfast names them
+SyncSocket = _zmq.Socket  # type: ignore[misc]
 
-from .device import device, proxy  # noqa: E402
+from .device import device, proxy  # type: ignore[assignment]  # noqa: E402
 
 __all__: list[str] = sorted(
     name for name, value in vars(_zmq).items()

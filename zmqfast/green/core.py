@@ -17,7 +17,7 @@ longer raises zmq.Again, as a plain socket's would (pyzmq warns that they have n
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Callable
 
 import zmqfast as _zmq
 from zmqfast.constants import DONTWAIT, EVENTS, FD, POLLIN, POLLOUT, RCVTIMEO, SNDTIMEO
@@ -28,7 +28,8 @@ from .poll import _Poller
 
 __all__: list[str] = []  # _Context and _Socket are exported by zmqfast.green
 
-_base_get = _zmq.Socket.get
+# (typed loosely: the options read here are ints, which get's overloads cannot tell from a flat alias)
+_base_get: Callable[[Any, int], Any] = _zmq.Socket.get
 
 # The timeout options: green sockets apply them themselves, while waiting on the hub.
 TIMEOS: tuple = (RCVTIMEO, SNDTIMEO)
@@ -177,7 +178,7 @@ class _Socket(_zmq.Socket):
 
     # -- the blocking calls --
 
-    def send(self, data: Any, flags: int = 0, copy: bool = True, track: bool = False,
+    def send(self, data: Any, flags: int = 0, copy: bool = True, track: bool = False,  # type: ignore[override]
              **kwargs: Any) -> Any:
         """send, which will only block current greenlet"""
         send = super().send

@@ -85,7 +85,7 @@ class PUBHandler(logging.Handler):
             root_topic = root_topic.decode("utf8")
         self._root_topic = root_topic
 
-    def setFormatter(self, fmt: logging.Formatter | None,  # type: ignore[override]
+    def setFormatter(self, fmt: logging.Formatter | None,
                      level: int = logging.NOTSET) -> None:
         """Use fmt for records of level, or for every level when level is NOTSET."""
         if level == logging.NOTSET:

@@ -23,5 +23,5 @@ __all__.append("Stopwatch")
 del _mod
 
 
-def __getattr__(name: str):  # the lazily resolved version names (see .version)
+def __getattr__(name: str) -> object:  # the lazily resolved version names (see .version)
     return getattr(version, name)

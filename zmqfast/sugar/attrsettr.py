@@ -28,10 +28,10 @@ class AttributeSetter:
         if opt is None:
             object.__setattr__(self, key, value)
         else:
-            self.set(opt, value)  # type: ignore[attr-defined]
+            self.set(opt, value)
 
     def __getattr__(self, key: str) -> Any:
         opt = None if key.startswith("_") else self._option(key)
         if opt is None:
             raise AttributeError(f"{type(self).__name__} has no attribute {key!r}")
-        return self.get(opt)  # type: ignore[attr-defined]
+        return self.get(opt)
