@@ -172,7 +172,8 @@ class Socket(_core.Socket):
             try:
                 return self.get(SocketOption[name])
             except ZMQError as e:
-                # as pyzmq: an option that cannot be read is a write-only attribute
+                # as pyzmq: an option that cannot be read (write-only ones, the CURVE keys) is a
+                # write-only attribute
                 if e.errno == _errno.EINVAL:
                     raise AttributeError(f"{key} attribute is write-only") from None
                 raise
