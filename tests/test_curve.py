@@ -749,6 +749,7 @@ def test_curve_request_reply_rhythm(zmq, impls, fast, bind, sides):
     req = _client(czmq, cctx, keys, "REQ", fast)
     for s in (rep, req):
         s.heartbeat_ivl = 5  # PINGs and PONGs interleaved with the replies
+        s.heartbeat_timeout = 3000  # (the default, the interval, would drop a slow machine)
     _link(rep, req, bind, "tcp")
     big = os.urandom(100000)
     for i in range(300):
