@@ -9,6 +9,7 @@ zf_buf *zf_buf_new(size_t size)
     if (!b)
         return NULL;
     atomic_init(&b->refs, 1);
+    b->tag = 0;
     b->size = size;
     b->data = (uint8_t *)(b + 1);
     b->stack = NULL;
@@ -29,6 +30,7 @@ zf_buf *zf_buf_new_in(const zf_buf_alloc *a, size_t size)
         return NULL;
     zf_buf *b = (zf_buf *)(block + at);
     atomic_init(&b->refs, 1);
+    b->tag = 0;
     b->size = size;
     b->data = block + a->prefix;
     b->stack = NULL;
@@ -52,6 +54,7 @@ zf_buf *zf_buf_external(void *data, size_t size, zf_release_stack *stack, void *
     if (!b)
         return NULL;
     atomic_init(&b->refs, 1);
+    b->tag = 0;
     b->size = size;
     b->data = data;
     b->stack = stack;

@@ -23,6 +23,7 @@ typedef struct zf_buf_alloc {
 
 typedef struct zf_buf {
     _Atomic int refs;
+    uint32_t tag; /* the holder's to use (XPUB's notes: MORE, and whether it is a subscription) */
     size_t size;
     uint8_t *data;
     zf_release_stack *stack; /* NULL: owned; else where the buffer goes when released */

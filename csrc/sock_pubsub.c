@@ -284,6 +284,18 @@ static zf_subs *pipe_subs(zf_sock *s, zf_pipe *p) { return p->end[zf_sock_end(s,
 /* A subscription message for the application (XPUB). With XPUB_MANUAL it remembers (hint,
  * referenced) the subscriber it came from: a SUBSCRIBE set on the socket after receiving it
  * applies to that subscriber. */
+enum { NOTE_MORE = 1, NOTE_SUB = 2 };
+
+static void note_queue(zf_sock *s, zf_buf *b)
+{
+    b->next = NULL;
+    if (s->notes_tail)
+        s->notes_tail->next = b;
+    else
+        s->notes_head = b;
+    s->notes_tail = b;
+}
+
 static void note(zf_sock *s, int kind, const uint8_t *t, size_t len, zf_pipe *from)
 {
     if (s->opts.type != ZF_XPUB)
@@ -295,14 +307,25 @@ static void note(zf_sock *s, int kind, const uint8_t *t, size_t len, zf_pipe *fr
         zf_pipe_ref(from);
         b->hint = from;
     }
+    b->tag = NOTE_SUB;
     b->data[0] = (uint8_t)kind;
     memcpy(b->data + 1, t, len);
-    b->next = NULL;
-    if (s->notes_tail)
-        s->notes_tail->next = b;
-    else
-        s->notes_head = b;
-    s->notes_tail = b;
+    note_queue(s, b);
+}
+
+/* A message part a subscriber sent that is no subscription: libzmq's XPUB hands those to the
+ * application as they came (an XSUB's upstream traffic); a PUB drops them. */
+static void note_data(zf_sock *s, const uint8_t *d, size_t len, int more)
+{
+    if (s->opts.type != ZF_XPUB)
+        return;
+    zf_buf *b = zf_buf_new(len);
+    if (!b)
+        return;
+    b->tag = more ? NOTE_MORE : 0;
+    if (len)
+        memcpy(b->data, d, len);
+    note_queue(s, b);
 }
 
 static void subscribe(zf_sock *s, zf_pipe *p, int on, const uint8_t *t, size_t len)
@@ -396,6 +419,8 @@ static void pub_read(zf_sock *s, zf_pipe *p)
             int is_sub = (first || s->parts_subscribe) && r->size >= 1 && (d[0] == 1 || d[0] == 0);
             if (is_sub)
                 subscribe(s, p, d[0] == 1, d + 1, (size_t)r->size - 1);
+            else
+                note_data(s, d, (size_t)r->size, more);
             if (first)
                 s->parts_subscribe = !s->only_first_subscribe || is_sub;
         }
@@ -506,14 +531,16 @@ static int xpub_recv(zf_sock *s, zf_frame *f)
     s->notes_head = b->next;
     if (!s->notes_head)
         s->notes_tail = NULL;
-    if (s->manual_pipe)
-        zf_pipe_unref(s->manual_pipe);
-    s->manual_pipe = b->hint; /* XPUB_MANUAL: the subscriber a SUBSCRIBE now applies to */
-    b->hint = NULL;
+    if (b->tag & NOTE_SUB) {
+        if (s->manual_pipe)
+            zf_pipe_unref(s->manual_pipe);
+        s->manual_pipe = b->hint; /* XPUB_MANUAL: the subscriber a SUBSCRIBE now applies to */
+        b->hint = NULL;
+    }
     f->data = b->data;
     f->size = b->size;
     f->buf = b; /* the note's only reference moves to the caller */
-    f->more = 0;
+    f->more = (b->tag & NOTE_MORE) != 0;
     return 0;
 }
 
