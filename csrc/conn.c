@@ -648,6 +648,7 @@ static void start_connect(zf_session *s)
     }
     if (errno == ECONNREFUSED)
         s->stop_why = ZF_RECONNECT_STOP_CONN_REFUSED;
+    zf_monitor_event(s->sock, ZF_EVENT_CLOSED, fd, s->endpoint); /* as libzmq: closed, then retried */
     close(fd);
     s->h.fd = -1;
     schedule_reconnect(s);

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <strings.h>
 
 #include "zmtp.h"
 
@@ -29,10 +28,12 @@ struct lookup {
     int found;
 };
 
+/* Names are compared exactly, as libzmq's zmq_msg_gets does (ZMTP calls them case-insensitive,
+ * but a lookup is not). */
 static int match(void *arg, const uint8_t *name, size_t nl, const uint8_t *val, size_t vl)
 {
     struct lookup *l = arg;
-    if (strlen(l->name) != nl || strncasecmp(l->name, (const char *)name, nl) != 0)
+    if (strlen(l->name) != nl || strncmp(l->name, (const char *)name, nl) != 0)
         return 0;
     l->val = val;
     l->len = vl;
@@ -45,7 +46,7 @@ int zf_meta_get(const zf_buf *m, const char *name, const uint8_t **val, size_t *
     if (!m || m->size < 1)
         return -EINVAL;
     size_t al = m->data[0];
-    if (strcasecmp(name, "Peer-Address") == 0) {
+    if (strcmp(name, "Peer-Address") == 0) {
         if (!al)
             return -EINVAL;
         *val = m->data + 1;

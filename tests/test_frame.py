@@ -40,7 +40,12 @@ def test_metadata_matches_what_libzmq_reports(zmq, pyzmq, ctx, pctx, fast):
         tx.send(b"x")
         f = rx.recv(copy=False)
         results.append((f.get("Socket-Type"), f.get("Peer-Address")))
-    assert results[0] == results[1] == ("PUSH", "127.0.0.1")
+        for name in ("socket-type", "SOCKET-TYPE", "peer-address"):  # lookups are exact
+            with pytest.raises(mod.ZMQError) as info:
+                f.get(name)
+            results.append(info.value.errno)
+    assert results[0] == results[4] == ("PUSH", "127.0.0.1")
+    assert results[1:4] == results[5:8] == [zmq.EINVAL] * 3
 
 
 @pytest.mark.zmqfast_only

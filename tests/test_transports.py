@@ -127,3 +127,27 @@ def test_reconnect_interval_without_maximum_stays_near_the_interval(zmq, ctx, fa
     tx.reconnect_ivl = 20
     for v in _retries(zmq, tx, f"tcp://127.0.0.1:{port}", 3):
         assert 20 <= v < 40  # the interval plus a jitter below it (libzmq: exactly 20)
+
+
+def test_a_refused_ipc_connect_reports_closed_then_retried(zmq, pyzmq, ctx, pctx, ipc_dir):
+    """libzmq closes the fd of a failed ipc connect (CLOSED) before it retries (CONNECT_RETRIED)."""
+    from importlib import import_module
+
+    seen = []
+    for c, mod in ((ctx, zmq), (pctx, pyzmq)):
+        monitor = import_module(mod.__name__ + ".utils.monitor")
+        s = c.socket(mod.PUSH)
+        s.setsockopt(mod.LINGER, 0)
+        s.setsockopt(mod.RECONNECT_IVL, 50)
+        m = s.get_monitor_socket()
+        s.connect(f"ipc://{ipc_dir}/nobody-{mod.__name__}")
+        events = []
+        deadline = time.monotonic() + 5
+        while len(events) < 4 and time.monotonic() < deadline:
+            if m.poll(100):
+                events.append(int(monitor.recv_monitor_message(m)["event"]))
+        s.disable_monitor()
+        m.close()
+        s.close()
+        seen.append(events[:4])
+    assert seen[0] == seen[1] == [zmq.EVENT_CLOSED, zmq.EVENT_CONNECT_RETRIED] * 2
