@@ -1214,12 +1214,12 @@ static int handshake_command(zf_session *s, const uint8_t *body, size_t len)
     }
 }
 
-/* Put one complete data frame into the inbound queue. */
-static int push_frame(zf_session *s, const uint8_t *data, uint64_t size, zf_buf *big, int zflags)
+/* Put one complete data frame into the inbound queue: data (inside big, whose reference is
+ * ours, if given), more if a part follows. */
+static int push_frame(zf_session *s, const uint8_t *data, uint64_t size, zf_buf *big, int more)
 {
     zf_queue *q = &s->pipe->q[1];
-    int more = zflags & ZF_F_MORE;
-    int rc = big ? zf_queue_put_ext(q, big, big->data, size, more ? ZF_REC_MORE : 0)
+    int rc = big ? zf_queue_put_ext(q, big, (uint8_t *)data, size, more ? ZF_REC_MORE : 0)
                  : zf_queue_put(q, data, size, more ? ZF_REC_MORE : 0);
     if (rc < 0) {
         if (big)
@@ -1423,23 +1423,7 @@ static int push_unboxed(zf_session *s, const uint8_t *data, size_t len, zf_buf *
         *want_out |= rc;
         return 0;
     }
-    zf_queue *q = &s->pipe->q[1];
-    int more = cflags & ZF_CURVE_MORE;
-    int rc = big ? zf_queue_put_ext(q, big, (uint8_t *)data, len, more ? ZF_REC_MORE : 0)
-                 : zf_queue_put(q, data, len, more ? ZF_REC_MORE : 0);
-    if (rc < 0) {
-        if (big)
-            zf_buf_unref(big);
-        return -1;
-    }
-    if (more) {
-        s->rx_mid = 1;
-    } else {
-        s->rx_mid = 0;
-        zf_pipe_commit(s->pipe, 1);
-        s->rx_dirty = 1;
-    }
-    return 0;
+    return push_frame(s, data, len, big, cflags & ZF_CURVE_MORE);
 }
 
 /* A frame that is no good MESSAGE: libzmq reports why (as a handshake failure, though the
@@ -1810,7 +1794,7 @@ static void decode(zf_session *s)
                     break; /* read_in compacts */
                 break;
             }
-            if (push_frame(s, p + hl, size, NULL, flags) < 0) {
+            if (push_frame(s, p + hl, size, NULL, flags & ZF_F_MORE) < 0) {
                 protocol_error(s);
                 return;
             }
@@ -1832,7 +1816,7 @@ static void decode(zf_session *s)
         memcpy(b->data, p + hl, have);
         s->rpos += hl + have;
         if (have == size) {
-            if (push_frame(s, NULL, size, b, flags) < 0) {
+            if (push_frame(s, b->data, size, b, flags & ZF_F_MORE) < 0) {
                 protocol_error(s);
                 return;
             }
@@ -1889,7 +1873,7 @@ static void read_in(zf_session *s)
                     zf_buf *b = s->rx_big;
                     s->rx_big = NULL;
                     int rc = s->curve ? unbox_big(s, b, s->rx_size)
-                                      : push_frame(s, NULL, s->rx_size, b, s->rx_flags);
+                                      : push_frame(s, b->data, s->rx_size, b, s->rx_flags & ZF_F_MORE);
                     if (rc < 0) {
                         protocol_error(s);
                         return;

@@ -3,21 +3,25 @@
 
 #include <stdlib.h>
 
-zf_buf *zf_buf_new(size_t size)
+/* Every buffer starts out with one reference, owned, nothing attached. */
+static zf_buf *init(zf_buf *b, uint8_t *data, size_t size)
 {
-    zf_buf *b = malloc(sizeof(zf_buf) + (size ? size : 1));
-    if (!b)
-        return NULL;
     atomic_init(&b->refs, 1);
     b->tag = 0;
     b->size = size;
-    b->data = (uint8_t *)(b + 1);
+    b->data = data;
     b->stack = NULL;
     b->hint = NULL;
     b->next = NULL;
     b->alloc = NULL;
     b->block = NULL;
     return b;
+}
+
+zf_buf *zf_buf_new(size_t size)
+{
+    zf_buf *b = malloc(sizeof(zf_buf) + (size ? size : 1));
+    return b ? init(b, (uint8_t *)(b + 1), size) : NULL;
 }
 
 zf_buf *zf_buf_new_in(const zf_buf_alloc *a, size_t size)
@@ -28,14 +32,7 @@ zf_buf *zf_buf_new_in(const zf_buf_alloc *a, size_t size)
     uint8_t *block = a->alloc(a->ctx, at + sizeof(zf_buf));
     if (!block)
         return NULL;
-    zf_buf *b = (zf_buf *)(block + at);
-    atomic_init(&b->refs, 1);
-    b->tag = 0;
-    b->size = size;
-    b->data = block + a->prefix;
-    b->stack = NULL;
-    b->hint = NULL;
-    b->next = NULL;
+    zf_buf *b = init((zf_buf *)(block + at), block + a->prefix, size);
     b->alloc = a;
     b->block = block;
     return b;
@@ -53,15 +50,9 @@ zf_buf *zf_buf_external(void *data, size_t size, zf_release_stack *stack, void *
     zf_buf *b = malloc(sizeof(zf_buf));
     if (!b)
         return NULL;
-    atomic_init(&b->refs, 1);
-    b->tag = 0;
-    b->size = size;
-    b->data = data;
+    init(b, data, size);
     b->stack = stack;
     b->hint = hint;
-    b->next = NULL;
-    b->alloc = NULL;
-    b->block = NULL;
     return b;
 }
 

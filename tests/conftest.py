@@ -151,3 +151,19 @@ def subprocess_env():
         env["PYTHONPATH"] = REPO_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["ZMQFAST_IMPL"] = IMPL_NAME
     return env
+
+
+@pytest.fixture
+def aio(zmq):
+    """The implementation's asyncio module (zmqfast.asyncio or zmq.asyncio)."""
+    import importlib
+
+    return importlib.import_module(zmq.__name__ + ".asyncio")
+
+
+@pytest.fixture
+def actx(aio):
+    """An asyncio Context, destroyed (linger 0) after the test."""
+    c = aio.Context()
+    yield c
+    c.destroy(linger=0)

@@ -1,18 +1,12 @@
 """zmqfast.asyncio: pyzmq's asyncio API."""
 
 import asyncio
-import importlib
 import random
 import threading
 
 import pytest
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture
-def aio(zmq):
-    return importlib.import_module(zmq.__name__ + ".asyncio")
 
 
 @pytest.fixture(params=["asyncio", "uvloop"])
@@ -33,13 +27,6 @@ def run(request):
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
     return run
-
-
-@pytest.fixture
-def actx(aio):
-    c = aio.Context()
-    yield c
-    c.destroy(linger=0)
 
 
 def _start(awaitable):

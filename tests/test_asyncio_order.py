@@ -3,24 +3,11 @@ creates several receives and awaits them out of order, or sends without awaiting
 pyzmq. Every test runs on both implementations (ZMQFAST_IMPL=zmq: pyzmq)."""
 
 import asyncio
-import importlib
 import time
 
 import pytest
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture
-def aio(zmq):
-    return importlib.import_module(zmq.__name__ + ".asyncio")
-
-
-@pytest.fixture
-def actx(aio):
-    c = aio.Context()
-    yield c
-    c.destroy(linger=0)
 
 
 def _run(coro):
