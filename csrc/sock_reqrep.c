@@ -48,7 +48,7 @@ const zf_sock_ops zf_dealer_ops = {
 
 /* ---- ROUTER ------------------------------------------------------------------------------ */
 
-static zf_pipe *find_route(zf_sock *s, const uint8_t *id, size_t len)
+zf_pipe *zf_router_find(zf_sock *s, const void *id, size_t len)
 {
     for (int i = 0; i < s->npipes; i++) {
         zf_pipe *p = s->pipes[i];
@@ -59,7 +59,7 @@ static zf_pipe *find_route(zf_sock *s, const uint8_t *id, size_t len)
     return NULL;
 }
 
-static void auto_id(zf_sock *s, zf_pipe_end *e)
+void zf_router_auto_id(zf_sock *s, zf_pipe_end *e)
 {
     /* libzmq's form: a zero byte (reserved for generated ids) and a 32-bit counter */
     uint32_t n = s->next_rid++;
@@ -83,20 +83,20 @@ static void identify(zf_sock *s, zf_pipe *p, const uint8_t *peer_id, size_t peer
         return;
     }
     if (peer_len) {
-        zf_pipe *old = find_route(s, peer_id, peer_len);
+        zf_pipe *old = zf_router_find(s, peer_id, peer_len);
         if (old) {
             if (!s->router_handover) {
                 zf_sock_detach(s, p);
                 return;
             }
             zf_pipe_end *oe = &old->end[zf_sock_end(s, old)];
-            auto_id(s, oe);
+            zf_router_auto_id(s, oe);
             zf_sock_detach(s, old);
         }
         memcpy(e->route_id, peer_id, peer_len);
         e->route_id_len = (uint8_t)peer_len;
     } else {
-        auto_id(s, e);
+        zf_router_auto_id(s, e);
     }
     e->identified = 1;
 }
@@ -174,7 +174,7 @@ static int router_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, in
     if (!(flags & ZF_SNDMORE))
         return 0; /* a lone routing id: nothing to send */
     identify_pending(s);
-    zf_pipe *p = find_route(s, data, len);
+    zf_pipe *p = zf_router_find(s, data, len);
     s->blocked_pipe = NULL;
     if (p && (p->end[zf_sock_end(s, p)].peer_gone))
         p = NULL;

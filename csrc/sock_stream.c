@@ -19,30 +19,12 @@ enum { OPT_ROUTER_MANDATORY = 33, OPT_ROUTER_RAW = 41, OPT_PROBE_ROUTER = 51, OP
  * read must not hold up the context's termination. */
 #define RAW_CLOSE_FLUSH_MS 5000
 
-static zf_pipe *stream_find(zf_sock *s, const void *id, size_t len)
-{
-    for (int i = 0; i < s->npipes; i++) {
-        zf_pipe *p = s->pipes[i];
-        zf_pipe_end *e = &p->end[zf_sock_end(s, p)];
-        if (e->identified && e->route_id_len == len && memcmp(e->route_id, id, len) == 0)
-            return p;
-    }
-    return NULL;
-}
-
 /* Name a new pipe: the id CONNECT_ROUTING_ID gave it at connect, or a generated one. */
 static void stream_attached(zf_sock *s, zf_pipe *p)
 {
     zf_pipe_end *e = &p->end[zf_sock_end(s, p)];
-    if (!e->route_id_len) {
-        uint32_t n = s->next_rid++;
-        e->route_id[0] = 0; /* generated ids start with a zero byte, as libzmq's */
-        e->route_id[1] = (uint8_t)(n >> 24);
-        e->route_id[2] = (uint8_t)(n >> 16);
-        e->route_id[3] = (uint8_t)(n >> 8);
-        e->route_id[4] = (uint8_t)n;
-        e->route_id_len = 5;
-    }
+    if (!e->route_id_len)
+        zf_router_auto_id(s, e);
     e->identified = 1;
 }
 
@@ -84,7 +66,7 @@ static int raw_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int f
         s->tx_pipe = NULL;
         s->blocked_pipe = NULL;
         if (flags & ZF_SNDMORE) {
-            zf_pipe *p = stream_find(s, data, len);
+            zf_pipe *p = zf_router_find(s, data, len);
             if (p && p->end[zf_sock_end(s, p)].peer_gone)
                 p = NULL;
             if (!p) {

@@ -129,6 +129,11 @@ void zf_pipe_skip_message(zf_sock *s, zf_pipe *p);
 void zf_pipe_take_meta(zf_sock *s, zf_pipe *p, zf_rec *r);
 int zf_pipe_put(zf_pipe *p, int e, const void *data, size_t len, zf_buf *buf, int more);
 
+/* ROUTER's routing ids (sock_reqrep.c), which STREAM shares: the pipe addressed by id, and a
+ * generated id (a zero byte, then a 32-bit counter, as libzmq's). */
+zf_pipe *zf_router_find(zf_sock *s, const void *id, size_t len);
+void zf_router_auto_id(zf_sock *s, zf_pipe_end *e);
+
 /* Pattern tables. */
 extern const zf_sock_ops zf_pair_ops, zf_push_ops, zf_pull_ops;
 extern const zf_sock_ops zf_dealer_ops, zf_router_ops, zf_req_ops, zf_rep_ops;
