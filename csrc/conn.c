@@ -1608,6 +1608,32 @@ static int encode_sub_boxed(zf_session *s, zf_rec *r)
     return 1;
 }
 
+/* A data record that is not to go out: superseded under CONFLATE, or the rest of a message cut
+ * by a lost connection (tx_skip). 1: dropped, the caller goes on to the next record. */
+static int drop_rec(zf_session *s, zf_rec *r, int more)
+{
+    zf_pipe *p = s->pipe;
+    zf_queue *q = &p->q[0];
+    if (zf_unlikely(atomic_load_explicit(&p->end[0].conflate, memory_order_relaxed)) && !more &&
+        !s->tx_mid) {
+        zf_rec *next = zf_queue_peek_after(q, r);
+        if (next && !(next->flags & (ZF_REC_DELIM | ZF_REC_CMD))) {
+            zf_queue_drop(q, r); /* CONFLATE: a newer message is queued behind this one */
+            zf_pipe_msg_read(p, 1);
+            return 1;
+        }
+    }
+    if (s->tx_skip) {
+        zf_queue_drop(q, r);
+        if (!more) {
+            s->tx_skip = 0;
+            zf_pipe_msg_read(p, 1);
+        }
+        return 1;
+    }
+    return 0;
+}
+
 /* fill() under CURVE: the same records, each boxed. Small frames are boxed straight into wbuf;
  * a large one into the scratch buffer, which goes out as tx_big (its reference taken, so that
  * flush_out's release leaves it to us). */
@@ -1634,23 +1660,8 @@ static void fill_boxed(zf_session *s)
             zf_pipe_msg_read(p, 1);
             continue;
         }
-        if (zf_unlikely(atomic_load_explicit(&p->end[0].conflate, memory_order_relaxed)) && !more &&
-            !s->tx_mid) {
-            zf_rec *next = zf_queue_peek_after(q, r);
-            if (next && !(next->flags & (ZF_REC_DELIM | ZF_REC_CMD))) {
-                zf_queue_drop(q, r);
-                zf_pipe_msg_read(p, 1);
-                continue;
-            }
-        }
-        if (s->tx_skip) {
-            zf_queue_drop(q, r);
-            if (!more) {
-                s->tx_skip = 0;
-                zf_pipe_msg_read(p, 1);
-            }
+        if (drop_rec(s, r, more))
             continue;
-        }
         size_t size = (size_t)r->size;
         int cflags = more ? ZF_CURVE_MORE : 0;
         if (size <= ZF_INLINE_MAX) {
@@ -1993,23 +2004,8 @@ static void fill(zf_session *s)
             zf_pipe_msg_read(p, 1);
             continue;
         }
-        if (zf_unlikely(atomic_load_explicit(&p->end[0].conflate, memory_order_relaxed)) && !more &&
-            !s->tx_mid) {
-            zf_rec *next = zf_queue_peek_after(q, r);
-            if (next && !(next->flags & (ZF_REC_DELIM | ZF_REC_CMD))) {
-                zf_queue_drop(q, r); /* CONFLATE: a newer message is queued behind this one */
-                zf_pipe_msg_read(p, 1);
-                continue;
-            }
-        }
-        if (s->tx_skip) {
-            zf_queue_drop(q, r);
-            if (!more) {
-                s->tx_skip = 0;
-                zf_pipe_msg_read(p, 1);
-            }
+        if (drop_rec(s, r, more))
             continue;
-        }
         uint64_t size = r->size;
         size_t hl = size <= 255 ? 2 : 9;
         if (size <= ZF_INLINE_MAX) {
