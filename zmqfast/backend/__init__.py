@@ -40,14 +40,7 @@ def zmq_version_info() -> tuple[int, int, int]:
 
 
 def curve_keypair() -> tuple[bytes, bytes]:
-    """generate a Z85 key pair for use with zmq.CURVE security
-
-    Returns
-    -------
-    public: bytes
-        The public key as 40 byte z85-encoded bytestring.
-    private: bytes
-        The private key as 40 byte z85-encoded bytestring.
+    """A new CURVE key pair, ``(public, secret)``, each 32 bytes encoded as 40 Z85 characters.
 
     The keys are real X25519 keys (zmqfast's own implementation, csrc/crypto.c) and interoperate
     with libzmq's.
@@ -60,18 +53,7 @@ def curve_keypair() -> tuple[bytes, bytes]:
 
 
 def curve_public(secret_key: str | bytes | bytearray) -> bytes:
-    """Compute the public key corresponding to a secret key for use
-    with zmq.CURVE security
-
-    Parameters
-    ----------
-    secret_key
-        The secret key as a 40 byte z85-encoded bytestring
-
-    Returns
-    -------
-    bytes
-        The public key as a 40 byte z85-encoded bytestring
+    """The CURVE public key (40 Z85 characters) that belongs to secret_key (40 Z85 characters).
 
     As pyzmq: ValueError unless secret_key is 40 bytes (str is UTF-8 encoded first), TypeError
     unless it is bytes or bytearray (or str), ZMQError(EINVAL) when it is not valid Z85.

@@ -1,17 +1,7 @@
-"""zmqfast.green - gevent compatibility with zeromq.
+"""zmqfast.green: zmqfast for gevent programs.
 
-Usage
------
-
-Instead of importing zmq directly, do so in the following manner:
-
-..
-
-    import zmqfast.green as zmq
-
-
-Any calls that would have blocked the current thread will now only block the
-current green thread.
+``import zmqfast.green as zmq`` in place of ``import zmqfast as zmq``: a call that would block
+then suspends only the calling greenlet, and the others of the thread go on.
 
 Every zmqfast name is here; Context, Socket and Poller are the green versions (see
 :mod:`zmqfast.green.core`), and device (and proxy) forward messages without blocking the

@@ -54,7 +54,7 @@ class MaxRetryExceeded(Exception):
 
 
 def select_random_ports(n: int) -> list[int]:
-    """Select and return n random ports that are available."""
+    """n distinct free local tcp ports (each bound once to port 0 to learn it)."""
     socks = []
     try:
         for _ in range(n):
@@ -69,15 +69,9 @@ def select_random_ports(n: int) -> list[int]:
 
 def _split_server(server: str) -> tuple[str, str, int]:
     """user@host:port -> (user, host, port), with the local user name and port 22 by default."""
-    if "@" in server:
-        username, server = server.split("@", 1)
-    else:
-        username = getuser()
-    port = 22
-    if ":" in server:
-        server, p = server.split(":", 1)
-        port = int(p)
-    return username, server, port
+    user, at, rest = server.rpartition("@")
+    host, colon, port = rest.partition(":")
+    return (user if at else getuser()), host, (int(port) if colon else 22)
 
 
 def _ssh_argv(server: str, keyfile: str | None) -> tuple[list[str], str]:
@@ -134,17 +128,14 @@ def _run_ssh(argv: list[str], password: str | None = None, timeout: float | None
 
 
 # -----------------------------------------------------------------------------
-# Check for passwordless login
+# Key-based login, tried without a password
 # -----------------------------------------------------------------------------
 
 
 def try_passwordless_ssh(server: str, keyfile: str | None, paramiko: bool | None = None) -> bool:
-    """Attempt to make an ssh connection without a password.
-    This is mainly used for requiring password input only once
-    when many tunnels may be connected to the same server.
-
-    If paramiko is None, the default for the platform is chosen.
-    """
+    """Whether key-based login to server works without asking for anything, so that a
+    password need be asked for once however many tunnels go to that server. paramiko=None
+    picks paramiko on Windows, the ssh command elsewhere."""
     if paramiko is None:
         paramiko = sys.platform == "win32"
     return (_try_passwordless_paramiko if paramiko else _try_passwordless_openssh)(server, keyfile)
@@ -163,11 +154,11 @@ def _host_key_policy(default: str | None) -> Any:
 
 
 def _try_passwordless_paramiko(server: str, keyfile: str | None) -> bool:
-    """Try passwordless login with paramiko."""
+    """The same check through a paramiko client."""
     if paramiko is None:
-        extra = ("Paramiko is required for ssh tunneled connections on Windows."
-                 if sys.platform == "win32" else "use OpenSSH.")
-        raise ImportError("Paramiko unavailable, " + extra)
+        extra = ("on Windows, ssh tunnels need it" if sys.platform == "win32"
+                 else "pass paramiko=False to use the ssh command")
+        raise ImportError("paramiko is not installed: " + extra)
     username, host, port = _split_server(server)
     client = paramiko.SSHClient()
     known_hosts = os.path.expanduser("~/.ssh/known_hosts")
@@ -192,12 +183,8 @@ def _try_passwordless_paramiko(server: str, keyfile: str | None) -> bool:
 def tunnel_connection(socket: Any, addr: str, server: str, keyfile: str | None = None,
                       password: str | None = None, paramiko: bool | None = None,
                       timeout: int = 60) -> Any:
-    """Connect a socket to an address via an ssh tunnel.
-
-    This is a wrapper for socket.connect(addr), when addr is not accessible
-    from the local machine.  It simply creates an ssh tunnel using the remaining args,
-    and calls socket.connect('tcp://localhost:lport') where lport is the randomly
-    selected local port of the tunnel.
+    """socket.connect(addr) for an addr only server can reach: forward a free local port to
+    it through ssh (see open_tunnel), then connect the socket to that port.
 
     Returns the tunnel: the ssh process id (OpenSSH) or the multiprocessing.Process (paramiko).
     """
@@ -209,15 +196,10 @@ def tunnel_connection(socket: Any, addr: str, server: str, keyfile: str | None =
 
 def open_tunnel(addr: str, server: str, keyfile: str | None = None, password: str | None = None,
                 paramiko: bool | None = None, timeout: int = 60) -> tuple[str, Any]:
-    """Open a tunneled connection from a 0MQ url.
+    """Forward a free local port to addr (a tcp:// url) through server.
 
-    For use inside tunnel_connection.
-
-    Returns
-    -------
-
-    (url, tunnel) : (str, object)
-        The 0MQ url that has been forwarded, and the tunnel object
+    Returns ``(url, tunnel)``: the tcp:// url to connect to instead of addr, and what
+    openssh_tunnel or paramiko_tunnel returned.
     """
     lport = select_random_ports(1)[0]
     _transport, where = addr.split("://", 1)
@@ -236,44 +218,31 @@ _master_pid = re.compile(r"\(pid=(\d+)\)")
 def openssh_tunnel(lport: int, rport: int, server: str, remoteip: str = "127.0.0.1",
                    keyfile: str | None = None, password: str | None = None,
                    timeout: int = 60) -> int:
-    """Create an ssh tunnel using command-line ssh that connects port lport
-    on this machine to localhost:rport on server.  The tunnel
-    will automatically close when not in use, remaining open
-    for a minimum of timeout seconds for an initial connection.
+    """Forward 127.0.0.1:lport here to remoteip:rport as server sees it, with the ssh command
+    (``ssh -f -L lport:remoteip:rport server``); ssh goes to the background once the forward is
+    in place.
 
-    This creates a tunnel redirecting `localhost:lport` to `remoteip:rport`,
-    as seen from `server`.
-
-    keyfile and password may be specified, but ssh config is checked for defaults.
-
-    Parameters
+    Parameters (shared by openssh_tunnel and paramiko_tunnel)
     ----------
-
     lport : int
-        local port for connecting to the tunnel from this machine.
+        The local port the tunnel listens on (on 127.0.0.1).
     rport : int
-        port on the remote machine to connect to.
+        The port it reaches, on remoteip as seen from server.
     server : str
-        The ssh server to connect to. The full ssh server string will be parsed.
-        user@server:port
-    remoteip : str [Default: 127.0.0.1]
-        The remote ip, specifying the destination of the tunnel.
-        Default is localhost, which means that the tunnel would redirect
-        localhost:lport on this machine to localhost:rport on the *server*.
-
-    keyfile : str; path to private key file
-        This specifies a key to be used in ssh login, default None.
-        Regular default ssh keys will be used without specifying this argument.
-    password : str;
-        Your ssh password to the ssh server. Note that if this is left None,
-        you will be prompted for it if passwordless key based login is unavailable.
-    timeout : int [default: 60]
-        The time (in seconds) after which no activity will result in the tunnel
-        closing.  This prevents orphaned tunnels from running forever.
+        ``[user@]host[:port]`` of the ssh server.
+    remoteip : str
+        Where rport is, from the server's side; 127.0.0.1 means the server itself.
+    keyfile : str or None
+        A private key to log in with; the usual keys and ssh config apply otherwise.
+    password : str or None
+        The login password; with None, ssh asks for one if key login fails.
+    timeout : int
+        The tunnel stays up at least this long for its first use, and closes once no
+        connection uses it after that.
 
     Returns the process id: of the ssh control master when one is running for server (the
     forward is added to it, and cancelled at exit), otherwise of the ssh command started, which
-    puts itself in the background (``ssh -f``) once the forward is in place.
+    exits once its background copy holds the tunnel (as pyzmq's returns).
     """
     argv, dest = _ssh_argv(server, keyfile)
     forward = f"127.0.0.1:{lport}:{remoteip}:{rport}"
@@ -315,51 +284,16 @@ def _stop_tunnel(argv: list[str]) -> None:
 def paramiko_tunnel(lport: int, rport: int, server: str, remoteip: str = "127.0.0.1",
                     keyfile: str | None = None, password: str | None = None,
                     timeout: int = 60) -> Process:
-    """launch a tunner with paramiko in a subprocess. This should only be used
-    when shell ssh is unavailable (e.g. Windows).
+    """The same forward as openssh_tunnel (parameters there), made by paramiko in a daemon
+    multiprocessing.Process, for machines without the ssh command (Windows).
 
-    This creates a tunnel redirecting `localhost:lport` to `remoteip:rport`,
-    as seen from `server`.
-
-    If you are familiar with ssh tunnels, this creates the tunnel:
-
-    ssh server -L localhost:lport:remoteip:rport
-
-    keyfile and password may be specified, but ssh config is checked for defaults.
-
-
-    Parameters
-    ----------
-
-    lport : int
-        local port for connecting to the tunnel from this machine.
-    rport : int
-        port on the remote machine to connect to.
-    server : str
-        The ssh server to connect to. The full ssh server string will be parsed.
-        user@server:port
-    remoteip : str [Default: 127.0.0.1]
-        The remote ip, specifying the destination of the tunnel.
-        Default is localhost, which means that the tunnel would redirect
-        localhost:lport on this machine to localhost:rport on the *server*.
-
-    keyfile : str; path to private key file
-        This specifies a key to be used in ssh login, default None.
-        Regular default ssh keys will be used without specifying this argument.
-    password : str;
-        Your ssh password to the ssh server. Note that if this is left None,
-        you will be prompted for it if passwordless key based login is unavailable.
-    timeout : int [default: 60]
-        The time (in seconds) after which no activity will result in the tunnel
-        closing.  This prevents orphaned tunnels from running forever.
-
-    The tunnel runs in a daemon multiprocessing.Process (returned) until it is terminated or
-    this process exits; timeout is accepted for pyzmq's signature and not used, as in pyzmq.
+    Returns that Process; it forwards until terminated or until this process exits. timeout is
+    accepted for pyzmq's signature and, as there, not used.
     """
     if paramiko is None:
-        raise ImportError("Paramiko not available")
+        raise ImportError("paramiko_tunnel needs paramiko, which is not installed")
     if password is None and not _try_passwordless_paramiko(server, keyfile):
-        password = getpass(f"{server}'s password: ")
+        password = getpass(f"ssh password for {server}: ")
     p = Process(target=_paramiko_tunnel, args=(lport, rport, server, remoteip),
                 kwargs={"keyfile": keyfile, "password": password}, daemon=True)
     p.start()

@@ -35,7 +35,7 @@ class gcref(NamedTuple):
 
 
 class GarbageCollectorThread(Thread):
-    """Thread in which garbage collection actually happens."""
+    """The collector's thread: it reads released keys and lets their objects go."""
 
     def __init__(self, gc: GarbageCollector) -> None:
         super().__init__(name="zmqfast-gc", daemon=True)
@@ -67,7 +67,7 @@ class GarbageCollectorThread(Thread):
 
 
 class GarbageCollector:
-    """PyZMQ Garbage Collector
+    """pyzmq's collector of zero-copy send buffers, under its name.
 
     Holds, keyed by Python id, the objects whose memory is still in use; a packed key arriving
     on the inproc PULL socket at ``url`` (read by the collector's thread) releases that object
@@ -112,7 +112,7 @@ class GarbageCollector:
         self.stop()
 
     def stop(self) -> None:
-        """stop the garbage-collection thread"""
+        """End the collector's thread (if it runs)."""
         if self.is_alive():
             self._stop()
 
@@ -147,11 +147,8 @@ class GarbageCollector:
         return self._push
 
     def start(self) -> None:
-        """Start a new garbage collection thread.
-
-        Creates a new zmq Context used for garbage collection.
-        Under most circumstances, this will only be called once per process.
-        """
+        """Start the collector's thread, with a context of its own (once per process, unless
+        it was stopped or the process forked)."""
         if self.thread is not None and self.pid != os.getpid():
             self._clear()  # forked: the parent's thread and context are not ours
         self.pid = os.getpid()
@@ -161,10 +158,8 @@ class GarbageCollector:
         self.thread.ready.wait()
 
     def is_alive(self) -> bool:
-        """Is the garbage collection thread currently running?
-
-        Includes checks for process shutdown or fork.
-        """
+        """Whether the collector's thread runs in this process (not after a fork, nor once
+        the interpreter is shutting down)."""
         if os.getpid() != self.pid or self.thread is None or not self.thread.is_alive():
             return False
         return True
