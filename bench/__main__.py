@@ -1,7 +1,10 @@
 """Command line: ``python -m bench [--impl NAME] [--vs NAME ...] [--quick] ...``.
 
 Runs every selected case on the primary module (--impl, default zmqfast) and on each
---vs module in the same run, alternating repeats, and prints a table as it goes.
+--vs module in the same run, alternating repeats, and prints a table as it goes; stderr
+shows which case runs and how many remain ("[3/30] push_pull/inproc/1KiB"). --plot PNG
+draws the ratios per case and transport (with matplotlib), from this run or, with --from,
+from a file an earlier --json run saved.
 
 Exit status: 0 when every case ran correctly (timings never fail a run); 1 when a case
 failed (wrong message count or size, a crashed, hung or timed-out process, an unexpected
@@ -13,10 +16,11 @@ reported and skipped).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 
-from . import cases, report
+from . import cases, plot, report
 from .runner import FAILED, Worker, run_case
 
 
@@ -40,10 +44,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-calibrate", dest="calibrate", action="store_false",
                    help="use each case's base count for every module, without the untimed "
                         "calibration run")
+    p.add_argument("--plot", metavar="PNG",
+                   help="draw the ratios per case and transport into PNG (needs matplotlib: "
+                        "the 'plot' extra)")
+    p.add_argument("--from", dest="from_json", metavar="PATH",
+                   help="with --plot: draw from a file saved by --json instead of running")
     p.add_argument("--list", action="store_true", help="list the selected cases and exit")
     args = p.parse_args(argv)
     if args.repeats < 1:
         p.error("--repeats must be at least 1")
+    if args.from_json and not args.plot:
+        p.error("--from needs --plot")
     return args
 
 
@@ -63,8 +74,28 @@ def unique_labels(names: list[str]) -> list[str]:
     return labels
 
 
+def draw(json_path: str, png_path: str) -> int:
+    """--plot with --from: the chart of a saved run, without running anything."""
+    try:
+        with open(json_path) as f:
+            doc = json.load(f)
+        print(f"chart drawn in {plot.draw(doc, png_path)}")
+    except (OSError, ValueError, plot.NoMatplotlib) as e:
+        print(f"cannot draw {json_path}: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.from_json:
+        return draw(args.from_json, args.plot)
+    if args.plot and not args.list:
+        try:
+            plot.require()
+        except plot.NoMatplotlib as e:
+            print(e, file=sys.stderr)
+            return 2
     selected = select_cases(args)
     if args.list:
         for c in selected:
@@ -93,9 +124,10 @@ def main(argv=None) -> int:
         primary_try_recv = workers[0].info.get("has_try_recv", False)
         done: dict = {}
         ran = 0
-        for case in selected:
-            if case.func is cases.percall_try_recv and not primary_try_recv:
-                continue  # the extra row is for a primary that has try_recv()
+        # the extra try_recv row is for a primary that has try_recv()
+        todo = [c for c in selected if c.func is not cases.percall_try_recv or primary_try_recv]
+        for i, case in enumerate(todo, 1):
+            report.progress(i, len(todo), case.name)
             outcomes, counts = run_case(case, live, args.repeats, args.timeout, args.calibrate)
             case_rows = report.make_rows(case, outcomes, counts, modules, primary, done)
             report.out(report.format_rows(case_rows))
@@ -112,9 +144,15 @@ def main(argv=None) -> int:
 
     elapsed = time.monotonic() - started
     report.out(f"\n{ran} cases x {len(live)} module(s) x {args.repeats} repeats in {elapsed:.0f} s")
+    doc = report.results_doc(machine, workers, primary, vars(args), rows)
     if args.json:
-        report.write_json(args.json, machine, workers, primary, vars(args), rows)
+        report.write_json(args.json, doc)
         report.out(f"results written to {args.json}")
+    if args.plot:
+        try:
+            report.out(f"chart drawn in {plot.draw(doc, args.plot)}")
+        except ValueError as e:
+            report.out(f"no chart: {e}")
     if failures:
         report.out(f"{len(failures)} failure(s):")
         for r in failures:

@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 from dataclasses import dataclass, field
 
 from . import cases
@@ -204,9 +205,9 @@ def format_rows(rows: list[Row]) -> str:
 # --------------------------------------------------------------------------- json
 
 
-def write_json(path: str, machine: dict, workers, primary: str, args: dict, rows: list[Row]) -> None:
+def results_doc(machine: dict, workers, primary: str, args: dict, rows: list[Row]) -> dict:
     """All results: per module and case, the repeats, median, spread and ratio."""
-    doc = {
+    return {
         "machine": machine,
         "primary": primary,
         "args": args,
@@ -234,9 +235,17 @@ def write_json(path: str, machine: dict, workers, primary: str, args: dict, rows
             "ratio_note": row.ratio_note or None,
         } for row in rows],
     }
+
+
+def write_json(path: str, doc: dict) -> None:
     with open(path, "w") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")
+
+
+def progress(index: int, total: int, name: str) -> None:
+    """Which case runs now, on stderr: stdout keeps the table alone, for files and pipes."""
+    print(f"[{index}/{total}] {name}", file=sys.stderr, flush=True)
 
 
 def out(text: str = "") -> None:
