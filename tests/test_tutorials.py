@@ -1,26 +1,8 @@
-"""zguide programs, run unchanged against the implementation under test."""
+"""zguide programs, run unchanged against the implementation under test (and against pyzmq with
+ZMQFAST_IMPL=zmq). The programs of examples/ are run by tests/test_examples.py."""
 
 import threading
 import time
-
-
-def test_hello_world_request_reply(zmq, ctx, fast):
-    server = fast(ctx.socket(zmq.REP))
-    port = server.bind_to_random_port("tcp://127.0.0.1")
-
-    def serve():
-        for _ in range(3):
-            server.recv()
-            server.send(b"World")
-
-    t = threading.Thread(target=serve)
-    t.start()
-    client = fast(ctx.socket(zmq.REQ))
-    client.connect(f"tcp://127.0.0.1:{port}")
-    for _ in range(3):
-        client.send(b"Hello")
-        assert client.recv() == b"World"
-    t.join(5)
 
 
 def test_ventilator_workers_sink_spread_tasks_evenly(zmq, ctx, fast):
