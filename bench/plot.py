@@ -94,8 +94,9 @@ def draw(doc: dict, path: str) -> str:
     axes[0][0].invert_yaxis()  # first case on top, as in the table
     axes[0][-1].legend(fontsize=7, loc="lower right")
     m = doc.get("machine", {})
+    load = f", load {m['load'][0]:g}" if m.get("load") else ""
     fig.suptitle(f"python -m bench, {m.get('date', '')[:10]}: {m.get('cpu', '')}, "
-                 f"{m.get('cpu_count', '?')} CPUs, {m.get('python', '')}", fontsize=8)
+                 f"{m.get('cpu_count', '?')} CPUs{load}, {m.get('python', '')}", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
