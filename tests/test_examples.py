@@ -126,3 +126,16 @@ def test_lazy_pirate_client_retries_a_lost_request_and_gives_up_on_a_dead_server
     assert lines[-1] == "client: the server seems to be offline, abandoning"
     rc, out = finish(server)
     assert rc == 0 and "server: crashing after 8 requests (simulated)" in out, out
+
+
+def test_every_example_program_is_run_by_a_test():
+    with open(__file__) as f:
+        here = f.read()
+    with open(os.path.join(os.path.dirname(__file__), "test_config_centre.py")) as f:
+        centre = f.read()
+    programs = [n for n in os.listdir(EXAMPLES) if n.endswith(".py")]
+    assert programs and [n for n in programs if f'"{n}"' not in here] == []
+    started = [n for n in os.listdir(os.path.join(EXAMPLES, "config_centre"))
+               if n.endswith(".py") and n != "common.py"]
+    assert sorted(started) == ["client.py", "server.py"]
+    assert all(f'"{n}"' in centre for n in started)
