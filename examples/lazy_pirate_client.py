@@ -42,8 +42,9 @@ def main():
                 assert reply == request, (reply, request)
                 print(f"client: request {seq} answered", flush=True)
                 break
-            print(f"client: no reply to request {seq} (attempt {attempt}/{args.retries}), "
-                  f"reconnecting", flush=True)
+            last = attempt == args.retries
+            print(f"client: no reply to request {seq} (attempt {attempt}/{args.retries})"
+                  + ("" if last else ", reconnecting"), flush=True)
             poller.unregister(req)
             req.close()
             req = new_socket(ctx, args.endpoint)
