@@ -323,22 +323,28 @@ cdef class _AioOp:
                 self.timer = None
 
     cdef object _as_task(self):
+        """The Future standing for this op once it is used as one (done(), cancel(),
+        add_done_callback, asyncio.wait...): _settle completes it, and cancelling it takes the
+        op out of its queue at once, as cancelling a pyzmq Future does."""
+        cdef _AioState st
         if self.task is None:
-            loop = _aio_get_running_loop()
+            st = <_AioState?>self.sock._aio
+            loop = st.loop if st.loop is not None else _aio_get_running_loop()
+            f = loop.create_future()
             if self.st == _OP_DONE:
-                f = loop.create_future()
                 if self.err is not None:
                     f.set_exception(self.err)
                 else:
                     f.set_result(self.res)
-                self.task = f
+            elif self.st == _OP_GONE:
+                f.cancel()
             else:
-                self.task = loop.create_task(_aio_drive(_AioInner(self)))
-                self.task.add_done_callback(self._task_done)
+                f.add_done_callback(self._task_done)
+            self.task = f
         return self.task
 
     def _task_done(self, task):
-        """A cancelled Future-op leaves the queue, even if its Task never got to run."""
+        """A cancelled Future-op leaves the queue before it takes anything from the socket."""
         if task.cancelled():
             self._abandon()
 
@@ -361,7 +367,14 @@ cdef class _AioOp:
         return self._as_task().exception()
 
     def cancel(self, msg=None):
-        return self._as_task().cancel(msg)
+        """Cancel now: the op leaves its queue at once (it takes nothing from the socket), and
+        a task already suspended on it wakes with CancelledError."""
+        if not self._as_task().cancel(msg):
+            return False
+        self._abandon()
+        if self.w is not None and self.w.state == _AIO_WAITING:
+            self.w.cancel(msg)
+        return True
 
     def get_loop(self):
         return self._as_task().get_loop()
@@ -375,6 +388,11 @@ cdef class _AioOp:
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
+        if self.task is not None and not self.task.done():
+            if err is not None:
+                self.task.set_exception(err)
+            else:
+                self.task.set_result(res)
         if self.w is not None and self.w.state == _AIO_WAITING:
             self.w._complete(_AIO_WOKEN, direct)
         return 0

@@ -450,6 +450,8 @@ cdef class Socket:
         cdef Socket orig
         self._s = self._ref = NULL
         self._pid = getpid()
+        if isinstance(context, Socket) and not shadow:
+            shadow = context  # Socket(other_socket), as pyzmq: a shadow of it
         if shadow:
             orig = _find_socket(shadow)
             self._s = self._ref = orig._ref

@@ -178,47 +178,131 @@ class Socket(_zmq.Socket):
         super().close(linger)
         _core._aio_fail(pending, _error.ZMQError(_errno.ENOTSOCK))
 
-    # -- the rest of the family, on top of the primitives --
+    # -- the rest of the family, on top of the primitives: Futures, as pyzmq's --
 
-    async def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:  # type: ignore[override]
-        return (await self.recv(flags)).decode(encoding)
+    def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> asyncio.Future[str]:  # type: ignore[override]
+        return _then(self.recv(flags), lambda b: b.decode(encoding))
 
-    async def send_string(self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8", **kw: Any) -> _zmq.MessageTracker | None:  # type: ignore[override]
-        return await self.send(u.encode(encoding), flags, copy, **kw)
+    def send_string(self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8", **kw: Any) -> _AioOp[_zmq.MessageTracker | None]:  # type: ignore[override]
+        if not isinstance(u, str):
+            raise TypeError("str objects only")
+        return self.send(u.encode(encoding), flags, copy, **kw)
 
-    async def recv_json(self, flags: int = 0, **kwargs: Any) -> Any:
-        return jsonapi.loads(await self.recv(flags), **kwargs)
+    def recv_json(self, flags: int = 0, **kwargs: Any) -> asyncio.Future[Any]:  # type: ignore[override]
+        return _then(self.recv(flags), lambda b: jsonapi.loads(b, **kwargs))
 
-    async def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> None:  # type: ignore[override]
-        return await self.send(jsonapi.dumps(obj, **kwargs), flags)
+    def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> _AioOp[None]:  # type: ignore[override]
+        send_kwargs = {k: kwargs.pop(k) for k in ("routing_id", "group") if k in kwargs}
+        return self.send(jsonapi.dumps(obj, **kwargs), flags, **send_kwargs)
 
-    async def recv_pyobj(self, flags: int = 0) -> Any:
-        return pickle.loads(await self.recv(flags))
+    def recv_pyobj(self, flags: int = 0) -> asyncio.Future[Any]:  # type: ignore[override]
+        return _then(self.recv(flags), pickle.loads)
 
-    async def send_pyobj(self, obj: Any, flags: int = 0, protocol: int = pickle.DEFAULT_PROTOCOL, **kw: Any) -> _zmq.MessageTracker | None:  # type: ignore[override]
-        sent: _zmq.MessageTracker | None = await self.send(pickle.dumps(obj, protocol), flags, **kw)
-        return sent
+    def send_pyobj(self, obj: Any, flags: int = 0, protocol: int = pickle.DEFAULT_PROTOCOL, **kw: Any) -> _AioOp[_zmq.MessageTracker | None]:  # type: ignore[override]
+        return self.send(pickle.dumps(obj, protocol), flags, **kw)
 
-    async def recv_serialized(self, deserialize: Callable[[list[Any]], _R], flags: int = 0, copy: bool = True) -> _R:  # type: ignore[override]
-        return deserialize(await self.recv_multipart(flags, copy=copy))
+    def recv_serialized(self, deserialize: Callable[[list[Any]], _R], flags: int = 0, copy: bool = True) -> asyncio.Future[_R]:  # type: ignore[override]
+        return _then(self.recv_multipart(flags, copy=copy), deserialize)
 
-    async def send_serialized(self, msg: Any, serialize: Callable[[Any], Any], flags: int = 0, copy: bool = True, **kw: Any) -> _zmq.MessageTracker | None:  # type: ignore[override]
-        return await self.send_multipart(serialize(msg), flags, copy=copy, **kw)
+    def send_serialized(self, msg: Any, serialize: Callable[[Any], Any], flags: int = 0, copy: bool = True, **kw: Any) -> _AioOp[_zmq.MessageTracker | None]:  # type: ignore[override]
+        return self.send_multipart(serialize(msg), flags, copy=copy, **kw)
 
-    async def poll(self, timeout: float | None = None, flags: int = POLLIN) -> int:  # type: ignore[override]
-        """Wait until ready for flags (timeout in ms); return the ready events, 0 on timeout."""
+    def recv_into(self, buffer: Any, /, *, nbytes: int = 0, flags: int = 0) -> asyncio.Future[int]:  # type: ignore[override]
+        """Receive a frame into buffer; a Future of the frame's full size (the copy is cut to
+        the buffer, or to nbytes)."""
+        if nbytes < 0:
+            raise ValueError("nbytes must be non-negative")
+        view = memoryview(buffer)
+        if view.readonly:
+            raise BufferError("recv_into needs a writable buffer")
+        if not view.contiguous:
+            raise BufferError("recv_into needs a contiguous buffer")
+        view = view.cast("B")
+
+        def copy_in(frame: Frame) -> int:
+            data = frame.buffer
+            n = min(len(data), len(view), nbytes or len(view))
+            view[:n] = data[:n]
+            return len(data)
+
+        return _then(self.recv(flags, copy=False), copy_in)
+
+    def poll(self, timeout: float | None = None, flags: int = POLLIN) -> asyncio.Future[int]:  # type: ignore[override]
+        """A Future of the ready events once ready for flags (timeout in ms; 0 on timeout)."""
+        if self.closed:
+            raise _error.ZMQError(_errno.ENOTSUP)
+        if timeout == 0:  # answered now, as pyzmq's: the Future is done on return
+            f: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            f.set_result(_zmq.Socket.poll(self, 0, flags))
+            return f
+        return asyncio.ensure_future(self._poll_one(timeout, flags))
+
+    async def _poll_one(self, timeout: float | None, flags: int) -> int:
         p = Poller()
         p.register(self, flags)
-        ready = dict(await p.poll(timeout))
-        events: int = ready.get(self, 0)
+        events: int = dict(await p._poll(timeout)).get(self, 0)
         return events
+
+    @property
+    def _recv_futures(self) -> list[Any]:
+        """What waits to receive (pyzmq's name; its helpers and tests read it)."""
+        return [w for w in self._rwait if not w.done()]
+
+    @property
+    def _send_futures(self) -> list[Any]:
+        return [w for w in self._wwait if not w.done()]
+
+
+def _then(op: Any, fn: Callable[[Any], _R]) -> asyncio.Future[_R]:
+    """A Future of fn(op's result), as pyzmq's deserializing Futures: cancelling it cancels op
+    (which then takes nothing from the socket); fn's exception becomes the Future's."""
+    out: asyncio.Future[_R] = op.get_loop().create_future()
+
+    def done(f: Any) -> None:
+        if out.done():
+            return
+        if f.cancelled():
+            out.cancel()
+            return
+        exc = f.exception()
+        if exc is not None:
+            out.set_exception(exc)
+            return
+        try:
+            out.set_result(fn(f.result()))
+        except Exception as e:
+            out.set_exception(e)
+
+    op.add_done_callback(done)
+    out.add_done_callback(lambda o: op.cancel() if o.cancelled() else None)
+    return out
 
 
 class Poller(_zmq.Poller):
     """A Poller whose poll() is awaitable."""
 
-    async def poll(self, timeout: float | None = None) -> list[tuple[Any, int]]:  # type: ignore[override]
-        """Wait up to timeout ms (None: for ever) for any registered socket or fd."""
+    def poll(self, timeout: float | None = None) -> asyncio.Future[list[tuple[Any, int]]]:  # type: ignore[override]
+        """A Future of the ready (socket, events) pairs, waiting up to timeout ms (None: for
+        ever) for any registered socket or fd. Closing a polled socket cancels it."""
+        if timeout == 0:  # answered now, as pyzmq's: the Future is done on return
+            f: asyncio.Future[list[tuple[Any, int]]] = asyncio.get_running_loop().create_future()
+            try:
+                f.set_result(_zmq.Poller.poll(self, 0))
+            except Exception as e:
+                f.set_exception(e)
+            return f
+        return asyncio.ensure_future(self._poll(timeout))
+
+    async def _poll(self, timeout: float | None) -> list[tuple[Any, int]]:
+        try:
+            return await self._poll_inner(timeout)
+        except _error.ZMQError as e:
+            if e.errno in (_errno.ENOTSOCK, _errno.ENOTSUP) and any(
+                    isinstance(obj, _zmq.Socket) and obj.closed for obj, _ in self.sockets):
+                raise asyncio.CancelledError() from None  # a polled socket was closed
+            raise
+
+    async def _poll_inner(self, timeout: float | None) -> list[tuple[Any, int]]:
         ready = _zmq.Poller.poll(self, 0)
         if ready or timeout == 0:
             return ready
