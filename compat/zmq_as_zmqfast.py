@@ -25,6 +25,10 @@ class _AliasLoader(importlib.abc.Loader):
         self.real_spec = module.__spec__
         return module
 
+    def get_code(self, fullname):
+        # `python -m zmq.X` (runpy) runs zmqfast.X's code as __main__.
+        return importlib.util.find_spec(self.real_name).loader.get_code(self.real_name)
+
     def exec_module(self, module):
         # The import system has just stamped the alias's spec on the shared module; put
         # zmqfast's own back (importlib.resources, reload and pickling read it).

@@ -87,3 +87,10 @@ def get_library_dirs() -> list[str]:
 from .sugar.stopwatch import Stopwatch as Stopwatch  # noqa: E402  (deprecated, as in pyzmq)
 from .tracker import _FINISHED_TRACKER  # noqa: E402
 from . import devices as devices  # noqa: E402  (pyzmq code reaches zmq.devices through the top module)
+
+# pyzmq's zmq.__all__ is every public name of the package (constants, errors, the sugar
+# classes, the backend functions), so `from zmq import *` and tools that walk it see the API.
+__all__: list[str] = sorted(
+    _name for _name, _value in list(globals().items())
+    if not _name.startswith("_") and type(_value).__name__ not in ("module", "_Feature")
+) + ["__version__", "__revision__", "_FINISHED_TRACKER"]  # these three too, as pyzmq's

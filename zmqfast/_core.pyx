@@ -11,6 +11,7 @@ from cpython.buffer cimport (PyBUF_ANY_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_Fill
 from cpython.bytes cimport (PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_FromStringAndSize,
                             PyBytes_GET_SIZE)
 from cpython.exc cimport PyErr_CheckSignals
+from cpython.number cimport PyNumber_Index
 from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport Py_DECREF, Py_INCREF
 from libc.errno cimport EAGAIN, EINTR, EINVAL, ENOTSOCK
@@ -151,10 +152,18 @@ cdef class Context:
     cdef object __weakref__
     cdef dict __dict__
 
-    def __cinit__(self, int io_threads=1, *args, shadow=0, **kwargs):
-        cdef Context orig
+    def __cinit__(self, *args, **kwargs):
         self._pid = getpid()
         self._terminated = False
+
+    def __init__(self, io_threads=1, shadow=0, **kwargs):
+        """Made here, not in __cinit__, as pyzmq makes it in __init__: a subclass whose own
+        __init__ takes other arguments calls super().__init__() with pyzmq's."""
+        cdef Context orig
+        if self._ctx != NULL or self._shadow:
+            return  # a subclass's __init__ reaching here a second time
+        if isinstance(io_threads, Context) and not shadow:
+            shadow, io_threads = io_threads, 1  # Context(other_context): a shadow of it
         if shadow:
             orig = shadow if isinstance(shadow, Context) else _live_contexts.get(int(shadow))
             if orig is None:
@@ -163,6 +172,7 @@ cdef class Context:
             self._shadow = True
             self._origin = orig
             return
+        io_threads = PyNumber_Index(io_threads)
         if io_threads < 0:
             raise _error.ZMQError(EINVAL)
         self._ctx = zf_ctx_new(io_threads)

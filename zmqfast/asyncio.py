@@ -52,6 +52,8 @@ _core._aio_setup(asyncio.CancelledError, asyncio.current_task, asyncio.get_runni
 class Socket(_zmq.Socket):
     """A socket whose send/recv family returns awaitables."""
 
+    _repr_cls = "zmq.asyncio.Socket"
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._aio = _core._AioState()  # waiters and fd watch, read from C
         self._rwait: list[Any] = self._aio.rin  # suspended receivers (and pollers for POLLIN)
@@ -359,6 +361,8 @@ class Poller(_zmq.Poller):
 
 class Context(_zmq.Context):
     """A Context whose sockets are asyncio sockets."""
+
+    _repr_cls = "zmq.asyncio.Context"
 
     @property
     def _socket_class(self) -> type[Socket]:

@@ -13,6 +13,7 @@ from warnings import warn
 from . import _core
 from .constants import ContextOption, SocketOption
 from .error import ZMQError
+from ._attrs import _declared
 
 if TYPE_CHECKING:
     from .socket import Socket
@@ -48,6 +49,7 @@ class Context(_core.Context):
     _warn_destroy_close = False
 
     def __init__(self, io_threads: int = 1, shadow: _core.Context | int = 0, **kwargs: Any) -> None:
+        super().__init__(io_threads, shadow=shadow)
         self._sockets: weakref.WeakSet[Socket] = weakref.WeakSet()
         self.sockopts: dict[int, Any] = {}
         self._made_in_pid = os.getpid()
@@ -67,11 +69,25 @@ class Context(_core.Context):
         self._warn_destroy_close = True
         self.destroy()
 
+    _repr_cls = "zmq.Context"
+
     def __repr__(self) -> str:
         cls = self.__class__
-        closed = " closed" if self.closed else ""
+        # pyzmq's form: the class's own _repr_cls (not an inherited one), else its path
+        name = cls.__dict__.get("_repr_cls") or f"{cls.__module__}.{cls.__name__}"
         n = len(getattr(self, "_sockets", ()))
-        return f"<{cls.__module__}.{cls.__name__}(sockets={n}{closed}) at {hex(id(self))}>"
+        sockets = f"{n} socket{'s' if n > 1 else ''}" if n else ""
+        closed = " closed" if self.closed else ""
+        return f"<{name}({sockets}) at {hex(id(self))}{closed}>"
+
+    def __copy__(self: T, memo: Any = None) -> T:
+        """A copy is a shadow: the same engine context, not terminated by the copy."""
+        return self.__class__.shadow(self.underlying)
+
+    __deepcopy__ = __copy__
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(ContextOption.__members__))
 
     @classmethod
     def shadow(cls: type[T], address: _core.Context | int) -> T:
@@ -148,7 +164,7 @@ class Context(_core.Context):
         return self.sockopts[opt]
 
     def __setattr__(self, key: str, value: Any) -> None:
-        if key.startswith("_") or key in ("sockopts",) or hasattr(type(self), key):
+        if key == "sockopts" or _declared(self, key):
             object.__setattr__(self, key, value)
             return
         name = key.upper()
@@ -157,7 +173,7 @@ class Context(_core.Context):
         elif name in SocketOption.__members__:
             self.sockopts[int(SocketOption[name])] = value
         else:
-            object.__setattr__(self, key, value)
+            raise AttributeError(f"{self.__class__.__name__} has no such option: {name}")
 
     def __getattr__(self, key: str) -> Any:
         name = key.upper()

@@ -19,7 +19,9 @@ from typing import Sequence
 def _main(argv: Sequence[str] | None = None) -> None:
     import zmqfast
 
-    parser = argparse.ArgumentParser(prog="python3 -m zmqfast.curve_keygen", description=__doc__,
+    # the name it was run as: `python -m zmq.curve_keygen` where zmq is zmqfast under that name
+    run_as = __spec__.name if __spec__ is not None else "zmqfast.curve_keygen"
+    parser = argparse.ArgumentParser(prog=f"python3 -m {run_as}", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print the keys as a JSON object")
     parser.add_argument("--secret", type=str,

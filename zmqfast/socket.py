@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 from . import _core
 from .constants import SocketOption, SocketType
 from .error import ZMQBindError, ZMQError
+from ._attrs import _declared
 from .utils import jsonapi
 
 if TYPE_CHECKING:
@@ -63,6 +64,12 @@ class Socket(_core.Socket):
         @property
         def context(self) -> Context: ...
 
+    def __init__(self, ctx_or_socket: Context | _core.Socket | None = None, socket_type: int = 0,
+                 *, shadow: _core.Socket | int = 0, copy_threshold: int | None = None) -> None:
+        """``Socket(ctx, socket_type)``, ``Socket(other_socket)`` or ``Socket(shadow=address)``;
+        the engine socket is made before this runs, so subclasses may call it with pyzmq's
+        arguments whatever their own take."""
+
     def __del__(self) -> None:
         if not self._shadow and not self.closed:
             # warnings is imported at module level: at interpreter exit an import here fails
@@ -76,14 +83,18 @@ class Socket(_core.Socket):
     def __exit__(self, *args: Any) -> None:
         self.close()
 
+    _repr_cls = "zmq.Socket"
+
     def __repr__(self) -> str:
         cls = self.__class__
+        # pyzmq's form: the class's own _repr_cls (not an inherited one), else its path
+        name = cls.__dict__.get("_repr_cls") or f"{cls.__module__}.{cls.__name__}"
         try:
             tname = SocketType(self.socket_type).name
         except ValueError:
             tname = str(self.socket_type)
         closed = " closed" if self.closed else ""
-        return f"<{cls.__module__}.{cls.__name__}(zmq.{tname}){closed} at {hex(id(self))}>"
+        return f"<{name}(zmq.{tname}) at {hex(id(self))}{closed}>"
 
     # -- endpoints --
 
@@ -157,14 +168,22 @@ class Socket(_core.Socket):
         self.set(SocketOption.RCVHWM, value)
 
     def __setattr__(self, key: str, value: Any) -> None:
-        if key.startswith("_") or key in self.__dict__ or hasattr(type(self), key):
+        if _declared(self, key):
             object.__setattr__(self, key, value)
             return
         name = key.upper()
-        if name in SocketOption.__members__:
-            self.set(SocketOption[name], value)
-        else:
-            object.__setattr__(self, key, value)
+        if name not in SocketOption.__members__:
+            raise AttributeError(f"{self.__class__.__name__} has no such option: {name}")
+        self.set(SocketOption[name], value)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(SocketOption.__members__))
+
+    def __copy__(self: T, memo: Any = None) -> T:
+        """A copy is a shadow: the same engine socket, not closed by the copy's collection."""
+        return self.__class__.shadow(self.underlying)
+
+    __deepcopy__ = __copy__
 
     def __getattr__(self, key: str) -> Any:
         name = key.upper()

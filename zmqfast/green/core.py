@@ -60,6 +60,8 @@ class _Socket(_zmq.Socket):
     DONTWAIT behave as on any socket.
     """
 
+    _repr_cls = "zmq.green.Socket"
+
     _poller_class = _Poller
     _gw: list | None = None  # the waiters (set on first wait; also for shadow sockets)
     _gio: Any = None  # the hub's watcher on FD
@@ -246,6 +248,8 @@ class _Context(_zmq.Context):
 
     Its sockets are green sockets (:class:`zmq.green.Socket`).
     """
+
+    _repr_cls = "zmq.green.Context"
 
     _instance = None  # Context.instance() of the green class is a green context
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._attrs import _declared
 from ..constants import ContextOption, SocketOption
 
 __all__ = ["AttributeSetter"]
@@ -21,14 +22,13 @@ class AttributeSetter:
         return None
 
     def __setattr__(self, key: str, value: Any) -> None:
-        if key.startswith("_") or key in self.__dict__ or hasattr(type(self), key):
+        if _declared(self, key):
             object.__setattr__(self, key, value)
             return
         opt = self._option(key)
         if opt is None:
-            object.__setattr__(self, key, value)
-        else:
-            self.set(opt, value)
+            raise AttributeError(f"{type(self).__name__} has no such option: {key.upper()}")
+        self.set(opt, value)
 
     def __getattr__(self, key: str) -> Any:
         opt = None if key.startswith("_") else self._option(key)
