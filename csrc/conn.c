@@ -1817,8 +1817,10 @@ static void decode(zf_session *s)
             protocol_error(s);
             return;
         }
-        const zf_buf_alloc *ra = s->sock->ctx->rx_alloc;
-        zf_buf *b = ra ? zf_buf_new_in(ra, (size_t)size) : zf_buf_new((size_t)size);
+        /* Plain malloc, never Python's allocator: its hooks (tracemalloc, an embedder's) may
+         * take the GIL or keep state that goes away, and a block Python did not count would
+         * upset sys.getallocatedblocks() when freed as an object. recv() copies it out. */
+        zf_buf *b = zf_buf_new((size_t)size);
         if (!b) {
             protocol_error(s);
             return;

@@ -50,8 +50,6 @@ void zf_ctx_shutdown(zf_ctx *c);
 int zf_ctx_term_wait(zf_ctx *c, int timeout_ms);
 void zf_ctx_free(zf_ctx *c);
 zf_release_stack *zf_ctx_release_stack(zf_ctx *c);
-/* Before the first socket: take large inbound frames from a (see zf_buf_alloc); NULL: malloc. */
-void zf_ctx_set_rx_alloc(zf_ctx *c, const zf_buf_alloc *a);
 /* After fork() in the child: the I/O threads do not exist here; make every call fail. */
 void zf_ctx_forget(zf_ctx *c);
 

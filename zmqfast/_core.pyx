@@ -168,7 +168,6 @@ cdef class Context:
         self._ctx = zf_ctx_new(io_threads)
         if self._ctx == NULL:
             raise MemoryError()
-        zf_ctx_set_rx_alloc(self._ctx, _rx_alloc)
         _live_contexts[<size_t>self._ctx] = self
 
     def __dealloc__(self):
@@ -373,35 +372,11 @@ cdef Frame _frame_from(zf_frame *f):
     return fr
 
 
-def _inplace_allowed():
-    """Whether received frames may become bytes objects in place (_inplace.h): only where
-    PyObject_Free hands a foreign block to the raw allocator, i.e. CPython with the GIL and no
-    debug hooks on the object allocator. ZMQFAST_COPY_RECV=1 turns it off."""
-    import os, sys, sysconfig
-    if os.environ.get("ZMQFAST_COPY_RECV"):
-        return False
-    if sys.implementation.name != "cpython" or hasattr(sys, "gettotalrefcount"):
-        return False  # not CPython, or a debug build (debug hooks on every allocator)
-    if sysconfig.get_config_var("Py_GIL_DISABLED") or sys.flags.dev_mode:
-        return False  # mimalloc, or -X dev's debug hooks
-    return os.environ.get("PYTHONMALLOC", "") in ("", "pymalloc", "malloc")
-
-
-cdef const zf_buf_alloc *_rx_alloc = zf_inplace_setup() if _inplace_allowed() else NULL
-_recv_in_place = _rx_alloc != NULL  # for tests and bug reports
-
-
 cdef inline object _bytes_from(zf_frame *f):
     cdef object o
     cdef _Hold h
-    cdef void *block
     if f.buf == NULL:
         return PyBytes_FromStringAndSize(<const char *>f.data, f.size)
-    if _rx_alloc != NULL and f.size == f.buf.size and f.data == f.buf.data:
-        # A frame read from a connection, in a block laid out for it: it becomes the bytes.
-        block = zf_buf_adopt(f.buf, _rx_alloc)
-        if block != NULL:
-            return zf_inplace_bytes(block, f.size)
     if f.buf.stack != NULL:
         # The sender handed over an immutable bytes object (inproc): give that same object back.
         h = <_Hold>f.buf.hint

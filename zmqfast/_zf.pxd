@@ -8,8 +8,6 @@ cdef extern from "zf.h" nogil:
         pass
     ctypedef struct zf_release_stack:
         pass
-    ctypedef struct zf_buf_alloc:
-        pass
     ctypedef struct zf_buf:
         int refs
         size_t size
@@ -43,7 +41,6 @@ cdef extern from "zf.h" nogil:
     void zf_buf_unref(zf_buf *b)
     zf_buf *zf_release_stack_take(zf_release_stack *s)
     void zf_buf_free_external(zf_buf *b)
-    void *zf_buf_adopt(zf_buf *b, const zf_buf_alloc *a)
 
     zf_ctx *zf_ctx_new(int io_threads)
     int zf_ctx_set(zf_ctx *c, int option, int value)
@@ -53,7 +50,6 @@ cdef extern from "zf.h" nogil:
     int zf_ctx_term_wait(zf_ctx *c, int timeout_ms)
     void zf_ctx_free(zf_ctx *c)
     zf_release_stack *zf_ctx_release_stack(zf_ctx *c)
-    void zf_ctx_set_rx_alloc(zf_ctx *c, const zf_buf_alloc *a)
 
     void zf_ctx_forget(zf_ctx *c)
 
@@ -93,7 +89,3 @@ cdef extern from "zf.h" nogil:
         int paused
         uint64_t stats[8]
     int zf_proxy_run(zf_proxy *px)
-
-cdef extern from "_inplace.h":
-    const zf_buf_alloc *zf_inplace_setup()
-    object zf_inplace_bytes(void *block, size_t size)
