@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctx.h"
 #include "zmtp.h"
@@ -473,10 +474,27 @@ int zf_sock_disconnect(zf_sock *s, const char *endpoint)
     return endpoint_removed(s, remove_endpoint(s, endpoint, 0));
 }
 
+/* Wake every thread blocked in zf_sock_wait on s (they see closing and leave with -ENOTSOCK)
+ * and wait until none is left inside, so that none reads the socket while close takes it
+ * apart. A waiter leaves within one wake-up; the raise is repeated in case one drained the
+ * first between its last look at closing and its sleep. Also wakes a Poller sleeping on the
+ * socket's fd (the binding then sees the socket gone). */
+static void release_waiters(zf_sock *s)
+{
+    atomic_store(&s->closing, 1);
+    zf_signal_raise(&s->sig);
+    while (atomic_load(&s->waiters)) {
+        struct timespec ts = {0, 100000};
+        nanosleep(&ts, NULL);
+        zf_signal_raise(&s->sig);
+    }
+}
+
 int zf_sock_close(zf_sock *s, int linger_set, int linger)
 {
     if (s->closed)
         return -ENOTSOCK;
+    release_waiters(s);
     if (linger_set)
         s->opts.linger = linger;
     zf_sock_process(s);
@@ -705,9 +723,9 @@ static int only_inproc(zf_sock *s)
     return 1;
 }
 
-int zf_sock_wait(zf_sock *s, int events, int timeout_ms)
+static int wait_ready(zf_sock *s, int events, int timeout_ms)
 {
-    if (s->closed)
+    if (atomic_load(&s->closing))
         return -ENOTSOCK;
     if (atomic_load(&s->ctx->terminating))
         return -ZF_ETERM;
@@ -730,7 +748,20 @@ int zf_sock_wait(zf_sock *s, int events, int timeout_ms)
         return 0;
     if (atomic_load(&s->ctx->terminating))
         return -ZF_ETERM;
-    return zf_signal_wait(&s->sig, timeout_ms);
+    if (atomic_load(&s->closing)) /* after arm_and_look's drain: a close's raise is not lost */
+        return -ENOTSOCK;
+    int rc = zf_signal_wait(&s->sig, timeout_ms);
+    return atomic_load(&s->closing) ? -ENOTSOCK : rc;
+}
+
+/* Counted (see release_waiters): the count goes up before closing is first read, so either
+ * this thread sees closing or close sees this thread. */
+int zf_sock_wait(zf_sock *s, int events, int timeout_ms)
+{
+    atomic_fetch_add(&s->waiters, 1);
+    int rc = wait_ready(s, events, timeout_ms);
+    atomic_fetch_sub(&s->waiters, 1);
+    return rc;
 }
 
 /* ---- polling ----------------------------------------------------------------------------- */

@@ -55,6 +55,10 @@ struct zf_sock {
     zf_sock_cmd *mhead, *mtail;
     _Atomic int mpending;
     int mclosed;
+    /* close() from another thread: a thread blocked in zf_sock_wait must wake up and leave
+     * before the socket is taken apart (libzmq aborts here) */
+    _Atomic int closing; /* set first thing in close: waiters return -ENOTSOCK */
+    _Atomic int waiters; /* threads inside zf_sock_wait */
     /* owner-thread state */
     zf_opts opts;
     int closed;

@@ -6,6 +6,8 @@ test instead of taking the test run down with it."""
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 
 import pytest
 
@@ -118,3 +120,67 @@ def test_receiving_large_frames_leaves_allocated_block_count_steady(zmq, ctx, bi
     exchange(3000)
     drift = sys.getallocatedblocks() - before
     assert -100 < drift < 100, drift
+
+
+@pytest.mark.zmqfast_only  # libzmq asserts when a socket is closed under a blocked call
+@pytest.mark.parametrize("blocked_in", ["recv", "send", "poll", "Poller"])
+def test_close_from_another_thread_releases_a_call_blocked_on_the_socket(zmq, bind, blocked_in):
+    ctx = zmq.Context()
+    s = ctx.socket(zmq.PUSH if blocked_in == "send" else zmq.PULL)
+    s.setsockopt(zmq.LINGER, 0)
+    if blocked_in == "send":
+        s.setsockopt(zmq.SNDHWM, 1)
+        s.connect(bind(ctx.socket(zmq.PULL), "inproc"))  # never read: the queue fills
+    outcome = []
+
+    def blocked():
+        try:
+            if blocked_in == "recv":
+                s.recv()
+            elif blocked_in == "send":
+                while True:
+                    s.send(b"z")
+            elif blocked_in == "poll":
+                s.poll()
+            else:
+                p = zmq.Poller()
+                p.register(s, zmq.POLLIN)
+                p.poll()
+            outcome.append("returned")
+        except zmq.ZMQError as e:
+            outcome.append(e.errno)
+
+    t = threading.Thread(target=blocked, daemon=True)
+    t.start()
+    time.sleep(0.3)
+    assert t.is_alive()
+    s.close()
+    t.join(5)
+    assert not t.is_alive(), "still blocked after close()"
+    assert outcome in ([zmq.ENOTSOCK], [zmq.ETERM])
+    term = threading.Thread(target=ctx.term, daemon=True)
+    term.start()
+    term.join(10)
+    assert not term.is_alive(), "term() hangs"
+
+
+@pytest.mark.zmqfast_only
+def test_close_from_another_thread_lets_a_non_daemon_receiver_and_the_interpreter_exit(subprocess_env):
+    out = _run_child(subprocess_env, _PRELUDE + """
+    ctx = zmq.Context()
+    s = ctx.socket(zmq.PULL)
+    s.bind("tcp://127.0.0.1:*")
+    errs = []
+    def recv():
+        try:
+            s.recv()
+        except zmq.ZMQError as e:
+            errs.append(e.errno)
+    t = threading.Thread(target=recv)
+    t.start()
+    time.sleep(0.3)
+    s.close()
+    ctx.term()
+    print("ok", errs == [] or errs in ([zmq.ENOTSOCK], [zmq.ETERM]))
+    """, timeout=30)
+    assert out.split() == ["ok", "True"]

@@ -171,13 +171,16 @@ cdef class Context:
         _live_contexts[<size_t>self._ctx] = self
 
     def __dealloc__(self):
+        cdef int rc
         if self._shadow:
             return
         if self._ctx != NULL and self._pid == getpid():
             _drain_releases(self._ctx)
             if not self._terminated:
                 zf_ctx_shutdown(self._ctx)
-                if zf_ctx_term_wait(self._ctx, 0) != 0:
+                with nogil:  # it may stop the I/O threads, i.e. wait for them
+                    rc = zf_ctx_term_wait(self._ctx, 0)
+                if rc != 0:
                     return  # connections still lingering: leave them to finish in the background
             zf_ctx_free(self._ctx)
             self._ctx = NULL
@@ -455,10 +458,12 @@ cdef class Socket:
         self.copy_threshold = COPY_THRESHOLD if copy_threshold is None else copy_threshold
 
     def __dealloc__(self):
-        if self._ref != NULL and self._pid == getpid():
-            if not self._shadow and not zf_sock_closed(self._ref):
-                zf_sock_close(self._ref, 0, 0)
-            zf_sock_unref(self._ref)
+        cdef zf_sock *s = self._ref
+        if s != NULL and self._pid == getpid():
+            if not self._shadow and not zf_sock_closed(s):
+                with nogil:  # closing listeners waits for the I/O thread
+                    zf_sock_close(s, 0, 0)
+            zf_sock_unref(s)
         self._s = self._ref = NULL
 
     @classmethod
@@ -494,12 +499,15 @@ cdef class Socket:
             self._s = NULL  # inherited over fork: the parent's engine, not ours to touch
             return
         _drain_releases(self._zctx)
-        if not zf_sock_closed(self._s):
-            if linger is None:
-                zf_sock_close(self._s, 0, 0)
-            else:
-                zf_sock_close(self._s, 1, int(linger))
+        cdef zf_sock *s = self._s
+        cdef int linger_set = linger is not None
+        cdef int ms = int(linger) if linger_set else 0
+        # Gone for every other thread before the GIL is let go: a thread woken from a wait on
+        # this socket (see release_waiters in socket.c) finds _s NULL and raises ENOTSOCK.
         self._s = NULL
+        if not zf_sock_closed(s):
+            with nogil:  # it waits for blocked threads to leave and for the I/O thread
+                zf_sock_close(s, linger_set, ms)
 
     # -- endpoints --
 
@@ -508,7 +516,11 @@ cdef class Socket:
         if self._s == NULL:
             _raise_closed()
         cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
-        cdef int rc = zf_sock_bind(self._s, b)
+        cdef const char *ep = b
+        cdef zf_sock *s = self._s
+        cdef int rc
+        with nogil:  # the I/O thread takes it over
+            rc = zf_sock_bind(s, ep)
         if rc < 0:
             _addr_error(rc, addr)
 
@@ -517,7 +529,11 @@ cdef class Socket:
         if self._s == NULL:
             _raise_closed()
         cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
-        cdef int rc = zf_sock_connect(self._s, b)
+        cdef const char *ep = b
+        cdef zf_sock *s = self._s
+        cdef int rc
+        with nogil:  # the I/O thread takes it over
+            rc = zf_sock_connect(s, ep)
         if rc < 0:
             _addr_error(rc, addr)
 
@@ -526,7 +542,11 @@ cdef class Socket:
         if self._s == NULL:
             _raise_closed()
         cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
-        cdef int rc = zf_sock_unbind(self._s, b)
+        cdef const char *ep = b
+        cdef zf_sock *s = self._s
+        cdef int rc
+        with nogil:  # the I/O thread takes it over
+            rc = zf_sock_unbind(s, ep)
         if rc < 0:
             _addr_error(rc, addr)
 
@@ -535,7 +555,11 @@ cdef class Socket:
         if self._s == NULL:
             _raise_closed()
         cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
-        cdef int rc = zf_sock_disconnect(self._s, b)
+        cdef const char *ep = b
+        cdef zf_sock *s = self._s
+        cdef int rc
+        with nogil:  # the I/O thread takes it over
+            rc = zf_sock_disconnect(s, ep)
         if rc < 0:
             _addr_error(rc, addr)
 
@@ -544,13 +568,15 @@ cdef class Socket:
         (inproc://...); addr None stops it."""
         cdef int rc
         cdef bytes b
-        if self._s == NULL:
+        cdef const char *ep = NULL
+        cdef zf_sock *s = self._s
+        if s == NULL:
             _raise_closed()
-        if addr is None:
-            rc = zf_sock_monitor(self._s, NULL, 0)
-        else:
+        if addr is not None:
             b = addr.encode() if isinstance(addr, str) else bytes(addr)
-            rc = zf_sock_monitor(self._s, b, events)
+            ep = b
+        with nogil:  # shares the monitor's lock with the I/O thread
+            rc = zf_sock_monitor(s, ep, events if ep != NULL else 0)
         if rc < 0:
             _addr_error(rc, addr)
 
@@ -626,6 +652,7 @@ cdef class Socket:
     cdef int _block(self, int events, int64_t deadline) except -1:
         """Sleep (GIL released) until the socket may be ready or the deadline (ms) passes."""
         cdef int rc, t
+        cdef zf_sock *s
         while True:
             if deadline < 0:
                 t = -1
@@ -633,8 +660,13 @@ cdef class Socket:
                 t = <int>(deadline - zf_clock_ms())
                 if t <= 0:
                     raise _error.Again(EAGAIN)
+            s = self._s  # read with the GIL: close() from another thread clears it
+            if s == NULL:
+                _raise_closed()
             with nogil:
-                rc = zf_sock_wait(self._s, events, t)
+                rc = zf_sock_wait(s, events, t)
+            if self._s == NULL:
+                _raise_closed()  # closed by another thread while we slept
             if rc == -EINTR:
                 PyErr_CheckSignals()  # Ctrl-C raises KeyboardInterrupt here
                 continue
@@ -1055,6 +1087,9 @@ cdef class Poller:
                 continue
             with nogil:
                 rc = zf_poll_wait(self._items, self._n, t)
+            for i in range(self._n):  # closed by another thread while we slept
+                if self._items[i].fd < 0 and (<Socket>self.sockets[i][0])._s == NULL:
+                    _raise_closed()
             if rc == -EINTR:
                 PyErr_CheckSignals()
             elif rc < 0 and rc != -EAGAIN:
