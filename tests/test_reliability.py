@@ -184,3 +184,36 @@ def test_close_from_another_thread_lets_a_non_daemon_receiver_and_the_interprete
     print("ok", errs == [] or errs in ([zmq.ENOTSOCK], [zmq.ETERM]))
     """, timeout=30)
     assert out.split() == ["ok", "True"]
+
+
+def test_many_threads_sending_through_one_io_thread_deliver_everything(zmq, bind):
+    """Each send may wake the I/O thread through the pipe's one kick record while the I/O
+    thread is consuming it: under ThreadSanitizer this is where a race would show."""
+    ctx = zmq.Context()
+    pull = ctx.socket(zmq.PULL)
+    pull.setsockopt(zmq.RCVTIMEO, FAST_TIMEOUT_MS)
+    pull.setsockopt(zmq.LINGER, 0)
+    addr = bind(pull, "tcp")
+    nthreads, per = 4, 3000
+    go = threading.Barrier(nthreads)
+
+    def send(k):
+        push = ctx.socket(zmq.PUSH)
+        push.setsockopt(zmq.LINGER, -1)
+        push.connect(addr)
+        go.wait()
+        for i in range(per):
+            push.send(b"%d" % k, copy=True)
+        push.close()
+
+    threads = [threading.Thread(target=send, args=(k,)) for k in range(nthreads)]
+    for t in threads:
+        t.start()
+    counts = [0] * nthreads
+    for _ in range(nthreads * per):
+        counts[int(pull.recv())] += 1
+    for t in threads:
+        t.join()
+    assert counts == [per] * nthreads
+    pull.close()
+    ctx.term()
