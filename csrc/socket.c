@@ -50,6 +50,7 @@ int zf_sock_new(zf_ctx *c, int type, zf_sock **out)
     }
     atomic_init(&s->refs, 1);
     pthread_mutex_init(&s->mlock, NULL);
+    pthread_mutex_init(&s->blank_lock, NULL);
     s->ops = ops;
     s->ctx = c;
     s->next_rid = (uint32_t)zf_now_ms() * 2654435761u; /* ROUTER ids start anywhere, as libzmq's do */
@@ -87,6 +88,7 @@ void zf_sock_unref(zf_sock *s)
         return;
     zf_signal_close(&s->sig);
     pthread_mutex_destroy(&s->mlock);
+    pthread_mutex_destroy(&s->blank_lock);
     zf_monitor_free(atomic_load(&s->monitor));
     free(s->pipes);
     free(s->env);
@@ -490,11 +492,64 @@ static void release_waiters(zf_sock *s)
     }
 }
 
+/* ---- receive buffers made ahead ---------------------------------------------------------- */
+
+int zf_sock_give_blank(zf_sock *s, zf_buf *b)
+{
+    pthread_mutex_lock(&s->blank_lock);
+    int closed = s->blanks_closed;
+    if (!closed) {
+        b->next = s->blanks;
+        s->blanks = b;
+        atomic_fetch_add_explicit(&s->nblanks, 1, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&s->blank_lock);
+    return closed ? -ENOTSOCK : 0;
+}
+
+int zf_sock_blanks(zf_sock *s) { return atomic_load_explicit(&s->nblanks, memory_order_relaxed); }
+
+zf_buf *zf_sock_take_blank(zf_sock *s, size_t n)
+{
+    if (!atomic_load_explicit(&s->nblanks, memory_order_relaxed))
+        return NULL;
+    pthread_mutex_lock(&s->blank_lock);
+    zf_buf *b = s->blanks;
+    if (b) {
+        s->blanks = b->next;
+        b->next = NULL;
+        atomic_fetch_sub_explicit(&s->nblanks, 1, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&s->blank_lock);
+    if (b && (b->size < n || b->size - n > b->size / 8)) {
+        zf_buf_unref(b); /* made for frames of another size: back to its owner */
+        b = NULL;
+    }
+    return b;
+}
+
+/* Close: every blank goes back to its owner, and no more are taken in. */
+static void drop_blanks(zf_sock *s)
+{
+    pthread_mutex_lock(&s->blank_lock);
+    zf_buf *b = s->blanks;
+    s->blanks = NULL;
+    s->blanks_closed = 1;
+    atomic_store_explicit(&s->nblanks, 0, memory_order_relaxed);
+    pthread_mutex_unlock(&s->blank_lock);
+    while (b) {
+        zf_buf *n = b->next;
+        zf_buf_unref(b);
+        b = n;
+    }
+}
+
 int zf_sock_close(zf_sock *s, int linger_set, int linger)
 {
     if (s->closed)
         return -ENOTSOCK;
     release_waiters(s);
+    drop_blanks(s);
     if (linger_set)
         s->opts.linger = linger;
     zf_sock_process(s);

@@ -61,6 +61,14 @@ int zf_sock_close(zf_sock *s, int linger_set, int linger);
 void zf_sock_ref(zf_sock *s);
 void zf_sock_unref(zf_sock *s);
 int zf_sock_closed(zf_sock *s);
+/* Receive buffers made ahead by the binding, with whatever allocator it likes (zmqfast: Python
+ * bytes objects, made with the GIL): the I/O thread reads a large frame from a connection
+ * straight into one whose size fits (no more than 1/8 too big), so it can become the received
+ * object without a copy. b is an external buffer (zf_buf_external) whose size is the room it
+ * has; a buffer the engine does not use goes back through its release stack. Refused (-ENOTSOCK,
+ * the caller keeps b) once the socket is closed. */
+int zf_sock_give_blank(zf_sock *s, zf_buf *b);
+int zf_sock_blanks(zf_sock *s); /* how many are waiting */
 int zf_sock_bind(zf_sock *s, const char *endpoint);
 int zf_sock_connect(zf_sock *s, const char *endpoint);
 int zf_sock_unbind(zf_sock *s, const char *endpoint);

@@ -1,7 +1,8 @@
-"""Large frames read from a connection. The I/O thread reads each into a buffer of its own
-(malloc, never Python's allocator) and recv() copies it into a bytes object; recv(copy=False)
-shares the buffer. Whatever the allocator setup, what recv() returns must be an ordinary bytes
-object that outlives the socket and the context, and Python's allocation counters stay exact."""
+"""Large frames read from a connection. The I/O thread never calls Python's allocator: it reads
+a frame into a bytes object recv() made ahead for frames of about that size (_restock in
+_core.pyx), else into a malloc'ed buffer that recv() copies; recv(copy=False) shares the buffer.
+Whatever the allocator setup, what recv() returns must be an ordinary bytes object that
+outlives the socket and the context, and Python's allocation counters stay exact."""
 
 import gc
 import pickle
@@ -62,6 +63,36 @@ def test_received_bytes_outlive_socket_and_context(zmq, bind, transport):
     for n, got in zip(SIZES, kept):
         assert got == _payload(n)
     assert kept[-1] == parts
+
+
+@pytest.mark.parametrize("transport", ["tcp", "ipc"])
+def test_large_frames_of_nearby_sizes_come_back_exact(zmq, ctx, bind, transport):
+    """Buffers made for one size take frames up to 1/8 smaller; each frame must still come back
+    as exactly its own bytes, whether read one by one or queued ahead."""
+    push, pull = _pair(zmq, ctx, bind, transport)
+    sizes = [100000, 100000, 95000, 87500, 100000, 87499, 120000, 100001, 40000, 32768, 32767,
+             1 << 20, (1 << 20) - 1000, 1 << 20]
+
+    def check(got, want):
+        assert type(got) is bytes and len(got) == len(want) and got == want
+        assert hash(got) == hash(bytes(want))
+        assert got + b"!" == want + b"!" and got[-3:] == want[-3:]
+        assert pickle.loads(pickle.dumps(got)) == want
+        assert memoryview(got).nbytes == len(want)
+        assert sys.getrefcount(got) == 2
+
+    for i, n in enumerate(sizes):
+        want = bytes([i]) * n
+        push.send(want)
+        check(pull.recv(), want)
+    wants = [bytes([i]) + _payload(n) for i, n in enumerate(sizes)]
+    for w in wants:
+        push.send(w)
+    for w in wants:
+        check(pull.recv(), w)
+    push.send_multipart(wants[:4])
+    parts = pull.recv_multipart()
+    assert parts == wants[:4] and all(type(p) is bytes for p in parts)
 
 
 def test_frames_received_without_copy_still_share_the_engine_buffer(zmq, ctx, bind):

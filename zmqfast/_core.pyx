@@ -17,7 +17,7 @@ from libc.errno cimport EAGAIN, EINTR, EINVAL, ENOTSOCK
 
 cdef extern from "errno.h":
     int ENOTSUP
-from libc.stdint cimport int64_t, uint8_t
+from libc.stdint cimport int64_t, uint8_t, uint32_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 from posix.unistd cimport getpid
@@ -381,15 +381,74 @@ cdef inline object _bytes_from(zf_frame *f):
     if f.buf == NULL:
         return PyBytes_FromStringAndSize(<const char *>f.data, f.size)
     if f.buf.stack != NULL:
-        # The sender handed over an immutable bytes object (inproc): give that same object back.
         h = <_Hold>f.buf.hint
         o = h.obj
+        if f.buf.tag == _BLANK_TAG and f.buf.refs == 1 and o is not None and \
+                <const uint8_t *>PyBytes_AS_STRING(o) == f.data and f.size <= <size_t>PyBytes_GET_SIZE(o):
+            # A frame read into a blank (below) that nothing else holds and no Python code has
+            # seen: it becomes the frame's bytes, trimmed to the frame (the block stays as
+            # allocated; PyObject_Free does not ask its size).
+            h.obj = None
+            Py_SET_SIZE(o, <Py_ssize_t>f.size)
+            PyBytes_AS_STRING(o)[f.size] = 0
+            zf_buf_unref(f.buf)
+            return o
+        # The sender handed over an immutable bytes object (inproc): give that same object back.
         if PyBytes_CheckExact(o) and <const uint8_t *>PyBytes_AS_STRING(o) == f.data and \
                 <size_t>PyBytes_GET_SIZE(o) == f.size:
             zf_buf_unref(f.buf)
             return o
     o = PyBytes_FromStringAndSize(<const char *>f.data, f.size)
     zf_buf_unref(f.buf)
+    return o
+
+
+# ---- receive buffers made ahead ----------------------------------------------------------------
+# The I/O thread never calls an allocator of Python's: its hooks (tracemalloc, a debug or an
+# embedder's allocator) may take the GIL or keep state that goes away. So that a large frame from
+# a connection can still become the bytes recv() returns without a copy, recv() makes bytes
+# objects ahead, with the GIL, the size of the large frame it just returned, and gives them to
+# the engine (zf_sock_give_blank); the I/O thread reads later frames of about that size straight
+# into them. They are ordinary objects of whatever allocator is installed, so tracemalloc and
+# sys.getallocatedblocks() count them as any other. ZMQFAST_COPY_RECV=1 turns this off.
+
+cdef extern from "Python.h":
+    void Py_SET_SIZE(object o, Py_ssize_t n)
+
+import os as _os
+
+cdef uint32_t _BLANK_TAG = 0x424c4b21  # the zf_buf around a blank (tag is the holder's field)
+cdef size_t _BLANK_MIN = 32768  # smaller frames: a copy costs less than a blank's bookkeeping
+cdef int _BLANK_STOCK = 2       # per socket: large frames the I/O thread may read in place ahead
+cdef bint _blanks_on = not _os.environ.get("ZMQFAST_COPY_RECV")
+
+
+cdef int _restock(Socket sock, size_t n) except -1:
+    """After recv() returned a large frame from a connection: blanks for the next ones."""
+    cdef object o
+    cdef _Hold h
+    cdef zf_buf *b
+    _drain_releases(sock._zctx)  # blanks the engine did not use (another size) come back here
+    while sock._s != NULL and zf_sock_blanks(sock._s) < _BLANK_STOCK:
+        o = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>n)
+        h = _Hold(o)
+        b = _hold_buffer(sock._zctx, h, PyBytes_AS_STRING(o), n)
+        b.tag = _BLANK_TAG
+        if zf_sock_give_blank(sock._s, b) < 0:
+            zf_buf_unref(b)
+            break
+    return 0
+
+
+cdef inline object _bytes_recv(Socket sock, zf_frame *f):
+    """_bytes_from for a received frame; a large one from a connection (an owned buffer, or a
+    blank) restocks the socket's blanks."""
+    cdef bint wire = f.buf != NULL and _blanks_on and f.size >= _BLANK_MIN and \
+        (f.buf.stack == NULL or f.buf.tag == _BLANK_TAG)
+    cdef size_t n = f.size
+    o = _bytes_from(f)
+    if wire:
+        _restock(sock, n)
     return o
 
 
@@ -837,7 +896,7 @@ cdef class Socket:
                 raise _new_again()
             self._recv_wait(&f, flags, rc)
         if copy:
-            return _bytes_from(&f)
+            return _bytes_recv(self, &f)
         fr = _frame_from(&f)
         fr._meta = zf_sock_meta(self._s)
         return fr
@@ -854,7 +913,7 @@ cdef class Socket:
         if rc < 0:
             _raise(rc)
         if copy:
-            return _bytes_from(&f)
+            return _bytes_recv(self, &f)
         return _frame_from(&f)
 
     def recv_multipart(self, int flags=0, bint copy=True, bint track=False):
@@ -871,7 +930,7 @@ cdef class Socket:
             self._recv_wait(&f, flags, rc)
         while True:
             if copy:
-                parts.append(_bytes_from(&f))
+                parts.append(_bytes_recv(self, &f))
             else:
                 fr = _frame_from(&f)
                 fr._meta = zf_sock_meta(self._s)

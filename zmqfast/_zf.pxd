@@ -1,5 +1,5 @@
 # Declarations of the engine's C API (csrc/zf.h), the only C surface the binding uses.
-from libc.stdint cimport int64_t, uint8_t, uint64_t
+from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 
 cdef extern from "zf.h" nogil:
     ctypedef struct zf_ctx:
@@ -10,6 +10,7 @@ cdef extern from "zf.h" nogil:
         pass
     ctypedef struct zf_buf:
         int refs
+        uint32_t tag
         size_t size
         uint8_t *data
         zf_release_stack *stack
@@ -58,6 +59,8 @@ cdef extern from "zf.h" nogil:
     void zf_sock_ref(zf_sock *s)
     void zf_sock_unref(zf_sock *s)
     int zf_sock_closed(zf_sock *s)
+    int zf_sock_give_blank(zf_sock *s, zf_buf *b)
+    int zf_sock_blanks(zf_sock *s)
     int zf_sock_bind(zf_sock *s, const char *endpoint)
     int zf_sock_connect(zf_sock *s, const char *endpoint)
     int zf_sock_unbind(zf_sock *s, const char *endpoint)
