@@ -18,7 +18,7 @@ from libc.errno cimport EAGAIN, EINTR, EINVAL, ENOTSOCK
 cdef extern from "errno.h":
     int ENOTSUP
 from libc.stdint cimport int64_t, uint8_t, uint32_t
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport free, getenv, malloc
 from libc.string cimport memcpy
 from posix.unistd cimport getpid
 
@@ -415,8 +415,6 @@ cdef inline object _bytes_from(zf_frame *f):
 cdef extern from "Python.h":
     void Py_SET_SIZE(object o, Py_ssize_t n)
 
-import os as _os
-
 cdef uint32_t _BLANK_TAG = 0x424c4b21  # the zf_buf around a blank (tag is the holder's field)
 cdef size_t _BLANK_MIN = 32768  # smaller frames: a copy costs less than a blank's bookkeeping
 # Per socket, how many the I/O thread may read into before recv() comes back for more: a sender
@@ -424,9 +422,10 @@ cdef size_t _BLANK_MIN = 32768  # smaller frames: a copy costs less than a blank
 # process as fast as it can): 2 blanks of 1 MiB caught 80 % of the frames, 4 caught 96 %. So
 # about 4 MiB's worth, at least 2 and at most 32.
 cdef size_t _BLANK_BUDGET = 4 << 20
-cdef int _BLANK_STOCK_MIN = 2
-cdef int _BLANK_STOCK_MAX = 32
-cdef bint _blanks_on = not _os.environ.get("ZMQFAST_COPY_RECV")
+cdef size_t _BLANK_STOCK_MIN = 2
+cdef size_t _BLANK_STOCK_MAX = 32
+cdef const char *_copy_recv = getenv("ZMQFAST_COPY_RECV")
+cdef bint _blanks_on = _copy_recv == NULL or _copy_recv[0] == 0
 
 
 cdef int _restock(Socket sock, size_t n) except -1:
@@ -434,9 +433,13 @@ cdef int _restock(Socket sock, size_t n) except -1:
     cdef object o
     cdef _Hold h
     cdef zf_buf *b
-    cdef int stock = <int>min(_BLANK_STOCK_MAX, max(_BLANK_STOCK_MIN, _BLANK_BUDGET // n))
+    cdef size_t stock = _BLANK_BUDGET // n
+    if stock < _BLANK_STOCK_MIN:
+        stock = _BLANK_STOCK_MIN
+    elif stock > _BLANK_STOCK_MAX:
+        stock = _BLANK_STOCK_MAX
     _drain_releases(sock._zctx)  # blanks the engine did not use (another size) come back here
-    while sock._s != NULL and zf_sock_blanks(sock._s) < stock:
+    while sock._s != NULL and <size_t>zf_sock_blanks(sock._s) < stock:
         o = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>n)
         h = _Hold(o)
         b = _hold_buffer(sock._zctx, h, PyBytes_AS_STRING(o), n)
