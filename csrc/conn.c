@@ -1817,8 +1817,13 @@ static void decode(zf_session *s)
             protocol_error(s);
             return;
         }
-        const zf_buf_alloc *ra = s->sock->ctx->rx_alloc;
-        zf_buf *b = ra ? zf_buf_new_in(ra, (size_t)size) : zf_buf_new((size_t)size);
+        /* A buffer the binding made ahead, else plain malloc; never an allocator of Python's
+         * called from here: its hooks (tracemalloc, an embedder's) may take the GIL or keep
+         * state that goes away, and a block Python did not count would upset
+         * sys.getallocatedblocks() when freed as an object. */
+        zf_buf *b = zf_sock_take_blank(s->sock, (size_t)size);
+        if (!b)
+            b = zf_buf_new((size_t)size);
         if (!b) {
             protocol_error(s);
             return;

@@ -297,7 +297,6 @@ void zf_ctx_forget(zf_ctx *c)
 }
 
 zf_release_stack *zf_ctx_release_stack(zf_ctx *c) { return &c->release; }
-void zf_ctx_set_rx_alloc(zf_ctx *c, const zf_buf_alloc *a) { c->rx_alloc = a; }
 
 int64_t zf_clock_ms(void) { return zf_now_ms(); }
 

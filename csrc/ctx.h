@@ -32,7 +32,6 @@ struct zf_ctx {
     zf_sock *sockets;
     zf_inproc *inproc;
     zf_release_stack release;
-    const zf_buf_alloc *rx_alloc; /* set once, before any socket: where large inbound frames go */
     _Atomic uint64_t next_id; /* session ids */
     /* ---- libzmq's other context options (ctx.c, "more options") ---- */
     int io_threads_asked;   /* IO_THREADS as set: libzmq reports it even when it is 0 */

@@ -318,9 +318,12 @@ static void run_command(zf_io *io, zf_io_cmd *c)
     int result = 0;
     switch (c->type) {
     case ZF_CMD_KICK: {
+        /* Read the record before reopening it: once queued is 0, an application thread may
+         * rewrite it (zf_io_pipe_wake) for the next kick. */
         zf_pipe *p = c->a;
-        atomic_store(&c->queued, 0);
-        zf_session *s = p->end[c->id].owner;
+        int end = (int)c->id;
+        atomic_store_explicit(&c->queued, 0, memory_order_release);
+        zf_session *s = p->end[end].owner;
         if (s)
             zf_session_kick(s);
         zf_pipe_unref(p);

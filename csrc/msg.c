@@ -13,8 +13,6 @@ static zf_buf *init(zf_buf *b, uint8_t *data, size_t size)
     b->stack = NULL;
     b->hint = NULL;
     b->next = NULL;
-    b->alloc = NULL;
-    b->block = NULL;
     return b;
 }
 
@@ -22,27 +20,6 @@ zf_buf *zf_buf_new(size_t size)
 {
     zf_buf *b = malloc(sizeof(zf_buf) + (size ? size : 1));
     return b ? init(b, (uint8_t *)(b + 1), size) : NULL;
-}
-
-zf_buf *zf_buf_new_in(const zf_buf_alloc *a, size_t size)
-{
-    size_t at = (a->prefix + size + 1 + _Alignof(zf_buf) - 1) & ~(_Alignof(zf_buf) - 1);
-    if (at < size)
-        return NULL;
-    uint8_t *block = a->alloc(a->ctx, at + sizeof(zf_buf));
-    if (!block)
-        return NULL;
-    zf_buf *b = init((zf_buf *)(block + at), block + a->prefix, size);
-    b->alloc = a;
-    b->block = block;
-    return b;
-}
-
-void *zf_buf_adopt(zf_buf *b, const zf_buf_alloc *a)
-{
-    if (b->alloc != a || !a || atomic_load_explicit(&b->refs, memory_order_acquire) != 1)
-        return NULL;
-    return b->block; /* b lives inside the block: it is not touched again */
 }
 
 zf_buf *zf_buf_external(void *data, size_t size, zf_release_stack *stack, void *hint)
@@ -61,10 +38,7 @@ void zf_buf_unref(zf_buf *b)
     if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
         return;
     if (!b->stack) {
-        if (b->alloc)
-            b->alloc->release(b->alloc->ctx, b->block);
-        else
-            free(b);
+        free(b);
         return;
     }
     zf_buf *head = atomic_load_explicit(&b->stack->head, memory_order_relaxed);

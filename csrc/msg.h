@@ -10,17 +10,6 @@
 
 typedef struct zf_release_stack zf_release_stack;
 
-/* Where received payloads may come from instead of malloc: memory the binding knows how to turn
- * into one of its own objects in place (zmqfast: a Python bytes object, so recv() needs no copy).
- * prefix bytes are kept free before the data, one byte after it. alloc and release must be
- * callable from any thread (the I/O thread allocates). */
-typedef struct zf_buf_alloc {
-    void *(*alloc)(void *ctx, size_t n);
-    void (*release)(void *ctx, void *block);
-    void *ctx;
-    size_t prefix;
-} zf_buf_alloc;
-
 typedef struct zf_buf {
     _Atomic int refs;
     uint32_t tag; /* the holder's to use (XPUB's notes: MORE, and whether it is a subscription) */
@@ -29,8 +18,6 @@ typedef struct zf_buf {
     zf_release_stack *stack; /* NULL: owned; else where the buffer goes when released */
     void *hint;              /* external: the owner's handle (opaque to the engine) */
     struct zf_buf *next;     /* link on the release stack */
-    const zf_buf_alloc *alloc; /* owned, from zf_buf_new_in: block came from alloc (else malloc) */
-    void *block;
 } zf_buf;
 
 /* Treiber stack: any thread pushes, the owner pops everything at once with an exchange,
@@ -40,11 +27,6 @@ struct zf_release_stack {
 };
 
 zf_buf *zf_buf_new(size_t size);
-/* An owned buffer laid out for zf_buf_adopt: [prefix][data][1 spare byte][zf_buf]. */
-zf_buf *zf_buf_new_in(const zf_buf_alloc *a, size_t size);
-/* The caller becomes the owner of b's whole block (it goes back through a->release, or whatever
- * the binding made of it) if b came from a and nobody else holds it; b is gone then. NULL: no. */
-void *zf_buf_adopt(zf_buf *b, const zf_buf_alloc *a);
 zf_buf *zf_buf_external(void *data, size_t size, zf_release_stack *stack, void *hint);
 static inline void zf_buf_ref(zf_buf *b) { atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed); }
 void zf_buf_unref(zf_buf *b);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctx.h"
 #include "zmtp.h"
@@ -49,6 +50,7 @@ int zf_sock_new(zf_ctx *c, int type, zf_sock **out)
     }
     atomic_init(&s->refs, 1);
     pthread_mutex_init(&s->mlock, NULL);
+    pthread_mutex_init(&s->blank_lock, NULL);
     s->ops = ops;
     s->ctx = c;
     s->next_rid = (uint32_t)zf_now_ms() * 2654435761u; /* ROUTER ids start anywhere, as libzmq's do */
@@ -86,6 +88,7 @@ void zf_sock_unref(zf_sock *s)
         return;
     zf_signal_close(&s->sig);
     pthread_mutex_destroy(&s->mlock);
+    pthread_mutex_destroy(&s->blank_lock);
     zf_monitor_free(atomic_load(&s->monitor));
     free(s->pipes);
     free(s->env);
@@ -473,10 +476,80 @@ int zf_sock_disconnect(zf_sock *s, const char *endpoint)
     return endpoint_removed(s, remove_endpoint(s, endpoint, 0));
 }
 
+/* Wake every thread blocked in zf_sock_wait on s (they see closing and leave with -ENOTSOCK)
+ * and wait until none is left inside, so that none reads the socket while close takes it
+ * apart. A waiter leaves within one wake-up; the raise is repeated in case one drained the
+ * first between its last look at closing and its sleep. Also wakes a Poller sleeping on the
+ * socket's fd (the binding then sees the socket gone). */
+static void release_waiters(zf_sock *s)
+{
+    atomic_store(&s->closing, 1);
+    zf_signal_raise(&s->sig);
+    while (atomic_load(&s->waiters)) {
+        struct timespec ts = {0, 100000};
+        nanosleep(&ts, NULL);
+        zf_signal_raise(&s->sig);
+    }
+}
+
+/* ---- receive buffers made ahead ---------------------------------------------------------- */
+
+int zf_sock_give_blank(zf_sock *s, zf_buf *b)
+{
+    pthread_mutex_lock(&s->blank_lock);
+    int closed = s->blanks_closed;
+    if (!closed) {
+        b->next = s->blanks;
+        s->blanks = b;
+        atomic_fetch_add_explicit(&s->nblanks, 1, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&s->blank_lock);
+    return closed ? -ENOTSOCK : 0;
+}
+
+int zf_sock_blanks(zf_sock *s) { return atomic_load_explicit(&s->nblanks, memory_order_relaxed); }
+
+zf_buf *zf_sock_take_blank(zf_sock *s, size_t n)
+{
+    if (!atomic_load_explicit(&s->nblanks, memory_order_relaxed))
+        return NULL;
+    pthread_mutex_lock(&s->blank_lock);
+    zf_buf *b = s->blanks;
+    if (b) {
+        s->blanks = b->next;
+        b->next = NULL;
+        atomic_fetch_sub_explicit(&s->nblanks, 1, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&s->blank_lock);
+    if (b && (b->size < n || b->size - n > b->size / 8)) {
+        zf_buf_unref(b); /* made for frames of another size: back to its owner */
+        b = NULL;
+    }
+    return b;
+}
+
+/* Close: every blank goes back to its owner, and no more are taken in. */
+static void drop_blanks(zf_sock *s)
+{
+    pthread_mutex_lock(&s->blank_lock);
+    zf_buf *b = s->blanks;
+    s->blanks = NULL;
+    s->blanks_closed = 1;
+    atomic_store_explicit(&s->nblanks, 0, memory_order_relaxed);
+    pthread_mutex_unlock(&s->blank_lock);
+    while (b) {
+        zf_buf *n = b->next;
+        zf_buf_unref(b);
+        b = n;
+    }
+}
+
 int zf_sock_close(zf_sock *s, int linger_set, int linger)
 {
     if (s->closed)
         return -ENOTSOCK;
+    release_waiters(s);
+    drop_blanks(s);
     if (linger_set)
         s->opts.linger = linger;
     zf_sock_process(s);
@@ -705,9 +778,9 @@ static int only_inproc(zf_sock *s)
     return 1;
 }
 
-int zf_sock_wait(zf_sock *s, int events, int timeout_ms)
+static int wait_ready(zf_sock *s, int events, int timeout_ms)
 {
-    if (s->closed)
+    if (atomic_load(&s->closing))
         return -ENOTSOCK;
     if (atomic_load(&s->ctx->terminating))
         return -ZF_ETERM;
@@ -730,7 +803,20 @@ int zf_sock_wait(zf_sock *s, int events, int timeout_ms)
         return 0;
     if (atomic_load(&s->ctx->terminating))
         return -ZF_ETERM;
-    return zf_signal_wait(&s->sig, timeout_ms);
+    if (atomic_load(&s->closing)) /* after arm_and_look's drain: a close's raise is not lost */
+        return -ENOTSOCK;
+    int rc = zf_signal_wait(&s->sig, timeout_ms);
+    return atomic_load(&s->closing) ? -ENOTSOCK : rc;
+}
+
+/* Counted (see release_waiters): the count goes up before closing is first read, so either
+ * this thread sees closing or close sees this thread. */
+int zf_sock_wait(zf_sock *s, int events, int timeout_ms)
+{
+    atomic_fetch_add(&s->waiters, 1);
+    int rc = wait_ready(s, events, timeout_ms);
+    atomic_fetch_sub(&s->waiters, 1);
+    return rc;
 }
 
 /* ---- polling ----------------------------------------------------------------------------- */

@@ -55,6 +55,17 @@ struct zf_sock {
     zf_sock_cmd *mhead, *mtail;
     _Atomic int mpending;
     int mclosed;
+    /* close() from another thread: a thread blocked in zf_sock_wait must wake up and leave
+     * before the socket is taken apart (libzmq aborts here) */
+    _Atomic int closing; /* set first thing in close: waiters return -ENOTSOCK */
+    _Atomic int waiters; /* threads inside zf_sock_wait */
+    /* zf_sock_give_blank's buffers: given by application threads, taken by the I/O thread. A
+     * lock, not a lock-free stack: close takes them back while the I/O thread may be popping,
+     * and it is held for a few instructions once per large frame. */
+    pthread_mutex_t blank_lock;
+    zf_buf *blanks;          /* guarded by blank_lock, linked through next */
+    int blanks_closed;       /* guarded by blank_lock */
+    _Atomic int nblanks;
     /* owner-thread state */
     zf_opts opts;
     int closed;
@@ -105,6 +116,8 @@ void zf_sock_ref(zf_sock *s);
 void zf_sock_unref(zf_sock *s);
 /* Any thread: make pipe end e belong to socket s (waker, release, a reference on s). */
 void zf_sock_own_end(zf_sock *s, zf_pipe *p, int e);
+/* I/O thread: a blank (zf_sock_give_blank) with room for n bytes, or NULL (use malloc). */
+zf_buf *zf_sock_take_blank(zf_sock *s, size_t n);
 /* Any thread: post a command; -1 if the socket is closed (the caller keeps the pipe reference). */
 int zf_sock_post(zf_sock *s, int type, zf_pipe *p);
 /* Owner thread: attach / detach a pipe end 0... (end is always the socket's: see zf_sock_own_end). */

@@ -50,8 +50,6 @@ void zf_ctx_shutdown(zf_ctx *c);
 int zf_ctx_term_wait(zf_ctx *c, int timeout_ms);
 void zf_ctx_free(zf_ctx *c);
 zf_release_stack *zf_ctx_release_stack(zf_ctx *c);
-/* Before the first socket: take large inbound frames from a (see zf_buf_alloc); NULL: malloc. */
-void zf_ctx_set_rx_alloc(zf_ctx *c, const zf_buf_alloc *a);
 /* After fork() in the child: the I/O threads do not exist here; make every call fail. */
 void zf_ctx_forget(zf_ctx *c);
 
@@ -63,6 +61,14 @@ int zf_sock_close(zf_sock *s, int linger_set, int linger);
 void zf_sock_ref(zf_sock *s);
 void zf_sock_unref(zf_sock *s);
 int zf_sock_closed(zf_sock *s);
+/* Receive buffers made ahead by the binding, with whatever allocator it likes (zmqfast: Python
+ * bytes objects, made with the GIL): the I/O thread reads a large frame from a connection
+ * straight into one whose size fits (no more than 1/8 too big), so it can become the received
+ * object without a copy. b is an external buffer (zf_buf_external) whose size is the room it
+ * has; a buffer the engine does not use goes back through its release stack. Refused (-ENOTSOCK,
+ * the caller keeps b) once the socket is closed. */
+int zf_sock_give_blank(zf_sock *s, zf_buf *b);
+int zf_sock_blanks(zf_sock *s); /* how many are waiting */
 int zf_sock_bind(zf_sock *s, const char *endpoint);
 int zf_sock_connect(zf_sock *s, const char *endpoint);
 int zf_sock_unbind(zf_sock *s, const char *endpoint);

@@ -418,7 +418,7 @@ cdef class _AioOp:
             if rc < 0:
                 _raise(rc)
             if self.copy:
-                return _bytes_from(&f)
+                return _bytes_recv(sock, &f)
             fr = _frame_from(&f)
             fr._meta = zf_sock_meta(sock._s)
             return fr

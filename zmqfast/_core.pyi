@@ -225,11 +225,6 @@ class Frame:
     @overload
     def get(self, option: str) -> str: ...
 
-# Whether received frames become bytes objects in place (_inplace.h), and the check behind it.
-_recv_in_place: bool
-
-def _inplace_allowed() -> bool: ...
-
 # ---- Socket ------------------------------------------------------------------------------------
 
 class Socket:

@@ -18,8 +18,8 @@ from libc.errno cimport EAGAIN, EINTR, EINVAL, ENOTSOCK
 
 cdef extern from "errno.h":
     int ENOTSUP
-from libc.stdint cimport int64_t, uint8_t
-from libc.stdlib cimport free, malloc
+from libc.stdint cimport int64_t, uint8_t, uint32_t
+from libc.stdlib cimport free, getenv, malloc
 from libc.string cimport memcpy
 from posix.unistd cimport getpid
 
@@ -178,17 +178,19 @@ cdef class Context:
         self._ctx = zf_ctx_new(io_threads)
         if self._ctx == NULL:
             raise MemoryError()
-        zf_ctx_set_rx_alloc(self._ctx, _rx_alloc)
         _live_contexts[<size_t>self._ctx] = self
 
     def __dealloc__(self):
+        cdef int rc
         if self._shadow:
             return
         if self._ctx != NULL and self._pid == getpid():
             _drain_releases(self._ctx)
             if not self._terminated:
                 zf_ctx_shutdown(self._ctx)
-                if zf_ctx_term_wait(self._ctx, 0) != 0:
+                with nogil:  # it may stop the I/O threads, i.e. wait for them
+                    rc = zf_ctx_term_wait(self._ctx, 0)
+                if rc != 0:
                     return  # connections still lingering: leave them to finish in the background
             zf_ctx_free(self._ctx)
             self._ctx = NULL
@@ -383,45 +385,90 @@ cdef Frame _frame_from(zf_frame *f):
     return fr
 
 
-def _inplace_allowed():
-    """Whether received frames may become bytes objects in place (_inplace.h): only where
-    PyObject_Free hands a foreign block to the raw allocator, i.e. CPython with the GIL and no
-    debug hooks on the object allocator. ZMQFAST_COPY_RECV=1 turns it off."""
-    import os, sys, sysconfig
-    if os.environ.get("ZMQFAST_COPY_RECV"):
-        return False
-    if sys.implementation.name != "cpython" or hasattr(sys, "gettotalrefcount"):
-        return False  # not CPython, or a debug build (debug hooks on every allocator)
-    if sysconfig.get_config_var("Py_GIL_DISABLED") or sys.flags.dev_mode:
-        return False  # mimalloc, or -X dev's debug hooks
-    return os.environ.get("PYTHONMALLOC", "") in ("", "pymalloc", "malloc")
-
-
-cdef const zf_buf_alloc *_rx_alloc = zf_inplace_setup() if _inplace_allowed() else NULL
-_recv_in_place = _rx_alloc != NULL  # for tests and bug reports
-
-
 cdef inline object _bytes_from(zf_frame *f):
     cdef object o
     cdef _Hold h
-    cdef void *block
     if f.buf == NULL:
         return PyBytes_FromStringAndSize(<const char *>f.data, f.size)
-    if _rx_alloc != NULL and f.size == f.buf.size and f.data == f.buf.data:
-        # A frame read from a connection, in a block laid out for it: it becomes the bytes.
-        block = zf_buf_adopt(f.buf, _rx_alloc)
-        if block != NULL:
-            return zf_inplace_bytes(block, f.size)
     if f.buf.stack != NULL:
-        # The sender handed over an immutable bytes object (inproc): give that same object back.
         h = <_Hold>f.buf.hint
         o = h.obj
+        if f.buf.tag == _BLANK_TAG and f.buf.refs == 1 and o is not None and \
+                <const uint8_t *>PyBytes_AS_STRING(o) == f.data and f.size <= <size_t>PyBytes_GET_SIZE(o):
+            # A frame read into a blank (below) that nothing else holds and no Python code has
+            # seen: it becomes the frame's bytes, trimmed to the frame (the block stays as
+            # allocated; PyObject_Free does not ask its size).
+            h.obj = None
+            Py_SET_SIZE(o, <Py_ssize_t>f.size)
+            PyBytes_AS_STRING(o)[f.size] = 0
+            zf_buf_unref(f.buf)
+            return o
+        # The sender handed over an immutable bytes object (inproc): give that same object back.
         if PyBytes_CheckExact(o) and <const uint8_t *>PyBytes_AS_STRING(o) == f.data and \
                 <size_t>PyBytes_GET_SIZE(o) == f.size:
             zf_buf_unref(f.buf)
             return o
     o = PyBytes_FromStringAndSize(<const char *>f.data, f.size)
     zf_buf_unref(f.buf)
+    return o
+
+
+# ---- receive buffers made ahead ----------------------------------------------------------------
+# The I/O thread never calls an allocator of Python's: its hooks (tracemalloc, a debug or an
+# embedder's allocator) may take the GIL or keep state that goes away. So that a large frame from
+# a connection can still become the bytes recv() returns without a copy, recv() makes bytes
+# objects ahead, with the GIL, the size of the large frame it just returned, and gives them to
+# the engine (zf_sock_give_blank); the I/O thread reads later frames of about that size straight
+# into them. They are ordinary objects of whatever allocator is installed, so tracemalloc and
+# sys.getallocatedblocks() count them as any other. ZMQFAST_COPY_RECV=1 turns this off.
+
+cdef extern from "Python.h":
+    void Py_SET_SIZE(object o, Py_ssize_t n)
+
+cdef uint32_t _BLANK_TAG = 0x424c4b21  # the zf_buf around a blank (tag is the holder's field)
+cdef size_t _BLANK_MIN = 32768  # smaller frames: a copy costs less than a blank's bookkeeping
+# Per socket, how many the I/O thread may read into before recv() comes back for more: a sender
+# faster than the receiver has the I/O thread reading ahead in bursts. Measured (tcp, a sender
+# process as fast as it can): 2 blanks of 1 MiB caught 80 % of the frames, 4 caught 96 %. So
+# about 4 MiB's worth, at least 2 and at most 32.
+cdef size_t _BLANK_BUDGET = 4 << 20
+cdef size_t _BLANK_STOCK_MIN = 2
+cdef size_t _BLANK_STOCK_MAX = 32
+cdef const char *_copy_recv = getenv("ZMQFAST_COPY_RECV")
+cdef bint _blanks_on = _copy_recv == NULL or _copy_recv[0] == 0
+
+
+cdef int _restock(Socket sock, size_t n) except -1:
+    """After recv() returned a large frame from a connection: blanks for the next ones."""
+    cdef object o
+    cdef _Hold h
+    cdef zf_buf *b
+    cdef size_t stock = _BLANK_BUDGET // n
+    if stock < _BLANK_STOCK_MIN:
+        stock = _BLANK_STOCK_MIN
+    elif stock > _BLANK_STOCK_MAX:
+        stock = _BLANK_STOCK_MAX
+    _drain_releases(sock._zctx)  # blanks the engine did not use (another size) come back here
+    while sock._s != NULL and <size_t>zf_sock_blanks(sock._s) < stock:
+        o = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>n)
+        h = _Hold(o)
+        b = _hold_buffer(sock._zctx, h, PyBytes_AS_STRING(o), n)
+        b.tag = _BLANK_TAG
+        if zf_sock_give_blank(sock._s, b) < 0:
+            zf_buf_unref(b)
+            break
+    return 0
+
+
+cdef inline object _bytes_recv(Socket sock, zf_frame *f):
+    """_bytes_from for a received frame; a large one from a connection (an owned buffer, or a
+    blank) restocks the socket's blanks."""
+    cdef bint wire = f.buf != NULL and _blanks_on and f.size >= _BLANK_MIN and \
+        (f.buf.stack == NULL or f.buf.tag == _BLANK_TAG)
+    cdef size_t n = f.size
+    o = _bytes_from(f)
+    if wire:
+        _restock(sock, n)
     return o
 
 
@@ -492,10 +539,12 @@ cdef class Socket:
         self.copy_threshold = COPY_THRESHOLD if copy_threshold is None else copy_threshold
 
     def __dealloc__(self):
-        if self._ref != NULL and self._pid == getpid():
-            if not self._shadow and not zf_sock_closed(self._ref):
-                zf_sock_close(self._ref, 0, 0)
-            zf_sock_unref(self._ref)
+        cdef zf_sock *s = self._ref
+        if s != NULL and self._pid == getpid():
+            if not self._shadow and not zf_sock_closed(s):
+                with nogil:  # closing listeners waits for the I/O thread
+                    zf_sock_close(s, 0, 0)
+            zf_sock_unref(s)
         self._s = self._ref = NULL
 
     @classmethod
@@ -531,12 +580,15 @@ cdef class Socket:
             self._s = NULL  # inherited over fork: the parent's engine, not ours to touch
             return
         _drain_releases(self._zctx)
-        if not zf_sock_closed(self._s):
-            if linger is None:
-                zf_sock_close(self._s, 0, 0)
-            else:
-                zf_sock_close(self._s, 1, int(linger))
+        cdef zf_sock *s = self._s
+        cdef int linger_set = linger is not None
+        cdef int ms = int(linger) if linger_set else 0
+        # Gone for every other thread before the GIL is let go: a thread woken from a wait on
+        # this socket (see release_waiters in socket.c) finds _s NULL and raises ENOTSOCK.
         self._s = NULL
+        if not zf_sock_closed(s):
+            with nogil:  # it waits for blocked threads to leave and for the I/O thread
+                zf_sock_close(s, linger_set, ms)
 
     # -- endpoints --
 
@@ -545,7 +597,11 @@ cdef class Socket:
         if self._s == NULL:
             _raise_closed()
         cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
-        cdef int rc = zf_sock_bind(self._s, b)
+        cdef const char *ep = b
+        cdef zf_sock *s = self._s
+        cdef int rc
+        with nogil:  # the I/O thread takes it over
+            rc = zf_sock_bind(s, ep)
         if rc < 0:
             _addr_error(rc, addr)
 
@@ -554,7 +610,11 @@ cdef class Socket:
         if self._s == NULL:
             _raise_closed()
         cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
-        cdef int rc = zf_sock_connect(self._s, b)
+        cdef const char *ep = b
+        cdef zf_sock *s = self._s
+        cdef int rc
+        with nogil:  # the I/O thread takes it over
+            rc = zf_sock_connect(s, ep)
         if rc < 0:
             _addr_error(rc, addr)
 
@@ -563,7 +623,11 @@ cdef class Socket:
         if self._s == NULL:
             _raise_closed()
         cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
-        cdef int rc = zf_sock_unbind(self._s, b)
+        cdef const char *ep = b
+        cdef zf_sock *s = self._s
+        cdef int rc
+        with nogil:  # the I/O thread takes it over
+            rc = zf_sock_unbind(s, ep)
         if rc < 0:
             _addr_error(rc, addr)
 
@@ -572,7 +636,11 @@ cdef class Socket:
         if self._s == NULL:
             _raise_closed()
         cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
-        cdef int rc = zf_sock_disconnect(self._s, b)
+        cdef const char *ep = b
+        cdef zf_sock *s = self._s
+        cdef int rc
+        with nogil:  # the I/O thread takes it over
+            rc = zf_sock_disconnect(s, ep)
         if rc < 0:
             _addr_error(rc, addr)
 
@@ -581,13 +649,15 @@ cdef class Socket:
         (inproc://...); addr None stops it."""
         cdef int rc
         cdef bytes b
-        if self._s == NULL:
+        cdef const char *ep = NULL
+        cdef zf_sock *s = self._s
+        if s == NULL:
             _raise_closed()
-        if addr is None:
-            rc = zf_sock_monitor(self._s, NULL, 0)
-        else:
+        if addr is not None:
             b = addr.encode() if isinstance(addr, str) else bytes(addr)
-            rc = zf_sock_monitor(self._s, b, events)
+            ep = b
+        with nogil:  # shares the monitor's lock with the I/O thread
+            rc = zf_sock_monitor(s, ep, events if ep != NULL else 0)
         if rc < 0:
             _addr_error(rc, addr)
 
@@ -663,6 +733,7 @@ cdef class Socket:
     cdef int _block(self, int events, int64_t deadline) except -1:
         """Sleep (GIL released) until the socket may be ready or the deadline (ms) passes."""
         cdef int rc, t
+        cdef zf_sock *s
         while True:
             if deadline < 0:
                 t = -1
@@ -670,8 +741,13 @@ cdef class Socket:
                 t = <int>(deadline - zf_clock_ms())
                 if t <= 0:
                     raise _error.Again(EAGAIN)
+            s = self._s  # read with the GIL: close() from another thread clears it
+            if s == NULL:
+                _raise_closed()
             with nogil:
-                rc = zf_sock_wait(self._s, events, t)
+                rc = zf_sock_wait(s, events, t)
+            if self._s == NULL:
+                _raise_closed()  # closed by another thread while we slept
             if rc == -EINTR:
                 PyErr_CheckSignals()  # Ctrl-C raises KeyboardInterrupt here
                 continue
@@ -842,7 +918,7 @@ cdef class Socket:
                 raise _new_again()
             self._recv_wait(&f, flags, rc)
         if copy:
-            return _bytes_from(&f)
+            return _bytes_recv(self, &f)
         fr = _frame_from(&f)
         fr._meta = zf_sock_meta(self._s)
         return fr
@@ -859,7 +935,7 @@ cdef class Socket:
         if rc < 0:
             _raise(rc)
         if copy:
-            return _bytes_from(&f)
+            return _bytes_recv(self, &f)
         return _frame_from(&f)
 
     def recv_multipart(self, int flags=0, bint copy=True, bint track=False):
@@ -876,7 +952,7 @@ cdef class Socket:
             self._recv_wait(&f, flags, rc)
         while True:
             if copy:
-                parts.append(_bytes_from(&f))
+                parts.append(_bytes_recv(self, &f))
             else:
                 fr = _frame_from(&f)
                 fr._meta = zf_sock_meta(self._s)
@@ -1092,6 +1168,9 @@ cdef class Poller:
                 continue
             with nogil:
                 rc = zf_poll_wait(self._items, self._n, t)
+            for i in range(self._n):  # closed by another thread while we slept
+                if self._items[i].fd < 0 and (<Socket>self.sockets[i][0])._s == NULL:
+                    _raise_closed()
             if rc == -EINTR:
                 PyErr_CheckSignals()
             elif rc < 0 and rc != -EAGAIN:

@@ -1,5 +1,5 @@
 # Declarations of the engine's C API (csrc/zf.h), the only C surface the binding uses.
-from libc.stdint cimport int64_t, uint8_t, uint64_t
+from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 
 cdef extern from "zf.h" nogil:
     ctypedef struct zf_ctx:
@@ -8,10 +8,9 @@ cdef extern from "zf.h" nogil:
         pass
     ctypedef struct zf_release_stack:
         pass
-    ctypedef struct zf_buf_alloc:
-        pass
     ctypedef struct zf_buf:
         int refs
+        uint32_t tag
         size_t size
         uint8_t *data
         zf_release_stack *stack
@@ -43,7 +42,6 @@ cdef extern from "zf.h" nogil:
     void zf_buf_unref(zf_buf *b)
     zf_buf *zf_release_stack_take(zf_release_stack *s)
     void zf_buf_free_external(zf_buf *b)
-    void *zf_buf_adopt(zf_buf *b, const zf_buf_alloc *a)
 
     zf_ctx *zf_ctx_new(int io_threads)
     int zf_ctx_set(zf_ctx *c, int option, int value)
@@ -53,7 +51,6 @@ cdef extern from "zf.h" nogil:
     int zf_ctx_term_wait(zf_ctx *c, int timeout_ms)
     void zf_ctx_free(zf_ctx *c)
     zf_release_stack *zf_ctx_release_stack(zf_ctx *c)
-    void zf_ctx_set_rx_alloc(zf_ctx *c, const zf_buf_alloc *a)
 
     void zf_ctx_forget(zf_ctx *c)
 
@@ -62,6 +59,8 @@ cdef extern from "zf.h" nogil:
     void zf_sock_ref(zf_sock *s)
     void zf_sock_unref(zf_sock *s)
     int zf_sock_closed(zf_sock *s)
+    int zf_sock_give_blank(zf_sock *s, zf_buf *b)
+    int zf_sock_blanks(zf_sock *s)
     int zf_sock_bind(zf_sock *s, const char *endpoint)
     int zf_sock_connect(zf_sock *s, const char *endpoint)
     int zf_sock_unbind(zf_sock *s, const char *endpoint)
@@ -93,7 +92,3 @@ cdef extern from "zf.h" nogil:
         int paused
         uint64_t stats[8]
     int zf_proxy_run(zf_proxy *px)
-
-cdef extern from "_inplace.h":
-    const zf_buf_alloc *zf_inplace_setup()
-    object zf_inplace_bytes(void *block, size_t size)
