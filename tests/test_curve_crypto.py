@@ -139,6 +139,18 @@ def test_random(core):
         core._crypto_random(-1)
 
 
+@pytest.mark.zmqfast_only
+def test_random_fallback_when_getrandom_fails(core):
+    # what zf_crypto_random falls back to when getrandom fails: /dev/urandom, read once the
+    # kernel's pool is seeded (on a running test machine it is, so this returns at once)
+    assert core._crypto_random_urandom(0) == b""
+    a, b = core._crypto_random_urandom(70000), core._crypto_random_urandom(70000)
+    assert len(a) == len(b) == 70000 and a != b
+    assert len(set(a)) == 256
+    with pytest.raises(ValueError):
+        core._crypto_random_urandom(-1)
+
+
 # ---- Poly1305, secretbox, box ----------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ cdef extern from "crypto.h" nogil:
                                  const uint8_t *nonce, const uint8_t *k)
     void zf_crypto_poly1305(uint8_t *tag, const uint8_t *m, size_t mlen, const uint8_t *key)
     void zf_crypto_wipe(void *p, size_t n)
+    int zf_crypto_random_urandom(uint8_t *buf, size_t n)
 
 
 cdef bytes _buf(obj):
@@ -61,6 +62,17 @@ def _crypto_random(Py_ssize_t n):
         raise ValueError("n must not be negative")
     cdef bytes b = PyBytes_FromStringAndSize(NULL, n)
     cdef int rc = zf_crypto_random(_w(b), <size_t>n)
+    if rc < 0:
+        _raise(rc)
+    return b
+
+
+def _crypto_random_urandom(Py_ssize_t n):
+    # zf_crypto_random's fallback when getrandom fails, called directly
+    if n < 0:
+        raise ValueError("n must not be negative")
+    cdef bytes b = PyBytes_FromStringAndSize(NULL, n)
+    cdef int rc = zf_crypto_random_urandom(_w(b), <size_t>n)
     if rc < 0:
         _raise(rc)
     return b
@@ -158,9 +170,16 @@ cdef extern from "curve.h" nogil:
     ctypedef struct zf_curve:
         int as_server
         int state
+        uint8_t pk[32]
+        uint8_t sk[32]
         uint8_t peer_pk[32]
         uint8_t tpk[32]
+        uint8_t tsk[32]
         uint8_t peer_tpk[32]
+        uint8_t precom[32]
+        uint8_t cookie[96]
+        uint8_t cookie_key[32]
+        int64_t cookie_deadline
         uint64_t send_nonce
         uint64_t recv_nonce
     int ZF_CURVE_HELLO_SIZE
@@ -237,6 +256,27 @@ cdef class _Curve:
     @property
     def peer_transient_key(self):
         return bytes(self.c.peer_tpk[:32])
+
+    @property
+    def secrets(self):
+        """What the struct holds that must not outlive the handshake: permanent and transient
+        secret keys, the cookie (a client's) and the cookie key (a server's)."""
+        return {"secret": bytes(self.c.sk[:32]), "transient_secret": bytes(self.c.tsk[:32]),
+                "cookie": bytes(self.c.cookie[:96]), "cookie_key": bytes(self.c.cookie_key[:32])}
+
+    @property
+    def session_key(self):
+        return bytes(self.c.precom[:32])
+
+    @property
+    def cookie_deadline(self):
+        """Server: the monotonic time (ms, time.monotonic's clock) past which INITIATE is
+        refused. Settable, so that a test can stand in for a minute's wait."""
+        return self.c.cookie_deadline
+
+    @cookie_deadline.setter
+    def cookie_deadline(self, int64_t ms):
+        self.c.cookie_deadline = ms
 
     @property
     def send_nonce(self):
