@@ -113,6 +113,10 @@ ext = Extension(
     "zmqfast._core",
     sources=sources,
     include_dirs=include_dirs,
+    # the vendored files are compiled by BuildExt, outside setuptools' sources: listed here so
+    # that a change to them or to their settings relinks the extension
+    depends=[] if system_sodium else ([os.path.join(SODIUM_DIR, rel) for rel in SODIUM_SOURCES]
+                                      + ["csrc/sodium_config.h"]),
     extra_compile_args=cflags,
     extra_link_args=extra_link,
     libraries=["pthread"] if sys.platform != "darwin" else [],

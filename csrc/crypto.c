@@ -17,9 +17,11 @@
 #endif
 #include <sodium/core.h>
 #include <sodium/crypto_box.h>
+#include <sodium/crypto_core_hsalsa20.h>
 #include <sodium/crypto_onetimeauth_poly1305.h>
 #include <sodium/crypto_scalarmult.h>
 #include <sodium/crypto_secretbox.h>
+#include <sodium/crypto_stream_salsa20.h>
 #include <sodium/randombytes.h>
 #include <sodium/utils.h>
 
@@ -218,4 +220,63 @@ void zf_crypto_poly1305(uint8_t tag[16], const uint8_t *m, size_t mlen, const ui
 {
     ready();
     crypto_onetimeauth_poly1305(tag, m, mlen, key);
+}
+
+/* ---- secretbox with the HSalsa20 step done once ------------------------------------------------
+ * crypto_secretbox is, by its definition (NaCl; libsodium's crypto_secretbox_detached): subkey =
+ * HSalsa20(k, nonce[0..16]); keystream = Salsa20(subkey, nonce[16..24]); its first 32 bytes are
+ * the Poly1305 key, the rest is XORed into m; the tag is Poly1305 of the ciphertext. Only the
+ * composition is here; every primitive is libsodium's. */
+
+void zf_crypto_xsalsa20_subkey(uint8_t sub[32], const uint8_t k[32], const uint8_t prefix[16])
+{
+    ready();
+    crypto_core_hsalsa20(sub, prefix, k, NULL);
+}
+
+void zf_crypto_secretbox_sub(uint8_t *c, const uint8_t *m, size_t mlen, const uint8_t n8[8],
+                             const uint8_t sub[32])
+{
+    uint8_t block0[64];
+    crypto_onetimeauth_poly1305_state st;
+    size_t mlen0 = mlen < 32 ? mlen : 32;
+    ready();
+    /* keystream block 0: the Poly1305 key, then m's first 32 bytes encrypted. m is read before
+     * c is written, so c + 16 == m (sealing in place) is safe. */
+    memset(block0, 0, 32);
+    memcpy(block0 + 32, m, mlen0);
+    crypto_stream_salsa20_xor(block0, block0, 32 + mlen0, n8, sub);
+    memcpy(c + ZF_CRYPTO_TAGBYTES, block0 + 32, mlen0);
+    if (mlen > mlen0)
+        crypto_stream_salsa20_xor_ic(c + ZF_CRYPTO_TAGBYTES + mlen0, m + mlen0, mlen - mlen0, n8, 1,
+                                     sub);
+    crypto_onetimeauth_poly1305_init(&st, block0);
+    crypto_onetimeauth_poly1305_update(&st, c + ZF_CRYPTO_TAGBYTES, mlen);
+    crypto_onetimeauth_poly1305_final(&st, c);
+    zf_crypto_wipe(block0, sizeof block0);
+    zf_crypto_wipe(&st, sizeof st);
+}
+
+int zf_crypto_secretbox_open_sub(uint8_t *m, const uint8_t *c, size_t clen, const uint8_t n8[8],
+                                 const uint8_t sub[32])
+{
+    uint8_t block0[64];
+    if (clen < ZF_CRYPTO_TAGBYTES)
+        return -EBADMSG;
+    ready();
+    const uint8_t *ct = c + ZF_CRYPTO_TAGBYTES;
+    size_t mlen = clen - ZF_CRYPTO_TAGBYTES, mlen0 = mlen < 32 ? mlen : 32;
+    /* block 0 once, for both the Poly1305 key and the first 32 bytes (crypto_secretbox_open
+     * makes it twice); nothing is written to m before the tag has been verified */
+    crypto_stream_salsa20(block0, sizeof block0, n8, sub);
+    if (crypto_onetimeauth_poly1305_verify(c, ct, mlen, block0) != 0) {
+        zf_crypto_wipe(block0, sizeof block0);
+        return -EBADMSG;
+    }
+    for (size_t i = 0; i < mlen0; i++) /* byte i read before it is written: m == ct is safe */
+        m[i] = ct[i] ^ block0[32 + i];
+    if (mlen > mlen0)
+        crypto_stream_salsa20_xor_ic(m + mlen0, ct + mlen0, mlen - mlen0, n8, 1, sub);
+    zf_crypto_wipe(block0, sizeof block0);
+    return 0;
 }

@@ -96,11 +96,28 @@ static int fresh_nonce(const zf_curve *c, const uint8_t in[8], int first)
  * dump, a leak of the heap) cannot decrypt recorded traffic or impersonate us. */
 static void forget_secrets(zf_curve *c)
 {
+    zf_crypto_wipe(c->precom, sizeof c->precom);
     zf_crypto_wipe(c->sk, sizeof c->sk);
     zf_crypto_wipe(c->tsk, sizeof c->tsk);
     zf_crypto_wipe(c->cookie, sizeof c->cookie);
     zf_crypto_wipe(c->cookie_key, sizeof c->cookie_key);
     c->cookie_deadline = 0;
+}
+
+/* Each direction has its own prefix, so a message cannot be reflected back at its sender. */
+static const char *message_prefix(int from_server)
+{
+    return from_server ? "CurveZMQMESSAGES" : "CurveZMQMESSAGEC";
+}
+
+/* READY is through: MESSAGE boxes from now on, under the two subkeys of precom (each
+ * direction's prefix is fixed, so its HSalsa20 is done here once rather than per message). */
+static void establish(zf_curve *c)
+{
+    zf_crypto_xsalsa20_subkey(c->msg_tx, c->precom, (const uint8_t *)message_prefix(c->as_server));
+    zf_crypto_xsalsa20_subkey(c->msg_rx, c->precom, (const uint8_t *)message_prefix(!c->as_server));
+    forget_secrets(c);
+    c->state = ZF_CURVE_ESTABLISHED;
 }
 
 static int broken(zf_curve *c, int rc)
@@ -365,8 +382,7 @@ long zf_curve_ready(zf_curve *c, uint8_t *out, size_t cap, const uint8_t *meta, 
         memcpy(out + ZF_CURVE_READY_MIN, meta, metalen);
     short_nonce(nonce, "CurveZMQREADY---", out + READY_NONCE);
     zf_crypto_box_afternm(out + READY_BOX, out + ZF_CURVE_READY_MIN, metalen, nonce, c->precom);
-    forget_secrets(c);
-    c->state = ZF_CURVE_ESTABLISHED;
+    establish(c);
     return (long)(ZF_CURVE_READY_MIN + metalen);
 }
 
@@ -385,23 +401,15 @@ int zf_curve_client_ready(zf_curve *c, uint8_t *cmd, size_t len, const uint8_t *
     c->recv_nonce = get_be64(cmd + READY_NONCE); /* the server's first short nonce */
     *meta = cmd + ZF_CURVE_READY_MIN;
     *metalen = len - ZF_CURVE_READY_MIN;
-    forget_secrets(c);
-    c->state = ZF_CURVE_ESTABLISHED;
+    establish(c);
     return 0;
 }
 
 /* ---- MESSAGE: Box[flags + data](C'->S' or S'->C') --------------------------------------- */
 
-/* Each direction has its own prefix, so a message cannot be reflected back at its sender. */
-static const char *message_prefix(int from_server)
-{
-    return from_server ? "CurveZMQMESSAGES" : "CurveZMQMESSAGEC";
-}
-
 long zf_curve_encode(zf_curve *c, uint8_t *out, size_t cap, const uint8_t *data, size_t len,
                      int flags)
 {
-    uint8_t nonce[24];
     if (c->state != ZF_CURVE_ESTABLISHED)
         return -EPROTO; /* not fatal: the caller sent too early */
     if (flags & ~(ZF_CURVE_MORE | ZF_CURVE_COMMAND))
@@ -416,15 +424,13 @@ long zf_curve_encode(zf_curve *c, uint8_t *out, size_t cap, const uint8_t *data,
     pt[0] = (uint8_t)flags;
     if (len)
         memcpy(pt + 1, data, len);
-    short_nonce(nonce, message_prefix(c->as_server), out + MESSAGE_NONCE);
-    zf_crypto_box_afternm(out + MESSAGE_BOX, pt, len + 1, nonce, c->precom);
+    zf_crypto_secretbox_sub(out + MESSAGE_BOX, pt, len + 1, out + MESSAGE_NONCE, c->msg_tx);
     return (long)(ZF_CURVE_MESSAGE_MIN + len);
 }
 
 int zf_curve_decode(zf_curve *c, uint8_t *cmd, size_t len, const uint8_t **data,
                     size_t *datalen, int *flags)
 {
-    uint8_t nonce[24];
     if (c->state != ZF_CURVE_ESTABLISHED)
         return broken(c, -EPROTO);
     if (len < ZF_CURVE_MESSAGE_MIN || !is_cmd(cmd, len, "MESSAGE"))
@@ -432,9 +438,8 @@ int zf_curve_decode(zf_curve *c, uint8_t *cmd, size_t len, const uint8_t **data,
     if (fresh_nonce(c, cmd + MESSAGE_NONCE, 0) < 0)
         return broken(c, -EPROTO);
     uint8_t *pt = cmd + MESSAGE_BOX + TAG;
-    short_nonce(nonce, message_prefix(!c->as_server), cmd + MESSAGE_NONCE);
-    if (zf_crypto_box_open_afternm(pt, cmd + MESSAGE_BOX, len - MESSAGE_BOX, nonce,
-                                   c->precom) < 0)
+    if (zf_crypto_secretbox_open_sub(pt, cmd + MESSAGE_BOX, len - MESSAGE_BOX, cmd + MESSAGE_NONCE,
+                                     c->msg_rx) < 0)
         return broken(c, -EBADMSG);
     if (pt[0] & ~(ZF_CURVE_MORE | ZF_CURVE_COMMAND))
         return broken(c, -EPROTO); /* reserved bits MUST be zero */

@@ -28,8 +28,9 @@
  * Parsers of boxed commands decrypt in place: cmd is overwritten and the metadata or message
  * data they hand back point into it.
  *
- * Once READY has been built or parsed, the struct holds no secret but the session key: the
- * permanent and transient secret keys and the cookie are wiped (zf_crypto_wipe). */
+ * Once READY has been built or parsed, the struct holds no secret but the session keys (the two
+ * MESSAGE subkeys): the permanent and transient secret keys, the box key they made, the cookie
+ * and the cookie key are wiped (zf_crypto_wipe). */
 #ifndef ZF_CURVE_H
 #define ZF_CURVE_H
 
@@ -62,7 +63,9 @@ typedef struct zf_curve {
     uint8_t peer_pk[32];           /* client: S, configured. server: C, from INITIATE */
     uint8_t tpk[32], tsk[32];      /* our transient pair, C'/c' or S'/s' */
     uint8_t peer_tpk[32];          /* the peer's transient public key */
-    uint8_t precom[32];            /* box key between the two transient pairs */
+    uint8_t precom[32];            /* box key between the two transient pairs (handshake) */
+    uint8_t msg_tx[32], msg_rx[32];/* after READY: XSalsa20 subkeys of precom for the MESSAGE
+                                    * prefixes we send and receive (zf_crypto_xsalsa20_subkey) */
     uint8_t cookie[96];            /* client: from WELCOME, for INITIATE */
     uint8_t cookie_key[32];        /* server: from WELCOME until INITIATE */
     int64_t cookie_deadline;       /* server: zf_now_ms() past which cookie_key is refused */

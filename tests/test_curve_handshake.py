@@ -191,8 +191,9 @@ def test_handshake_and_messages(core):
 
 
 def test_only_the_session_key_outlives_ready(core):
-    # after READY the connection state keeps the session key and public keys; the permanent
-    # and transient secrets, the cookie and its key are wiped (zeros), on both sides
+    # after READY the connection state keeps the session keys and public keys; the permanent
+    # and transient secrets, the box key between them, the cookie and its key are wiped
+    # (zeros), on both sides
     cl, sv, cpk, spk = _pair(core)
     sv.server_hello(cl.hello())
     welcome = sv.welcome()
@@ -205,11 +206,13 @@ def test_only_the_session_key_outlives_ready(core):
     ready = sv.ready(SERVER_META)
     assert sv.state == ESTABLISHED and cl.state != ESTABLISHED
     cl.client_ready(ready)
-    zeros = {"secret": bytes(32), "transient_secret": bytes(32), "cookie": bytes(96),
-             "cookie_key": bytes(32)}
+    zeros = {"secret": bytes(32), "transient_secret": bytes(32), "box_key": bytes(32),
+             "cookie": bytes(96), "cookie_key": bytes(32)}
     for side in (cl, sv):
         assert side.secrets == zeros
-        assert side.session_key.strip(b"\0")
+    # what stays: one subkey per direction, the client's sending key the server's receiving one
+    (ctx, crx), (stx, srx) = cl.session_keys, sv.session_keys
+    assert ctx == srx and crx == stx and ctx != crx and ctx.strip(b"\0") and crx.strip(b"\0")
     assert sv.peer_key == cpk and cl.peer_key == spk
     assert sv.decode(cl.encode(b"still talking", 0)) == (b"still talking", 0)
     assert cl.decode(sv.encode(b"both ways", 1)) == (b"both ways", 1)
