@@ -123,6 +123,8 @@ ext = Extension(
 )
 
 setup(
+    # the vendored libsodium's licence goes into every sdist and wheel (.dist-info/licenses)
+    license_files=["csrc/vendor/libsodium/LICENSE"],
     cmdclass={"build_ext": BuildExt},
     ext_modules=cythonize(
         [ext],
