@@ -154,7 +154,13 @@ int zf_curve_client_init(zf_curve *c, const uint8_t server_pk[32], const uint8_t
 
 int zf_curve_server_init(zf_curve *c, const uint8_t pk[32], const uint8_t sk[32])
 {
-    return init(c, 1, pk, sk);
+    static const uint8_t unset[32] = {0};
+    int rc = init(c, 1, pk, sk);
+    /* libzmq's server needs only CURVE_SECRETKEY: with no public key set, ours is the secret's
+     * (the vouch names it, and is checked against it) */
+    if (rc == 0 && memcmp(pk, unset, 32) == 0)
+        zf_crypto_scalarmult_base(c->pk, sk);
+    return rc;
 }
 
 void zf_curve_wipe(zf_curve *c)
