@@ -273,6 +273,8 @@ def _role_push(zmq, ctx, endpoint, p, conn) -> dict:
     send: the monotonic clock is system-wide, so the receiver can time from it.
     """
     sock = make_socket(zmq, ctx, zmq.PUSH)
+    if p.get("curve"):
+        _curve_client(zmq, sock, p["curve"])
     sock.connect(endpoint)
     size, count, parts = p["size"], p["count"], p["parts"]
     if parts > 1:
@@ -339,10 +341,51 @@ def _role_sub(zmq, ctx, endpoint, p, conn) -> dict:
     return {"count": count, "end": end, "last_size": len(last)}
 
 
+def _curve_server(zmq, sock) -> dict:
+    """Make ``sock`` a CURVE server with fresh keys; returns what a client needs (picklable)."""
+    server_public, server_secret = zmq.curve_keypair()
+    client_public, client_secret = zmq.curve_keypair()
+    sock.setsockopt(zmq.CURVE_SERVER, 1)
+    sock.setsockopt(zmq.CURVE_PUBLICKEY, server_public)
+    sock.setsockopt(zmq.CURVE_SECRETKEY, server_secret)
+    return {"server": server_public, "public": client_public, "secret": client_secret}
+
+
+def _curve_client(zmq, sock, keys: dict) -> None:
+    sock.setsockopt(zmq.CURVE_SERVERKEY, keys["server"])
+    sock.setsockopt(zmq.CURVE_PUBLICKEY, keys["public"])
+    sock.setsockopt(zmq.CURVE_SECRETKEY, keys["secret"])
+
+
+def _role_curve_clients(zmq, ctx, endpoint, p, conn) -> dict:
+    """After "go": ``count`` new CURVE DEALER sockets, each connecting, sending one message,
+    waiting for the echo and closing; up to CURVE_WINDOW of them in flight at a time, so the
+    server always has handshakes to do but the listen backlog never overflows."""
+    _wait_for(conn, "go")
+    pending: list = []
+    for _ in range(p["count"]):
+        if len(pending) >= CURVE_WINDOW:
+            _curve_client_done(pending.pop(0))
+        sock = make_socket(zmq, ctx, zmq.DEALER)
+        _curve_client(zmq, sock, p["curve"])
+        sock.connect(endpoint)
+        sock.send(b"x")
+        pending.append(sock)
+    for sock in pending:
+        _curve_client_done(sock)
+    return {"sent": p["count"]}
+
+
+def _curve_client_done(sock) -> None:
+    sock.recv()
+    sock.close(0)
+
+
 # --------------------------------------------------------------------------- workloads
 
 
-def push_pull(modname: str, transport: str, size: int, count: int, parts: int = 1) -> float:
+def push_pull(modname: str, transport: str, size: int, count: int, parts: int = 1,
+              curve: bool = False) -> float:
     """PUSH to PULL throughput in msgs/s, from the sender's first send to the last receive.
 
     After one warm-up message (so connecting is not timed) the sender notes the time and
@@ -352,12 +395,16 @@ def push_pull(modname: str, transport: str, size: int, count: int, parts: int = 
     Also covers send_multipart/recv_multipart (``parts`` > 1). Checks that exactly ``count``
     messages arrive (and ``parts`` x ``count`` frames) and that the last one has the right
     size and frame count.
+
+    ``curve``: the PULL is a CURVE server and the PUSH its client (every frame boxed).
     """
     with Harness(modname) as h:
         zmq = h.zmq
         pull = h.socket(zmq.PULL)
+        keys = _curve_server(zmq, pull) if curve else None
         endpoint = h.bind(pull, transport)
-        peer = h.peer(_role_push, transport, endpoint, size=size, count=count, parts=parts)
+        peer = h.peer(_role_push, transport, endpoint, size=size, count=count, parts=parts,
+                      curve=keys)
         recv = pull.recv_multipart if parts > 1 else pull.recv
         try:
             recv()  # the warm-up message
@@ -400,6 +447,39 @@ def _check_last(msg, size: int, parts: int) -> None:
             raise CountError(f"last message has frames of {sizes} bytes, expected {parts} x {size}")
     elif len(msg) != size:
         raise CountError(f"last message has {len(msg)} bytes, expected {size}")
+
+
+def curve_handshakes(modname: str, count: int, cpu: bool = False) -> float:
+    """CURVE handshakes against one server: a peer process opens ``count`` client sockets (each
+    connects, sends one message, waits for its echo, closes) to one bound CURVE ROUTER.
+
+    Returns handshakes per second (from "go" to the last echo sent), or with ``cpu`` the server
+    process's CPU time per handshake in µs (all its threads: time.process_time), which is what a
+    server pays for every client that connects.
+    """
+    with Harness(modname) as h:
+        zmq = h.zmq
+        router = h.socket(zmq.ROUTER)
+        keys = _curve_server(zmq, router)
+        endpoint = h.bind(router, "tcp")
+        peer = h.peer(_role_curve_clients, "tcp", endpoint, count=count, curve=keys)
+        recv, send = router.recv_multipart, router.send_multipart
+        cpu0, t0 = time.process_time(), time.monotonic()
+        peer.send("go")
+        received = 0
+        try:
+            for received in range(count):
+                send(recv())
+            received = count
+        except zmq.Again:
+            peer.check()
+            raise CountError(f"received {received} of {count} handshakes' messages, then nothing "
+                             f"for {TIMEOUT_MS // 1000}s") from None
+        t1, cpu1 = time.monotonic(), time.process_time()
+        peer.finish()
+        if router.poll(EXTRA_WAIT_MS):
+            raise CountError(f"received more than the {count} messages sent")
+    return (cpu1 - cpu0) / count * 1e6 if cpu else count / (t1 - t0)
 
 
 def req_rep(modname: str, transport: str, size: int, count: int, warmup: int = 100) -> dict:
@@ -675,6 +755,9 @@ MULTIPART_COUNTS = {"inproc": 40_000, "tcp": 60_000}  # 3 x 64 B messages per re
 LATENCY_COUNT = 5_000  # round trips per REQ/REP repeat
 PUBSUB_COUNT = 200_000  # per PUB/SUB repeat; well below PUBSUB_HWM, so no drop is allowed
 PUBSUB_MAX_COUNT = 600_000  # calibration cap: stays below PUBSUB_HWM
+CURVE_COUNTS = {64: 100_000, 1024 * 1024: 200}  # CURVE PUSH/PULL over tcp, messages per repeat
+CURVE_HANDSHAKES = 300  # client connections per handshake repeat
+CURVE_WINDOW = 8  # client connections in flight at a time
 PERCALL_COUNTS = {"send": 300_000, "recv": 300_000, "recv_empty": 100_000,
                   "try_recv": 300_000, "poll0": 200_000}
 PERCALL_MAX_QUEUED = PERCALL_HWM - 100_000  # calibration cap for send and recv, which queue every message
@@ -714,6 +797,15 @@ def all_cases() -> list[Case]:
             f"multipart/{transport}/3x64B", push_pull,
             dict(transport=transport, size=64, count=MULTIPART_COUNTS[transport], parts=3),
             bytes_per_msg=3 * 64, quick=transport == "inproc"))
+    # CURVE: every frame boxed (libsodium on both sides), and the cost of a handshake
+    for size, count in ((64, CURVE_COUNTS[64]), (1024 * 1024, CURVE_COUNTS[1024 * 1024])):
+        cases.append(Case(
+            f"curve/push_pull/tcp/{size_name(size)}", push_pull,
+            dict(transport="tcp", size=size, count=count, curve=True), bytes_per_msg=size))
+    cases.append(Case("curve/handshakes/tcp", curve_handshakes, dict(count=CURVE_HANDSHAKES),
+                      max_count=CURVE_HANDSHAKES * 4))
+    cases.append(Case("curve/handshake_cpu/tcp", curve_handshakes,
+                      dict(count=CURVE_HANDSHAKES, cpu=True), unit="µs"))
     for name, func in (("send", percall_send), ("recv", percall_recv),
                        ("recv_empty", percall_recv_empty), ("try_recv", percall_try_recv),
                        ("poll0", percall_poll0)):
@@ -725,4 +817,5 @@ def all_cases() -> list[Case]:
 
 
 CASE_FUNCS = {f.__name__: f for f in (push_pull, req_rep, pub_sub, percall_send, percall_recv,
-                                      percall_recv_empty, percall_try_recv, percall_poll0)}
+                                      percall_recv_empty, percall_try_recv, percall_poll0,
+                                      curve_handshakes)}

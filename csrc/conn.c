@@ -283,6 +283,7 @@ static void session_destroy(zf_session *s)
         free(s->curve);
         s->curve = NULL;
     }
+    zf_opts_forget_secret(&s->opts);
     if (s->cv_scratch)
         zf_buf_unref(s->cv_scratch);
     s->cv_scratch = NULL;
@@ -828,6 +829,8 @@ static void fill_peer_info(zf_session *s, zf_pipe_end *e)
 static int handshake_done(zf_session *s)
 {
     zf_io_timer_cancel(s->io, &s->t_conn);
+    if (!s->connect_side) /* an accepted connection never handshakes again: the key can go */
+        zf_opts_forget_secret(&s->opts);
     if (s->zap_props) { /* what ZAP said of the peer joins what the peer said of itself */
         uint8_t *all = malloc(s->peer_props_len + s->zap_props_len);
         if (all) {
@@ -2437,6 +2440,7 @@ void zf_listener_close(zf_listener *l, int with_sessions)
         }
         s = n;
     }
+    zf_opts_forget_secret(&l->opts);
     zf_sock_unref(l->sock);
     zf_io_bury(io, l);
 }

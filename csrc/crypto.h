@@ -1,13 +1,13 @@
-/* crypto.h: the NaCl primitives CurveZMQ (RFC 26) needs, written from their specifications:
- * X25519 (RFC 7748), Salsa20/HSalsa20/XSalsa20 (Bernstein) and Poly1305 (RFC 8439 2.5).
+/* crypto.h: the NaCl primitives CurveZMQ (RFC 26) needs: X25519 (RFC 7748), XSalsa20-Poly1305
+ * boxes, Poly1305, and the OS random source. crypto.c takes them from libsodium (vendored, or the
+ * system's); nothing else in the engine includes libsodium, so this header is the seam.
  *
- * Boxes are NaCl's crypto_box / crypto_secretbox, byte for byte, but without NaCl's
- * zero-padding at the API: sealing m (mlen bytes) writes mlen + ZF_CRYPTO_TAGBYTES bytes,
- * the 16-byte Poly1305 tag first and then the ciphertext, which is exactly the box that
- * CURVE puts on the wire. NaCl's crypto_box_afternm output minus its 16 leading zero bytes.
+ * Boxes are NaCl's crypto_box / crypto_secretbox, byte for byte, laid out as libsodium's _easy
+ * forms: sealing m (mlen bytes) writes mlen + ZF_CRYPTO_TAGBYTES bytes, the 16-byte Poly1305
+ * tag first and then the ciphertext, which is exactly the box that CURVE puts on the wire.
  *
- * No allocation, no global state; every function is safe to call from any thread.
- * Errors are negative errno values. */
+ * No allocation; every function is safe to call from any thread (the first call picks
+ * libsodium's implementations for this CPU, once). Errors are negative errno values. */
 #ifndef ZF_CRYPTO_H
 #define ZF_CRYPTO_H
 
@@ -18,9 +18,13 @@
 #define ZF_CRYPTO_NONCEBYTES 24 /* XSalsa20 nonce */
 #define ZF_CRYPTO_TAGBYTES 16   /* Poly1305 tag at the head of every box */
 
-/* n bytes from the OS's generator (getrandom, /dev/urandom, arc4random_buf).
- * 0, or a negative errno when the OS gives none (never partial output). */
+/* n bytes from the OS's generator: arc4random_buf on macOS/BSD; on Linux getrandom, and on any
+ * failure of it (ENOSYS on old kernels, EPERM under a seccomp filter...) the fallback below.
+ * 0, or a negative errno when the OS gives nothing it vouches for: never a weaker source. */
 int zf_crypto_random(uint8_t *buf, size_t n);
+/* That fallback, exposed for its test: /dev/urandom, on Linux only once /dev/random has turned
+ * readable (the kernel's pool is seeded), as libsodium waits before its first read. */
+int zf_crypto_random_urandom(uint8_t *buf, size_t n);
 
 /* X25519: q = n * p (RFC 7748, scalar clamped as it says, top bit of p ignored).
  * -EINVAL when q comes out all zero (p is of small order): a peer could otherwise force a
@@ -59,10 +63,24 @@ static inline int zf_crypto_box_open_afternm(uint8_t *m, const uint8_t *c, size_
     return zf_crypto_secretbox_open(m, c, clen, nonce, k);
 }
 
+/* The same boxes for a nonce whose first 16 bytes stay fixed (CURVE's MESSAGE nonces: a
+ * 16-byte prefix per direction, then the counter): XSalsa20's HSalsa20 step depends only on
+ * the key and those 16 bytes, so zf_crypto_xsalsa20_subkey does it once, and the _sub functions
+ * take the nonce's last 8 bytes. Byte for byte the boxes of zf_crypto_secretbox and
+ * zf_crypto_secretbox_open with nonce = prefix + n8, at two Salsa20 blocks less per small box
+ * (no HSalsa20 per box, and opening computes the first block once where libsodium's open
+ * computes it twice). Same overlap rules. */
+void zf_crypto_xsalsa20_subkey(uint8_t sub[32], const uint8_t k[32], const uint8_t prefix[16]);
+void zf_crypto_secretbox_sub(uint8_t *c, const uint8_t *m, size_t mlen, const uint8_t n8[8],
+                             const uint8_t sub[32]);
+int zf_crypto_secretbox_open_sub(uint8_t *m, const uint8_t *c, size_t clen, const uint8_t n8[8],
+                                 const uint8_t sub[32]);
+
 /* Poly1305 (RFC 8439 2.5) of m under a one-time key; exposed for its test vectors. */
 void zf_crypto_poly1305(uint8_t tag[16], const uint8_t *m, size_t mlen, const uint8_t key[32]);
 
-/* Zero memory in a way the compiler may not drop (secrets on the stack). */
+/* Zero memory in a way the compiler may not drop (sodium_memzero): secrets on the stack, and
+ * in memory about to be freed, where a plain memset is a dead store the optimiser may remove. */
 void zf_crypto_wipe(void *p, size_t n);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "platform.h"
 
 /* Field offsets, from RFC 26's grammar. */
 #define HELLO_CLIENT 80 /* after name (6), version (2) and anti-amplification padding (72) */
@@ -90,6 +91,35 @@ static int fresh_nonce(const zf_curve *c, const uint8_t in[8], int first)
     return first || get_be64(in) > c->recv_nonce ? 0 : -EPROTO;
 }
 
+/* After READY only the session key (precom) and the public keys are needed: the permanent
+ * secret, the transient secret and the cookie and its key go, so that memory read later (a core
+ * dump, a leak of the heap) cannot decrypt recorded traffic or impersonate us. */
+static void forget_secrets(zf_curve *c)
+{
+    zf_crypto_wipe(c->precom, sizeof c->precom);
+    zf_crypto_wipe(c->sk, sizeof c->sk);
+    zf_crypto_wipe(c->tsk, sizeof c->tsk);
+    zf_crypto_wipe(c->cookie, sizeof c->cookie);
+    zf_crypto_wipe(c->cookie_key, sizeof c->cookie_key);
+    c->cookie_deadline = 0;
+}
+
+/* Each direction has its own prefix, so a message cannot be reflected back at its sender. */
+static const char *message_prefix(int from_server)
+{
+    return from_server ? "CurveZMQMESSAGES" : "CurveZMQMESSAGEC";
+}
+
+/* READY is through: MESSAGE boxes from now on, under the two subkeys of precom (each
+ * direction's prefix is fixed, so its HSalsa20 is done here once rather than per message). */
+static void establish(zf_curve *c)
+{
+    zf_crypto_xsalsa20_subkey(c->msg_tx, c->precom, (const uint8_t *)message_prefix(c->as_server));
+    zf_crypto_xsalsa20_subkey(c->msg_rx, c->precom, (const uint8_t *)message_prefix(!c->as_server));
+    forget_secrets(c);
+    c->state = ZF_CURVE_ESTABLISHED;
+}
+
 static int broken(zf_curve *c, int rc)
 {
     c->state = ZF_CURVE_BROKEN;
@@ -124,7 +154,13 @@ int zf_curve_client_init(zf_curve *c, const uint8_t server_pk[32], const uint8_t
 
 int zf_curve_server_init(zf_curve *c, const uint8_t pk[32], const uint8_t sk[32])
 {
-    return init(c, 1, pk, sk);
+    static const uint8_t unset[32] = {0};
+    int rc = init(c, 1, pk, sk);
+    /* libzmq's server needs only CURVE_SECRETKEY: with no public key set, ours is the secret's
+     * (the vouch names it, and is checked against it) */
+    if (rc == 0 && memcmp(pk, unset, 32) == 0)
+        zf_crypto_scalarmult_base(c->pk, sk);
+    return rc;
 }
 
 void zf_curve_wipe(zf_curve *c)
@@ -166,8 +202,12 @@ int zf_curve_server_hello(zf_curve *c, const uint8_t *cmd, size_t len)
     uint8_t nonce[24], plain[64];
     if (!c->as_server || c->state != ZF_CURVE_START)
         return broken(c, -EPROTO);
-    /* the padding is not checked: it carries nothing, and libzmq does not check it either */
+    static const uint8_t zeros[72] = {0};
     if (len != ZF_CURVE_HELLO_SIZE || !is_cmd(cmd, len, "HELLO") || cmd[6] != 1 || cmd[7] != 0)
+        return broken(c, -EPROTO);
+    /* RFC 26: the anti-amplification padding is zeros (libzmq does not look; a HELLO that
+     * carries something there is not one a conforming client sent) */
+    if (memcmp(cmd + 8, zeros, HELLO_CLIENT - 8) != 0)
         return broken(c, -EPROTO);
     memcpy(c->peer_tpk, cmd + HELLO_CLIENT, 32);
     if (zf_crypto_box_beforenm(c->precom, c->peer_tpk, c->sk) < 0)
@@ -175,7 +215,6 @@ int zf_curve_server_hello(zf_curve *c, const uint8_t *cmd, size_t len)
     short_nonce(nonce, "CurveZMQHELLO---", cmd + HELLO_NONCE);
     if (zf_crypto_box_open_afternm(plain, cmd + HELLO_BOX, 80, nonce, c->precom) < 0)
         return broken(c, -EBADMSG);
-    static const uint8_t zeros[64] = {0};
     if (!same(plain, zeros, 64))
         return broken(c, -EPROTO);
     c->recv_nonce = get_be64(cmd + HELLO_NONCE);
@@ -209,6 +248,7 @@ long zf_curve_welcome(zf_curve *c, uint8_t *out, size_t cap)
     long_nonce(nonce, "COOKIE--", cookie);
     zf_crypto_secretbox(cookie + 16, plain, sizeof plain, nonce, c->cookie_key);
     zf_crypto_wipe(plain, sizeof plain);
+    c->cookie_deadline = zf_now_ms() + ZF_CURVE_COOKIE_MS;
 
     size_t p = put_name(out, "WELCOME");
     memcpy(out + p, rnd, 16);
@@ -286,6 +326,12 @@ int zf_curve_server_initiate(zf_curve *c, uint8_t *cmd, size_t len, const uint8_
     if (len < ZF_CURVE_INITIATE_MIN || !is_cmd(cmd, len, "INITIATE"))
         return broken(c, -EPROTO);
 
+    /* RFC 26: the cookie key lives 60 seconds, whatever HANDSHAKE_IVL allows (0: no limit);
+     * an INITIATE later than that carries a cookie nobody can open any more */
+    if (zf_now_ms() > c->cookie_deadline) {
+        zf_crypto_wipe(c->cookie_key, sizeof c->cookie_key);
+        return broken(c, -EBADMSG);
+    }
     /* the cookie must be the one we sent: our key opens it and it names this connection */
     long_nonce(nonce, "COOKIE--", cmd + INITIATE_COOKIE);
     if (zf_crypto_secretbox_open(plain, cmd + INITIATE_COOKIE + 16, 80, nonce,
@@ -342,7 +388,7 @@ long zf_curve_ready(zf_curve *c, uint8_t *out, size_t cap, const uint8_t *meta, 
         memcpy(out + ZF_CURVE_READY_MIN, meta, metalen);
     short_nonce(nonce, "CurveZMQREADY---", out + READY_NONCE);
     zf_crypto_box_afternm(out + READY_BOX, out + ZF_CURVE_READY_MIN, metalen, nonce, c->precom);
-    c->state = ZF_CURVE_ESTABLISHED;
+    establish(c);
     return (long)(ZF_CURVE_READY_MIN + metalen);
 }
 
@@ -361,22 +407,15 @@ int zf_curve_client_ready(zf_curve *c, uint8_t *cmd, size_t len, const uint8_t *
     c->recv_nonce = get_be64(cmd + READY_NONCE); /* the server's first short nonce */
     *meta = cmd + ZF_CURVE_READY_MIN;
     *metalen = len - ZF_CURVE_READY_MIN;
-    c->state = ZF_CURVE_ESTABLISHED;
+    establish(c);
     return 0;
 }
 
 /* ---- MESSAGE: Box[flags + data](C'->S' or S'->C') --------------------------------------- */
 
-/* Each direction has its own prefix, so a message cannot be reflected back at its sender. */
-static const char *message_prefix(int from_server)
-{
-    return from_server ? "CurveZMQMESSAGES" : "CurveZMQMESSAGEC";
-}
-
 long zf_curve_encode(zf_curve *c, uint8_t *out, size_t cap, const uint8_t *data, size_t len,
                      int flags)
 {
-    uint8_t nonce[24];
     if (c->state != ZF_CURVE_ESTABLISHED)
         return -EPROTO; /* not fatal: the caller sent too early */
     if (flags & ~(ZF_CURVE_MORE | ZF_CURVE_COMMAND))
@@ -391,15 +430,13 @@ long zf_curve_encode(zf_curve *c, uint8_t *out, size_t cap, const uint8_t *data,
     pt[0] = (uint8_t)flags;
     if (len)
         memcpy(pt + 1, data, len);
-    short_nonce(nonce, message_prefix(c->as_server), out + MESSAGE_NONCE);
-    zf_crypto_box_afternm(out + MESSAGE_BOX, pt, len + 1, nonce, c->precom);
+    zf_crypto_secretbox_sub(out + MESSAGE_BOX, pt, len + 1, out + MESSAGE_NONCE, c->msg_tx);
     return (long)(ZF_CURVE_MESSAGE_MIN + len);
 }
 
 int zf_curve_decode(zf_curve *c, uint8_t *cmd, size_t len, const uint8_t **data,
                     size_t *datalen, int *flags)
 {
-    uint8_t nonce[24];
     if (c->state != ZF_CURVE_ESTABLISHED)
         return broken(c, -EPROTO);
     if (len < ZF_CURVE_MESSAGE_MIN || !is_cmd(cmd, len, "MESSAGE"))
@@ -407,9 +444,8 @@ int zf_curve_decode(zf_curve *c, uint8_t *cmd, size_t len, const uint8_t **data,
     if (fresh_nonce(c, cmd + MESSAGE_NONCE, 0) < 0)
         return broken(c, -EPROTO);
     uint8_t *pt = cmd + MESSAGE_BOX + TAG;
-    short_nonce(nonce, message_prefix(!c->as_server), cmd + MESSAGE_NONCE);
-    if (zf_crypto_box_open_afternm(pt, cmd + MESSAGE_BOX, len - MESSAGE_BOX, nonce,
-                                   c->precom) < 0)
+    if (zf_crypto_secretbox_open_sub(pt, cmd + MESSAGE_BOX, len - MESSAGE_BOX, cmd + MESSAGE_NONCE,
+                                     c->msg_rx) < 0)
         return broken(c, -EBADMSG);
     if (pt[0] & ~(ZF_CURVE_MORE | ZF_CURVE_COMMAND))
         return broken(c, -EPROTO); /* reserved bits MUST be zero */

@@ -20,12 +20,17 @@
  * Builders return the command's length or a negative errno (-ENOBUFS: cap too small; -EPROTO:
  * called out of order). Parsers return 0, -EPROTO for a malformed or out-of-order command or
  * a reused short nonce, -EBADMSG for a box that does not open (forged or altered), -EACCES for
- * keys that do not match what the handshake promised. Errors are fatal to the connection
+ * keys that do not match what the handshake promised (and -EBADMSG for an INITIATE more than
+ * ZF_CURVE_COOKIE_MS after WELCOME: its cookie's key is gone). Errors are fatal to the connection
  * (the struct is then only good for zf_curve_wipe), except a builder's -ENOBUFS and -EINVAL
  * and zf_curve_encode's -EPROTO before the handshake is done, which change nothing.
  *
  * Parsers of boxed commands decrypt in place: cmd is overwritten and the metadata or message
- * data they hand back point into it. */
+ * data they hand back point into it.
+ *
+ * Once READY has been built or parsed, the struct holds no secret but the session keys (the two
+ * MESSAGE subkeys): the permanent and transient secret keys, the box key they made, the cookie
+ * and the cookie key are wiped (zf_crypto_wipe). */
 #ifndef ZF_CURVE_H
 #define ZF_CURVE_H
 
@@ -37,6 +42,7 @@
 #define ZF_CURVE_INITIATE_MIN 257 /* plus metadata */
 #define ZF_CURVE_READY_MIN 30     /* plus metadata */
 #define ZF_CURVE_MESSAGE_MIN 33   /* plus data */
+#define ZF_CURVE_COOKIE_MS 60000  /* RFC 26: a server's cookie key lasts at most 60 seconds */
 
 /* MESSAGE payload flags (RFC 26 bit 0; bit 1 is ZMTP 3.1's command flag, as libzmq sends) */
 enum { ZF_CURVE_MORE = 1, ZF_CURVE_COMMAND = 2 };
@@ -57,9 +63,12 @@ typedef struct zf_curve {
     uint8_t peer_pk[32];           /* client: S, configured. server: C, from INITIATE */
     uint8_t tpk[32], tsk[32];      /* our transient pair, C'/c' or S'/s' */
     uint8_t peer_tpk[32];          /* the peer's transient public key */
-    uint8_t precom[32];            /* box key between the two transient pairs */
+    uint8_t precom[32];            /* box key between the two transient pairs (handshake) */
+    uint8_t msg_tx[32], msg_rx[32];/* after READY: XSalsa20 subkeys of precom for the MESSAGE
+                                    * prefixes we send and receive (zf_crypto_xsalsa20_subkey) */
     uint8_t cookie[96];            /* client: from WELCOME, for INITIATE */
     uint8_t cookie_key[32];        /* server: from WELCOME until INITIATE */
+    int64_t cookie_deadline;       /* server: zf_now_ms() past which cookie_key is refused */
     uint64_t send_nonce;           /* short nonce of our next command */
     uint64_t recv_nonce;           /* short nonce of the peer's last command */
 } zf_curve;

@@ -5,6 +5,13 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "crypto.h"
+
+void zf_opts_forget_secret(zf_opts *o)
+{
+    zf_crypto_wipe(o->curve_secret, sizeof o->curve_secret);
+}
+
 void zf_opts_defaults(zf_opts *o, int type)
 {
     memset(o, 0, sizeof *o);
@@ -181,6 +188,7 @@ static int set_curve_key(zf_opts *o, uint8_t dest[32], const void *value, size_t
         else if (!memchr(text, 0, 41))
             return -EINVAL; /* 41 characters: not Z85 */
         int rc = z85_decode(dest, text);
+        zf_crypto_wipe(text, sizeof text); /* it may have spelt the secret key */
         if (rc < 0)
             return rc;
     } else {

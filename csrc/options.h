@@ -72,6 +72,10 @@ enum { ZF_RECONNECT_STOP_CONN_REFUSED = 1, ZF_RECONNECT_STOP_HANDSHAKE_FAILED = 
 enum { ZF_MECH_NULL = 0, ZF_MECH_PLAIN = 1, ZF_MECH_CURVE = 2 };
 
 void zf_opts_defaults(zf_opts *o, int type);
+/* Wipe the CURVE secret key of a copy of the options that no longer needs it (a socket or
+ * listener going away, a session after its handshake or at its end), so that freed memory does
+ * not keep it. A wipe the compiler keeps, unlike a memset before free. */
+void zf_opts_forget_secret(zf_opts *o);
 
 /* libzmq's option numbers for what the engine implements. */
 enum {

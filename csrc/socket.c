@@ -95,6 +95,7 @@ void zf_sock_unref(zf_sock *s)
     free(s->dist);
     free(s->welcome);
     zf_subs_clear(&s->subs);
+    zf_opts_forget_secret(&s->opts);
     while (s->notes_head) {
         zf_buf *n = s->notes_head->next;
         zf_buf_unref(s->notes_head);
@@ -322,6 +323,7 @@ int zf_sock_bind(zf_sock *s, const char *endpoint)
     rc = zf_listener_open(l);
     if (rc < 0) {
         zf_monitor_event(s, ZF_EVENT_BIND_FAILED, -rc, endpoint);
+        zf_opts_forget_secret(&l->opts);
         free(l);
         return rc;
     }

@@ -213,6 +213,20 @@ def test_curve_dealer_pair(zmq, impls, fast, bind, transport, server_binds, side
 
 
 @pytest.mark.parametrize("sides", SIDES, ids=["-".join(s) for s in SIDES])
+def test_curve_server_needs_only_its_secret_key(zmq, impls, fast, bind, sides):
+    # as libzmq: a server given CURVE_SECRETKEY alone knows its public key from it
+    (szmq, sctx), (czmq, cctx) = impls(sides[0]), impls(sides[1])
+    keys = Keys(zmq)
+    server = fast(sctx.socket(szmq.PULL), 3000)
+    server.curve_server = True
+    server.curve_secretkey = keys.server_secret
+    client = _client(czmq, cctx, keys, "PUSH", fast)
+    _link(server, client, bind, "tcp")
+    client.send(b"secret key only")
+    assert server.recv() == b"secret key only"
+
+
+@pytest.mark.parametrize("sides", SIDES, ids=["-".join(s) for s in SIDES])
 def test_curve_many_sizes_both_ways(zmq, impls, fast, bind, sides):
     # sizes around the inline limit, the wbuf size and the short/long frame header boundary
     (szmq, sctx), (czmq, cctx) = impls(sides[0]), impls(sides[1])

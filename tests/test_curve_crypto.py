@@ -139,6 +139,18 @@ def test_random(core):
         core._crypto_random(-1)
 
 
+@pytest.mark.zmqfast_only
+def test_random_fallback_when_getrandom_fails(core):
+    # what zf_crypto_random falls back to when getrandom fails: /dev/urandom, read once the
+    # kernel's pool is seeded (on a running test machine it is, so this returns at once)
+    assert core._crypto_random_urandom(0) == b""
+    a, b = core._crypto_random_urandom(70000), core._crypto_random_urandom(70000)
+    assert len(a) == len(b) == 70000 and a != b
+    assert len(set(a)) == 256
+    with pytest.raises(ValueError):
+        core._crypto_random_urandom(-1)
+
+
 # ---- Poly1305, secretbox, box ----------------------------------------------------------------
 
 
@@ -175,6 +187,24 @@ def test_secretbox_both_directions(core, rng):
         msg2 = _rand(rng, n)
         theirs = nacl.crypto_secretbox(msg2, nonce, key)
         assert core._crypto_secretbox_open(theirs, nonce, key) == msg2, n
+
+
+@pytest.mark.zmqfast_only
+def test_secretbox_with_subkey_is_secretbox(core, rng, zmq):
+    # CURVE's MESSAGE boxes: HSalsa20 of the nonce's fixed first 16 bytes done once, then the
+    # box from its last 8 (opened in place); byte for byte libsodium's crypto_secretbox
+    for n in LENGTHS + [31, 32, 33, 63, 64, 65, 1000, 4096]:
+        key, nonce, msg = _rand(rng, 32), _rand(rng, 24), _rand(rng, n)
+        ours = core._crypto_secretbox_sub(msg, nonce, key)
+        assert ours == nacl.crypto_secretbox(msg, nonce, key), n
+        msg2 = _rand(rng, n)
+        theirs = nacl.crypto_secretbox(msg2, nonce, key)
+        assert core._crypto_secretbox_open_sub(theirs, nonce, key) == msg2, n
+        for pos in {0, 15, min(16, len(theirs) - 1), len(theirs) - 1}:
+            bad = bytearray(theirs)
+            bad[pos] ^= 1
+            _assert_bad(zmq, core._crypto_secretbox_open_sub, bytes(bad), nonce, key)
+    _assert_bad(zmq, core._crypto_secretbox_open_sub, b"x" * 15, nonce, key)
 
 
 @pytest.mark.zmqfast_only

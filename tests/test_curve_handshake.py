@@ -6,6 +6,7 @@ import errno
 import os
 import socket
 import struct
+import time
 
 import pytest
 
@@ -189,6 +190,59 @@ def test_handshake_and_messages(core):
             assert cl.decode(sv.encode(data, flags)) == (data, flags)
 
 
+def test_only_the_session_key_outlives_ready(core):
+    # after READY the connection state keeps the session keys and public keys; the permanent
+    # and transient secrets, the box key between them, the cookie and its key are wiped
+    # (zeros), on both sides
+    cl, sv, cpk, spk = _pair(core)
+    sv.server_hello(cl.hello())
+    welcome = sv.welcome()
+    cl.client_welcome(welcome)
+    for side, fields in ((sv, ("secret", "transient_secret", "cookie_key")),
+                         (cl, ("secret", "transient_secret", "cookie"))):
+        for name in fields:
+            assert side.secrets[name].strip(b"\0"), name  # held during the handshake
+    sv.server_initiate(cl.initiate(CLIENT_META))
+    ready = sv.ready(SERVER_META)
+    assert sv.state == ESTABLISHED and cl.state != ESTABLISHED
+    cl.client_ready(ready)
+    zeros = {"secret": bytes(32), "transient_secret": bytes(32), "box_key": bytes(32),
+             "cookie": bytes(96), "cookie_key": bytes(32)}
+    for side in (cl, sv):
+        assert side.secrets == zeros
+    # what stays: one subkey per direction, the client's sending key the server's receiving one
+    (ctx, crx), (stx, srx) = cl.session_keys, sv.session_keys
+    assert ctx == srx and crx == stx and ctx != crx and ctx.strip(b"\0") and crx.strip(b"\0")
+    assert sv.peer_key == cpk and cl.peer_key == spk
+    assert sv.decode(cl.encode(b"still talking", 0)) == (b"still talking", 0)
+    assert cl.decode(sv.encode(b"both ways", 1)) == (b"both ways", 1)
+
+
+def test_cookie_key_lasts_sixty_seconds(core, zmq):
+    # RFC 26: the server's cookie key is gone 60 s after WELCOME, whatever HANDSHAKE_IVL says
+    # (0, no limit, would otherwise take an INITIATE any time later)
+    cl, sv, _, _ = _pair(core)
+    sv.server_hello(cl.hello())
+    welcome = sv.welcome()
+    now_ms = time.monotonic() * 1000  # the engine's clock (CLOCK_MONOTONIC)
+    assert 59_000 <= sv.cookie_deadline - now_ms <= 60_000
+    cl.client_welcome(welcome)
+    initiate = cl.initiate(CLIENT_META)
+    sv.cookie_deadline = int(now_ms) - 5_000  # as if the INITIATE came 65 s after WELCOME
+    _err(zmq, errno.EBADMSG, sv.server_initiate, initiate)
+    assert sv.state == BROKEN
+    assert sv.secrets["cookie_key"] == bytes(32)
+
+
+def test_initiate_within_the_cookie_lifetime(core):
+    cl, sv, _, _ = _pair(core)
+    sv.server_hello(cl.hello())
+    cl.client_welcome(sv.welcome())
+    initiate = cl.initiate(CLIENT_META)
+    sv.cookie_deadline = int(time.monotonic() * 1000) + 1_000  # 59 s have passed
+    assert sv.server_initiate(initiate) == CLIENT_META
+
+
 def test_handshake_empty_metadata(core):
     cl, sv, _, _ = _pair(core)
     _handshake(cl, sv, b"", b"")
@@ -281,8 +335,19 @@ def test_tampered_hello(core, zmq):
             sv.server_hello(_flip(hello, pos))
         assert e.value.errno in (errno.EPROTO, errno.EBADMSG), pos
         assert sv.state == BROKEN
-    # the padding carries nothing and is not checked (as libzmq)
-    core._Curve(True, spk, ssk).server_hello(_flip(hello, 40))
+    core._Curve(True, spk, ssk).server_hello(hello)
+
+
+def test_hello_padding_must_be_zeros(core, zmq):
+    # RFC 26: the 72 bytes of anti-amplification padding are zeros; libzmq does not look,
+    # zmqfast refuses a HELLO with anything there as malformed
+    spk, ssk = core._curve_keypair()
+    hello = core._Curve(False, *core._curve_keypair(), spk).hello()
+    assert hello[8:80] == bytes(72)
+    for pos in (8, 40, 79):
+        sv = core._Curve(True, spk, ssk)
+        _err(zmq, errno.EPROTO, sv.server_hello, _flip(hello, pos, 0x80))
+        assert sv.state == BROKEN
     for cut in (0, 1, 199):
         _err(zmq, errno.EPROTO, core._Curve(True, spk, ssk).server_hello, hello[:cut])
     _err(zmq, errno.EPROTO, core._Curve(True, spk, ssk).server_hello, hello + b"\x00")

@@ -15,6 +15,12 @@ cdef extern from "crypto.h" nogil:
                                  const uint8_t *nonce, const uint8_t *k)
     void zf_crypto_poly1305(uint8_t *tag, const uint8_t *m, size_t mlen, const uint8_t *key)
     void zf_crypto_wipe(void *p, size_t n)
+    int zf_crypto_random_urandom(uint8_t *buf, size_t n)
+    void zf_crypto_xsalsa20_subkey(uint8_t *sub, const uint8_t *k, const uint8_t *prefix)
+    void zf_crypto_secretbox_sub(uint8_t *c, const uint8_t *m, size_t mlen, const uint8_t *n8,
+                                 const uint8_t *sub)
+    int zf_crypto_secretbox_open_sub(uint8_t *m, const uint8_t *c, size_t clen,
+                                     const uint8_t *n8, const uint8_t *sub)
 
 
 cdef bytes _buf(obj):
@@ -61,6 +67,17 @@ def _crypto_random(Py_ssize_t n):
         raise ValueError("n must not be negative")
     cdef bytes b = PyBytes_FromStringAndSize(NULL, n)
     cdef int rc = zf_crypto_random(_w(b), <size_t>n)
+    if rc < 0:
+        _raise(rc)
+    return b
+
+
+def _crypto_random_urandom(Py_ssize_t n):
+    # zf_crypto_random's fallback when getrandom fails, called directly
+    if n < 0:
+        raise ValueError("n must not be negative")
+    cdef bytes b = PyBytes_FromStringAndSize(NULL, n)
+    cdef int rc = zf_crypto_random_urandom(_w(b), <size_t>n)
     if rc < 0:
         _raise(rc)
     return b
@@ -142,6 +159,33 @@ def _crypto_box_open(box, nonce, pk, sk):
     return _crypto_secretbox_open(box, nonce, _crypto_box_beforenm(pk, sk))
 
 
+def _crypto_secretbox_sub(msg, nonce, key):
+    # a secretbox by the split construction: subkey from nonce[:16], the box from nonce[16:]
+    cdef bytes m = _buf(msg)
+    cdef bytes n = _fixed(nonce, 24, "nonce")
+    cdef bytes k = _fixed(key, 32, "key")
+    cdef bytes sub = PyBytes_FromStringAndSize(NULL, 32)
+    cdef bytes c = PyBytes_FromStringAndSize(NULL, PyBytes_GET_SIZE(m) + 16)
+    zf_crypto_xsalsa20_subkey(_w(sub), _p(k), _p(n))
+    zf_crypto_secretbox_sub(_w(c), _p(m), <size_t>PyBytes_GET_SIZE(m), _p(n) + 16, _p(sub))
+    return c
+
+
+def _crypto_secretbox_open_sub(box, nonce, key):
+    # the opening counterpart, in place (m == c + 16), as zf_curve_decode opens
+    cdef bytearray b = bytearray(_buf(box))
+    cdef bytes n = _fixed(nonce, 24, "nonce")
+    cdef bytes k = _fixed(key, 32, "key")
+    cdef bytes sub = PyBytes_FromStringAndSize(NULL, 32)
+    cdef Py_ssize_t clen = len(b)
+    cdef uint8_t *cp = <uint8_t *><char *>b
+    zf_crypto_xsalsa20_subkey(_w(sub), _p(k), _p(n))
+    cdef int rc = zf_crypto_secretbox_open_sub(cp + 16, cp, <size_t>clen, _p(n) + 16, _p(sub))
+    if rc < 0:
+        _raise(rc)
+    return bytes(b[16:])
+
+
 def _crypto_poly1305(msg, key):
     cdef bytes m = _buf(msg)
     cdef bytes k = _fixed(key, 32, "key")
@@ -158,9 +202,18 @@ cdef extern from "curve.h" nogil:
     ctypedef struct zf_curve:
         int as_server
         int state
+        uint8_t pk[32]
+        uint8_t sk[32]
         uint8_t peer_pk[32]
         uint8_t tpk[32]
+        uint8_t tsk[32]
         uint8_t peer_tpk[32]
+        uint8_t precom[32]
+        uint8_t msg_tx[32]
+        uint8_t msg_rx[32]
+        uint8_t cookie[96]
+        uint8_t cookie_key[32]
+        int64_t cookie_deadline
         uint64_t send_nonce
         uint64_t recv_nonce
     int ZF_CURVE_HELLO_SIZE
@@ -237,6 +290,29 @@ cdef class _Curve:
     @property
     def peer_transient_key(self):
         return bytes(self.c.peer_tpk[:32])
+
+    @property
+    def secrets(self):
+        """What the struct holds that must not outlive the handshake: permanent and transient
+        secret keys, the cookie (a client's) and the cookie key (a server's)."""
+        return {"secret": bytes(self.c.sk[:32]), "transient_secret": bytes(self.c.tsk[:32]),
+                "box_key": bytes(self.c.precom[:32]), "cookie": bytes(self.c.cookie[:96]),
+                "cookie_key": bytes(self.c.cookie_key[:32])}
+
+    @property
+    def session_keys(self):
+        """After READY: the MESSAGE subkeys, (ours to send, the peer's to receive)."""
+        return bytes(self.c.msg_tx[:32]), bytes(self.c.msg_rx[:32])
+
+    @property
+    def cookie_deadline(self):
+        """Server: the monotonic time (ms, time.monotonic's clock) past which INITIATE is
+        refused. Settable, so that a test can stand in for a minute's wait."""
+        return self.c.cookie_deadline
+
+    @cookie_deadline.setter
+    def cookie_deadline(self, int64_t ms):
+        self.c.cookie_deadline = ms
 
     @property
     def send_nonce(self):
