@@ -276,9 +276,7 @@ class Poller(_zmq.Poller):
 class Context(_zmq.Context):
     """A Context whose sockets are asyncio sockets."""
 
-    @property
-    def _socket_class(self) -> type[Socket]:
-        return Socket
+    _socket_class = Socket
 
     if TYPE_CHECKING:
         @overload
