@@ -142,6 +142,12 @@ def fast():
 @pytest.fixture
 def subprocess_env():
     """Environment for child interpreters: the in-place build is importable."""
+    return child_env()
+
+
+def child_env():
+    """A fresh environment for a child interpreter (what subprocess_env gives, for fixtures of a
+    wider scope)."""
     env = dict(os.environ)
     # the source tree only when it holds a built extension (an in-place or editable build);
     # otherwise the installed package is what the children must import
