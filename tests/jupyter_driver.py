@@ -43,7 +43,9 @@ def _kernelspec_dir() -> str:
         argv += ["zmqfast.utils.as_zmq"]
     argv += ["ipykernel_launcher", "-f", "{connection_file}"]
     with open(os.path.join(spec_dir, "kernel.json"), "w") as f:
-        json.dump({"argv": argv, "display_name": KERNEL_NAME, "language": "python"}, f)
+        # ipykernel 7 takes the CurveZMQ keys jupyter_client provisions; the spec says so
+        json.dump({"argv": argv, "display_name": KERNEL_NAME, "language": "python",
+                   "metadata": {"supported_encryption": ["curve"]}}, f)
     return root
 
 
@@ -266,6 +268,32 @@ def main() -> None:
                 await akm.shutdown_kernel(now=False)
 
         asyncio.run(go())
+
+    def one_kernel(**km_options):
+        """Start a kernel with these KernelManager options, run a cell, shut it down."""
+        km2 = KernelManager(kernel_name=KERNEL_NAME, **km_options)
+        km2.start_kernel()
+        try:
+            kc2 = km2.client()
+            kc2.start_channels()
+            kc2.wait_for_ready(timeout=TIMEOUT)
+            content, msgs = run(kc2, "print(sum(range(10)))")
+            assert content["status"] == "ok", content
+            assert "".join(c["text"] for c in outputs(msgs, "stream")) == "45\n", msgs
+            kc2.stop_channels()
+            return km2
+        finally:
+            km2.shutdown_kernel(now=False)
+
+    @case
+    def ipc_transport():
+        one_kernel(transport="ipc", ip=os.path.join(tempfile.mkdtemp(prefix="zf-ipc-"), "k"))
+
+    @case
+    def curve_encrypted_channels():
+        # every channel, heartbeat included, runs CurveZMQ with keys jupyter_client made
+        km2 = one_kernel(transport_encryption="required")
+        assert km2.curve_publickey and km2.curve_secretkey
 
     @case
     def nbclient_notebook():

@@ -1,6 +1,7 @@
 """Jupyter on the implementation under test: real ipykernel kernels driven by jupyter_client
 (start, execute, iopub output, stdin, completion, interrupt, the debugger, restart, shutdown, the
-tornado managers' ZMQStreams) and a notebook run by nbclient.
+tornado managers' ZMQStreams, ipc transport, CurveZMQ-encrypted channels) and a notebook run by
+nbclient.
 
 tests/jupyter_driver.py does the work in a child process, the kernels it starts and that process
 alike importing the implementation as ``zmq`` (zmqfast.utils.as_zmq for zmqfast), and prints one
@@ -25,7 +26,8 @@ pytest.importorskip("nbformat")
 DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "jupyter_driver.py")
 CASES = ["start", "execute_result", "kernel_info", "stdout_and_stderr", "display_data", "error",
          "stdin_input", "complete_and_inspect", "interrupt", "debug_initialize", "restart",
-         "shutdown", "iopub_as_zmqstream", "nbclient_notebook"]
+         "shutdown", "iopub_as_zmqstream", "ipc_transport", "curve_encrypted_channels",
+         "nbclient_notebook"]
 
 # the whole driver run: a few kernel starts, about 15 s on an idle 2-core machine
 pytestmark = pytest.mark.timeout(240)
