@@ -145,6 +145,16 @@ def subprocess_env():
     return child_env()
 
 
+def skip_unless_installed(*names):
+    """Skip the calling test module when a package it runs in child processes is missing, without
+    importing the package here (Locust, for one, monkey-patches the process with gevent)."""
+    import importlib.util
+
+    missing = [n for n in names if importlib.util.find_spec(n) is None]
+    if missing:
+        pytest.skip(f"not installed: {', '.join(missing)}", allow_module_level=True)
+
+
 def child_env():
     """A fresh environment for a child interpreter (what subprocess_env gives, for fixtures of a
     wider scope)."""

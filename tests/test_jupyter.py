@@ -16,12 +16,9 @@ import sys
 
 import pytest
 
-from conftest import IMPL_NAME, child_env
+from conftest import IMPL_NAME, child_env, skip_unless_installed
 
-pytest.importorskip("ipykernel")
-pytest.importorskip("jupyter_client")
-pytest.importorskip("nbclient")
-pytest.importorskip("nbformat")
+skip_unless_installed("ipykernel", "jupyter_client", "nbclient", "nbformat")
 
 DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "jupyter_driver.py")
 CASES = ["start", "execute_result", "kernel_info", "stdout_and_stderr", "display_data", "error",

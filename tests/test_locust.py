@@ -16,9 +16,9 @@ import threading
 
 import pytest
 
-from conftest import IMPL_NAME
+from conftest import IMPL_NAME, skip_unless_installed
 
-pytest.importorskip("locust")
+skip_unless_installed("locust")
 
 pytestmark = pytest.mark.timeout(120)
 
