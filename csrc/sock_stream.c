@@ -19,12 +19,19 @@ enum { OPT_ROUTER_MANDATORY = 33, OPT_ROUTER_RAW = 41, OPT_PROBE_ROUTER = 51, OP
  * read must not hold up the context's termination. */
 #define RAW_CLOSE_FLUSH_MS 5000
 
-/* Name a new pipe: the id CONNECT_ROUTING_ID gave it at connect, or a generated one. */
+/* Name a new pipe: the id CONNECT_ROUTING_ID gave it at connect, or a generated one. A STREAM
+ * (not ROUTER_RAW) also keeps a generated id as its ROUTING_ID, as libzmq's stream_t does: that
+ * is how a program learns the id of the connection connect() just made (ipykernel's debugger). */
 static void stream_attached(zf_sock *s, zf_pipe *p)
 {
     zf_pipe_end *e = &p->end[zf_sock_end(s, p)];
-    if (!e->route_id_len)
+    if (!e->route_id_len) {
         zf_router_auto_id(s, e);
+        if (s->ops == &zf_stream_ops) {
+            memcpy(s->opts.identity, e->route_id, e->route_id_len);
+            s->opts.identity_len = e->route_id_len;
+        }
+    }
     e->identified = 1;
 }
 

@@ -142,6 +142,22 @@ def fast():
 @pytest.fixture
 def subprocess_env():
     """Environment for child interpreters: the in-place build is importable."""
+    return child_env()
+
+
+def skip_unless_installed(*names):
+    """Skip the calling test module when a package it runs in child processes is missing, without
+    importing the package here (Locust, for one, monkey-patches the process with gevent)."""
+    import importlib.util
+
+    missing = [n for n in names if importlib.util.find_spec(n) is None]
+    if missing:
+        pytest.skip(f"not installed: {', '.join(missing)}", allow_module_level=True)
+
+
+def child_env():
+    """A fresh environment for a child interpreter (what subprocess_env gives, for fixtures of a
+    wider scope)."""
     env = dict(os.environ)
     # the source tree only when it holds a built extension (an in-place or editable build);
     # otherwise the installed package is what the children must import

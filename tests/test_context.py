@@ -1,5 +1,6 @@
 """Context: instance(), io_threads, term, default socket options, unsupported socket types."""
 
+import importlib
 import os
 import threading
 
@@ -173,3 +174,24 @@ def test_events_raises_eterm_while_another_thread_terminates(zmq):
     s.close()
     t.join(5)
     assert not t.is_alive()
+
+
+def test_socket_class_can_be_swapped_on_an_asyncio_context(zmq):
+    # jupyter_client (as_zmqstream) sets a context's _socket_class to zmq.Socket to get a plain
+    # socket for a ZMQStream, then restores it
+    aio = importlib.import_module(zmq.__name__ + ".asyncio")
+    c = aio.Context()
+    try:
+        saved = c._socket_class
+        assert saved is aio.Socket
+        c._socket_class = zmq.Socket
+        plain = c.socket(zmq.PAIR)
+        assert type(plain) is zmq.Socket
+        c._socket_class = saved
+        async_sock = c.socket(zmq.PAIR)
+        assert type(async_sock) is aio.Socket
+        assert aio.Context._socket_class is aio.Socket  # the class itself was not changed
+        plain.close(linger=0)
+        async_sock.close(linger=0)
+    finally:
+        c.term()

@@ -317,6 +317,58 @@ def test_send_before_the_connection_is_up_is_queued(impl, fast):
         lsn.close()
 
 
+def test_routing_id_after_connect_is_the_new_connections_id(impl, fast):
+    # libzmq's STREAM keeps the id it generated for its newest connection as ROUTING_ID, and
+    # ipykernel's debugger reads it right after connect() to address debugpy
+    zmod, c = impl
+    lsn = socket.socket()
+    lsn.bind(("127.0.0.1", 0))
+    lsn.listen()
+    lsn.settimeout(3)
+    url = "tcp://127.0.0.1:%d" % lsn.getsockname()[1]
+    s = fast(c.socket(zmod.STREAM), 3000)
+    assert s.getsockopt(zmod.ROUTING_ID) == b""
+    conns = []
+    try:
+        s.connect(url)
+        first = s.getsockopt(zmod.ROUTING_ID)
+        assert len(first) == 5 and first[0] == 0
+        conns.append(lsn.accept()[0])
+        s.send_multipart([first, b"to the first"])
+        conns[0].settimeout(3)
+        assert conns[0].recv(100) == b"to the first"
+        s.connect(url)
+        second = s.getsockopt(zmod.ROUTING_ID)
+        assert len(second) == 5 and second not in (first, b"")
+        conns.append(lsn.accept()[0])
+        # an id given with CONNECT_ROUTING_ID is not generated: ROUTING_ID stays as it was
+        s.setsockopt(zmod.CONNECT_ROUTING_ID, b"named")
+        s.connect(url)
+        assert s.getsockopt(zmod.ROUTING_ID) == second
+        conns.append(lsn.accept()[0])
+    finally:
+        for conn in conns:
+            conn.close()
+        lsn.close()
+
+
+def test_routing_id_of_a_router_raw_is_not_a_connections_id(impl, fast):
+    zmod, c = impl
+    lsn = socket.socket()
+    lsn.bind(("127.0.0.1", 0))
+    lsn.listen()
+    lsn.settimeout(3)
+    s = fast(c.socket(zmod.ROUTER), 3000)
+    s.setsockopt(zmod.ROUTER_RAW, 1)
+    try:
+        s.connect("tcp://127.0.0.1:%d" % lsn.getsockname()[1])
+        conn = lsn.accept()[0]
+        conn.close()
+        assert s.getsockopt(zmod.ROUTING_ID) == b""
+    finally:
+        lsn.close()
+
+
 def test_connect_routing_id_is_for_the_next_connect_only(impl, fast):
     zmod, c = impl
     lsn = socket.socket()

@@ -467,6 +467,30 @@ def test_zmqstream_callback_error_keeps_stream_alive(ctx):
         logging.getLogger("tornado.general").disabled = False
 
 
+@tornado_only
+def test_ioloop_close_all_fds_closes_a_streams_socket(zmq):
+    # ipykernel's IOPub thread ends with io_loop.close(all_fds=True) and then term(): the loop
+    # must close the socket itself (the stream registers the socket, not an fd of its own),
+    # or term() waits forever for it
+    import threading
+
+    from tornado.ioloop import IOLoop
+
+    zmqstream = importlib.import_module(zmq.__name__ + ".eventloop.zmqstream")
+    c = zmq.Context()
+    sock = c.socket(zmq.PUB)
+    sock.linger = 0
+    sock.bind("tcp://127.0.0.1:*")
+    loop = IOLoop(make_current=False)
+    zmqstream.ZMQStream(sock, loop)
+    loop.close(all_fds=True)
+    assert sock.closed
+    t = threading.Thread(target=c.term, daemon=True)
+    t.start()
+    t.join(TIMEOUT_MS / 1000)
+    assert not t.is_alive()
+
+
 # -- monitor --
 
 

@@ -363,10 +363,7 @@ class Context(_zmq.Context):
     """A Context whose sockets are asyncio sockets."""
 
     _repr_cls = "zmq.asyncio.Context"
-
-    @property
-    def _socket_class(self) -> type[Socket]:
-        return Socket
+    _socket_class = Socket
 
     if TYPE_CHECKING:
         @overload

@@ -6,6 +6,7 @@ import atexit
 import errno as _errno
 import os
 import threading
+import types
 import weakref
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
 from warnings import warn
@@ -14,9 +15,7 @@ from . import _core
 from .constants import ContextOption, SocketOption
 from .error import ZMQError
 from ._attrs import _declared
-
-if TYPE_CHECKING:
-    from .socket import Socket
+from .socket import Socket
 
 __all__ = ["Context"]
 
@@ -42,6 +41,14 @@ class Context(_core.Context):
 
     ``Context(io_threads=1)``. Use as a context manager, or call ``term()``/``destroy()``.
     """
+
+    # Context[SocketClass] is a generic alias at run time, as pyzmq's Context is Generic:
+    # annotations such as ipykernel's zmq.Context[Any] are evaluated when a module loads
+    def __class_getitem__(cls, item: Any) -> types.GenericAlias:  # implicitly a classmethod
+        return types.GenericAlias(cls, item)
+
+    # what socket() makes; a plain attribute, which jupyter_client swaps on a context it owns
+    _socket_class: type[Socket] = Socket
 
     _instance: Context | None = None
     _instance_lock = threading.Lock()
@@ -107,12 +114,6 @@ class Context(_core.Context):
 
     def _pid_forked(self) -> bool:
         return getattr(self, "_made_in_pid", os.getpid()) != os.getpid()
-
-    @property
-    def _socket_class(self) -> type[Socket]:
-        from .socket import Socket
-
-        return Socket
 
     # socket() makes a zmqfast.Socket (a zmqfast.asyncio.Socket from zmqfast.asyncio.Context),
     # or an instance of socket_class, called as socket_class(context, socket_type, **kwargs)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno as _errno
 import pickle
 import random
+import types
 import warnings
 from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
@@ -58,6 +59,10 @@ class _SocketContext:
 class Socket(_core.Socket):
     """A ZeroMQ socket. Made by ``Context.socket(type)``; options are also attributes
     (``s.linger = 0``, ``s.rcvmore``)."""
+
+    # Socket[bytes] is a generic alias at run time, as pyzmq's Socket is Generic
+    def __class_getitem__(cls, item: Any) -> types.GenericAlias:  # implicitly a classmethod
+        return types.GenericAlias(cls, item)
 
     if TYPE_CHECKING:
         # _core.Socket.context is the engine's Context; a Socket's is always a zmqfast.Context

@@ -47,6 +47,4 @@ class Context(_aio.Context):
                           DeprecationWarning, stacklevel=2)
         super().__init__(*args, **kwargs)
 
-    @property
-    def _socket_class(self) -> type:
-        return Socket
+    _socket_class = Socket

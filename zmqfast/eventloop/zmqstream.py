@@ -91,7 +91,10 @@ class ZMQStream:
         self._flushed = False
         self._state = 0
         self._pass_scheduled = False
-        self.io_loop.add_handler(self._fd, self._handle_events, IOLoop.READ)
+        # the socket itself, not its FD, as pyzmq: tornado's IOLoop.close(all_fds=True) then
+        # closes the socket (ipykernel does that before term()), where it would close the FD
+        # under the socket's feet and leave the socket open
+        self.io_loop.add_handler(self.socket, self._handle_events, IOLoop.READ)
 
         self.bind = socket.bind
         self.bind_to_random_port = socket.bind_to_random_port
@@ -230,7 +233,7 @@ class ZMQStream:
                           f"stream rather than its socket.", stacklevel=2)
             self.io_loop.remove_handler(self._fd)
         else:
-            self.io_loop.remove_handler(self._fd)
+            self.io_loop.remove_handler(self.socket)
             self.socket.close(linger)
         self.socket = None
         if self._close_callback is not None:

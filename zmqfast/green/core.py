@@ -253,6 +253,4 @@ class _Context(_zmq.Context):
 
     _instance = None  # Context.instance() of the green class is a green context
 
-    @property
-    def _socket_class(self) -> type:
-        return _Socket
+    _socket_class = _Socket
