@@ -6,8 +6,8 @@
 
 It downloads the pyzmq sdist of the pinned version from the package index (checked against its
 sha256), takes its ``tests/`` and ``pytest.ini``, builds a virtual environment in which pyzmq is
-absent and ``import zmq`` (and every ``zmq.*`` submodule) is zmqfast (``zmq_as_zmqfast.py``,
-loaded by a ``.pth`` file), installs what those tests need and runs them. The files that test
+absent and ``import zmq`` (and every ``zmq.*`` submodule) is zmqfast (``zmqfast.utils.as_zmq``,
+installed by a ``.pth`` file), installs what those tests need and runs them. The files that test
 how pyzmq itself is built against libzmq are left out (``SKIPPED_FILES``).
 
 The outcome is compared with ``differences.txt``: the tests that fail on purpose, each with its
@@ -121,10 +121,9 @@ def make_venv(env_dir: str, impl: str) -> str:
         link_dir = os.path.join(env_dir, "zmqfast-src")
         os.makedirs(link_dir, exist_ok=True)
         os.symlink(os.path.join(REPO, "zmqfast"), os.path.join(link_dir, "zmqfast"))
-        shutil.copy(os.path.join(HERE, "zmq_as_zmqfast.py"), site)
         with open(os.path.join(site, "zmq_as_zmqfast.pth"), "w") as f:
             f.write(link_dir + "\n")
-            f.write("import zmq_as_zmqfast; zmq_as_zmqfast.install()\n")
+            f.write("import zmqfast.utils.as_zmq as _as_zmq; _as_zmq.install()\n")
         check = "import zmq, zmqfast, importlib.metadata as m; assert zmq is zmqfast\n" \
                 "try:\n    m.version('pyzmq'); raise SystemExit('pyzmq is installed')\n" \
                 "except m.PackageNotFoundError: pass\n"

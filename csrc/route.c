@@ -38,7 +38,11 @@ zf_pipe *zf_lb_choose(zf_sock *s)
             idx = 0;
         zf_pipe *p = s->pipes[idx];
         int e = zf_sock_end(s, p);
-        if (!p->end[e].peer_gone && zf_pipe_writable(p, e)) {
+        /* A peer that closed its end (an inproc disconnect) takes no more messages, though a
+         * writer that never reads does not see its delimiter: one relaxed load per look. */
+        if (!p->end[e].peer_gone &&
+            !atomic_load_explicit(&p->end[1 - e].closed, memory_order_relaxed) &&
+            zf_pipe_writable(p, e)) {
             s->lb_next = idx + 1 >= n ? 0 : idx + 1;
             return p;
         }

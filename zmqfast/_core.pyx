@@ -14,7 +14,7 @@ from cpython.exc cimport PyErr_CheckSignals
 from cpython.number cimport PyNumber_Index
 from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport Py_DECREF, Py_INCREF
-from libc.errno cimport EAGAIN, EINTR, EINVAL, ENOTSOCK
+from libc.errno cimport EAGAIN, EINTR, EINVAL, ENAMETOOLONG, ENOTSOCK
 
 cdef extern from "errno.h":
     int ENOTSUP
@@ -97,6 +97,10 @@ cdef inline object _new_again():
 
 cdef int _addr_error(int rc, addr) except -1:
     e = _error._error_for(-rc)
+    if rc == -ENAMETOOLONG and str(addr).startswith("ipc://"):
+        from .constants import IPC_PATH_MAX_LEN
+        raise type(e)(-rc, f"ipc path {str(addr)[6:]!r} is longer than IPC_PATH_MAX_LEN "
+                           f"({IPC_PATH_MAX_LEN} bytes, the room in sockaddr_un.sun_path)")
     raise type(e)(-rc, f"{_error.strerror(-rc)} (addr={addr!r})")
 
 
@@ -264,6 +268,8 @@ cdef class Frame:
     cdef const uint8_t *_data
     cdef size_t _size
     cdef object _bytes
+    cdef object _view          # .buffer, made once
+    cdef bint _writable        # the data is the frame's own (an engine buffer or a private copy)
     cdef public bint more
     cdef public object tracker
     cdef object __weakref__
@@ -277,6 +283,7 @@ cdef class Frame:
         if track:
             from .tracker import MessageTracker
             self.tracker = MessageTracker()
+            self.tracker._watch_frame(self)  # done once this frame (and its sends) are gone
         if data is None:
             self._obj = b""
             self._bytes = b""
@@ -288,14 +295,15 @@ cdef class Frame:
         if isinstance(data, Frame):
             data = (<Frame>data).bytes
         if PyBytes_CheckExact(data):
+            # shared, not copied (bytes are immutable); .bytes still makes its own copy, as
+            # pyzmq's does, so that it is never the caller's object
             self._obj = data
-            self._bytes = data
             self._data = <const uint8_t *>PyBytes_AS_STRING(data)
             self._size = PyBytes_GET_SIZE(data)
             return
         mv = memoryview(data)
-        if not mv.c_contiguous:
-            mv = memoryview(mv.tobytes())
+        if not mv.contiguous:
+            raise BufferError("Frame needs a contiguous buffer")
         PyObject_GetBuffer(mv, &view, PyBUF_ANY_CONTIGUOUS)
         self._data = <const uint8_t *>view.buf
         self._size = view.len
@@ -311,7 +319,8 @@ cdef class Frame:
             self._meta = NULL
 
     def __getbuffer__(self, Py_buffer *buffer, int flags):
-        PyBuffer_FillInfo(buffer, self, <void *>self._data, self._size, 1, flags)
+        # writable where the data is the frame's own, as pyzmq's frames (libzmq messages) are
+        PyBuffer_FillInfo(buffer, self, <void *>self._data, self._size, not self._writable, flags)
 
     def __releasebuffer__(self, Py_buffer *buffer):
         pass
@@ -328,8 +337,38 @@ cdef class Frame:
 
     @property
     def buffer(self):
-        """A memoryview of the frame's content (no copy)."""
-        return memoryview(self)
+        """A memoryview of the frame's content (no copy; the same view each time)."""
+        if self._view is None:
+            self._view = memoryview(self)
+        return self._view
+
+    def __copy__(self):
+        """A frame sharing this one's data (no copy) and its tracker, as pyzmq's fast_copy."""
+        cdef Frame fr = Frame.__new__(Frame)
+        fr._obj = self._obj
+        fr._bytes = self._bytes
+        fr._data = self._data
+        fr._size = self._size
+        fr._writable = self._writable
+        fr.more = self.more
+        if self._buf != NULL:
+            zf_buf_ref(self._buf)
+            fr._buf = self._buf
+        if self._meta != NULL:
+            zf_buf_ref(self._meta)
+            fr._meta = self._meta
+        fr.tracker = self.tracker
+        if self.tracker is not None:
+            self.tracker._watch_frame(fr)
+        return fr
+
+    def fast_copy(self):
+        """A frame sharing this one's data (see __copy__)."""
+        return self.__copy__()
+
+    def __getitem__(self, key):
+        """frame["User-Id"]: connection metadata by name, as get(name)."""
+        return self.get(key)
 
     def __bytes__(self):
         return self.bytes
@@ -377,10 +416,12 @@ cdef Frame _frame_from(zf_frame *f):
         fr._bytes = None  # made on first use of .bytes
         fr._obj = None
     else:
-        fr._bytes = PyBytes_FromStringAndSize(<const char *>f.data, f.size)
-        fr._obj = fr._bytes
-        fr._data = <const uint8_t *>PyBytes_AS_STRING(fr._bytes)
+        # a private copy, writable like an engine buffer; .bytes copies it again when asked
+        fr._obj = PyBytes_FromStringAndSize(<const char *>f.data, f.size)
+        fr._data = <const uint8_t *>PyBytes_AS_STRING(fr._obj)
+        fr._bytes = None
         fr._size = f.size
+    fr._writable = True
     fr.more = f.more != 0
     return fr
 
@@ -546,6 +587,11 @@ cdef class Socket:
                     zf_sock_close(s, 0, 0)
             zf_sock_unref(s)
         self._s = self._ref = NULL
+
+    @property
+    def _shadow_obj(self):
+        """The Socket object a shadow was made from (pyzmq's name), or None."""
+        return self._origin
 
     @classmethod
     def shadow(cls, address):
@@ -847,6 +893,8 @@ cdef class Socket:
             hold = self._send_obj(data, flags, copy)
         if copy:
             return None
+        if isinstance(data, Frame) and (<Frame>data).tracker is not None:
+            return (<Frame>data).tracker  # pyzmq's: the frame's own tracker, done when it is gone
         from .tracker import MessageTracker
         return MessageTracker._from_hold(hold, self._context)
 
@@ -974,6 +1022,8 @@ cdef class Socket:
             raise ValueError("nbytes must be non-negative")
         PyObject_GetBuffer(buffer, &view, PyBUF_ANY_CONTIGUOUS | PyBUF_WRITABLE)
         try:
+            if nbytes > view.len:
+                raise ValueError(f"nbytes={nbytes} is more than the buffer's {view.len} bytes")
             self._recv_frame(&f, flags)
             n = f.size
             if n > <size_t>view.len:

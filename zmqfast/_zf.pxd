@@ -39,6 +39,7 @@ cdef extern from "zf.h" nogil:
 
     zf_buf *zf_buf_new(size_t size)
     zf_buf *zf_buf_external(void *data, size_t size, zf_release_stack *stack, void *hint)
+    void zf_buf_ref(zf_buf *b)
     void zf_buf_unref(zf_buf *b)
     zf_buf *zf_release_stack_take(zf_release_stack *s)
     void zf_buf_free_external(zf_buf *b)

@@ -149,7 +149,10 @@ class Socket(_core.Socket):
 
     def get_string(self, option: int, encoding: str = "utf-8") -> str:
         """Get a bytes option as str."""
-        return self.get(option).decode(encoding)  # type: ignore[union-attr]
+        value = self.get(option)
+        if not isinstance(value, bytes):
+            raise TypeError(f"option {option} is not a bytes option: it has no string form")
+        return value.decode(encoding)
 
     getsockopt_string = get_string
     getsockopt_unicode = get_string
@@ -173,6 +176,13 @@ class Socket(_core.Socket):
         self.set(SocketOption.RCVHWM, value)
 
     def __setattr__(self, key: str, value: Any) -> None:
+        # `sock.subscribe = topic` sets the option, as on pyzmq, though subscribe is a method
+        if key in ("subscribe", "unsubscribe") and key not in self.__dict__:
+            if isinstance(value, str):
+                value = value.encode("utf8")
+            self.set(SocketOption.SUBSCRIBE if key == "subscribe" else SocketOption.UNSUBSCRIBE,
+                     value)
+            return
         if _declared(self, key):
             object.__setattr__(self, key, value)
             return

@@ -46,6 +46,11 @@ class _AliasLoader(importlib.abc.Loader):
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
         return importlib.import_module(self.target)
 
+    def get_code(self, fullname: str) -> types.CodeType | None:
+        # `python -m zmq.X` (runpy asks the loader for the code): zmqfast.X's code, run as __main__
+        loader = self.target_spec.loader
+        return loader.get_code(self.target) if isinstance(loader, importlib.abc.InspectLoader) else None
+
     def exec_module(self, module: types.ModuleType) -> None:
         # The import system has just set the module's __spec__ to the alias's; give it back its
         # own, which importlib.reload, pickle and zmqfast's own relative imports go by.

@@ -7,6 +7,9 @@ from typing import Any
 
 __all__ = ["dumps", "loads"]
 
+# pyzmq's name for the json module it uses (the standard library's)
+jsonmod = json
+
 
 def dumps(o: Any, **kwargs: Any) -> bytes:
     """Serialize o to JSON bytes (utf-8, no ASCII escaping unless asked)."""

@@ -30,5 +30,11 @@ def parse_monitor_message(msg: list[bytes]) -> _MonitorMessage:
 
 
 def recv_monitor_message(socket: Any, flags: int = 0) -> _MonitorMessage:
-    """Receive one monitor message from a monitor socket and decode it."""
-    return parse_monitor_message(socket.recv_multipart(flags))
+    """Receive one monitor message from a monitor socket and decode it. On an asyncio socket
+    the result is a Future of the decoded message, as on pyzmq."""
+    msg = socket.recv_multipart(flags)
+    if isinstance(msg, list):
+        return parse_monitor_message(msg)
+    from ..asyncio import _then  # an awaitable receive: decode when it is done
+
+    return _then(msg, parse_monitor_message)  # type: ignore[return-value]
