@@ -110,6 +110,29 @@ SEEDS = {
         "metadata": b"\x06" + prop(b"Socket-Type", b"ROUTER") + prop(b"User-Id", b"u"),
         "metadata_broken": b"\x06" + b"\x0bSocket-Type\x00\x00\x01",
     },
+    "session": {
+        # first byte % 8 picks the socket of fuzz_session.c: PULL, ROUTER, XPUB, SUB,
+        # DEALER (MAXMSGSIZE 300), PULL (PLAIN server), REP, PAIR; then the peer's whole stream
+        "push_to_pull": b"\x00" + greeting() + frame(command(b"READY", prop(b"Socket-Type", b"PUSH")), command=True)
+        + frame(b"one", more=True) + frame(b"two") + frame(b"L" * 9000) + frame(b"tail"),
+        "dealer_to_router": b"\x01" + greeting() + frame(command(b"READY", prop(b"Socket-Type", b"DEALER")
+                                                                      + prop(b"Identity", b"me")), command=True)
+        + frame(b"hello") + frame(command(b"PING", b"\x00\x01hb"), command=True),
+        "sub_to_xpub": b"\x02" + greeting() + frame(command(b"READY", prop(b"Socket-Type", b"SUB")), command=True)
+        + frame(command(b"SUBSCRIBE", b"topic"), command=True) + frame(b"\x01abc") + frame(b"\x00abc")
+        + frame(command(b"CANCEL", b"topic"), command=True),
+        "pub_to_sub_zmtp30": b"\x03" + greeting(minor=0) + frame(command(b"READY", prop(b"Socket-Type", b"PUB")), command=True)
+        + frame(b"news"),
+        "too_big_for_dealer": b"\x04" + greeting() + frame(command(b"READY", prop(b"Socket-Type", b"DEALER")), command=True)
+        + frame(b"s" * 200) + frame(b"B" * 400),
+        "plain_hello": b"\x05" + greeting(b"PLAIN", as_server=0) + frame(command(b"HELLO", b"\x05admin\x06secret"), command=True),
+        "req_to_rep": b"\x06" + greeting() + frame(command(b"READY", prop(b"Socket-Type", b"REQ")), command=True)
+        + frame(b"", more=True) + frame(b"question"),
+        "pair_wrong_type": b"\x07" + greeting() + frame(command(b"READY", prop(b"Socket-Type", b"PUSH")), command=True),
+        "data_before_ready": b"\x00" + greeting() + frame(b"early"),
+        "huge_frame_header": b"\x00" + greeting() + frame(command(b"READY", prop(b"Socket-Type", b"PUSH")), command=True)
+        + b"\x02" + struct.pack(">Q", 2**62) + b"x" * 100,
+    },
 }
 
 
