@@ -1,5 +1,6 @@
-/* fuzz.h: what the libFuzzer harnesses share. Each harness drives the engine's parsers of peer
- * bytes (csrc/) directly: they are pure functions, so a harness needs no socket or thread. */
+/* fuzz.h: what the libFuzzer harnesses share. Each harness but fuzz_session drives one of the
+ * engine's parsers of peer bytes (csrc/) directly: they are pure functions, so those harnesses
+ * need no socket or thread. */
 #ifndef ZF_FUZZ_H
 #define ZF_FUZZ_H
 
