@@ -41,11 +41,19 @@ static struct target targets[] = {
 
 static zf_ctx *ctx;
 
+static void remove_endpoints(void)
+{
+    for (size_t i = 0; i < NTARGETS; i++)
+        if (targets[i].path[0])
+            unlink(targets[i].path);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
     ctx = zf_ctx_new(1);
     CHECK(ctx != NULL);
+    atexit(remove_endpoints); /* a run that ends normally leaves no socket files behind */
     for (size_t i = 0; i < NTARGETS; i++) {
         struct target *t = &targets[i];
         CHECK(zf_sock_new(ctx, t->type, &t->sock) == 0);
