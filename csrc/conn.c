@@ -27,6 +27,7 @@
 #include "curve.h"
 #include "meta.h"
 #include "net.h"
+#include "socks.h"
 #include "mech_plain.h"
 #include "monitor.h"
 #include "zap.h"
@@ -455,7 +456,7 @@ static void connected(zf_session *s)
  * (a name is resolved by the proxy); one authentication method is offered, user/password when
  * a user name is set. The ZMTP greeting starts once the proxy has connected us; any failure is
  * a failed connect, retried. */
-enum { SOCKS_METHOD = 1, SOCKS_AUTH, SOCKS_CONNECT };
+enum { SOCKS_METHOD = ZF_SOCKS_METHOD, SOCKS_AUTH = ZF_SOCKS_AUTH, SOCKS_CONNECT = ZF_SOCKS_CONNECT };
 
 static int socks_proxied(const zf_session *s)
 {
@@ -542,15 +543,15 @@ static void socks_read(zf_session *s)
         s->rlen += (size_t)r;
     const uint8_t *b = s->rbuf;
     for (;;) {
-        size_t need = s->socks_step == SOCKS_CONNECT ? 5 : 2;
-        if (s->rlen < need)
+        int want = s->opts.socks_user_len ? 2 : 0;
+        long total = zf_socks_reply(s->socks_step, want, b, s->rlen); /* socks.c: pure, fuzzed */
+        if (total == 0)
             return;
+        if (total < 0) {
+            socks_fail(s);
+            return;
+        }
         if (s->socks_step == SOCKS_METHOD) {
-            int want = s->opts.socks_user_len ? 2 : 0;
-            if (b[0] != 5 || b[1] != want) {
-                socks_fail(s);
-                return;
-            }
             memmove(s->rbuf, b + 2, s->rlen - 2);
             s->rlen -= 2;
             if (want == 2) {
@@ -575,10 +576,6 @@ static void socks_read(zf_session *s)
             continue;
         }
         if (s->socks_step == SOCKS_AUTH) {
-            if (b[1] != 0) { /* the proxy refused the user name and password */
-                socks_fail(s);
-                return;
-            }
             memmove(s->rbuf, b + 2, s->rlen - 2);
             s->rlen -= 2;
             if (socks_request(s) < 0) {
@@ -587,15 +584,8 @@ static void socks_read(zf_session *s)
             }
             continue;
         }
-        /* CONNECT's reply: version, status, 0, the bound address by type, port */
-        size_t total = b[3] == 1 ? 10 : b[3] == 4 ? 22 : b[3] == 3 ? 7 + (size_t)b[4] : 0;
-        if (b[0] != 5 || b[1] != 0 || !total) {
-            socks_fail(s);
-            return;
-        }
-        if (s->rlen < total)
-            return;
-        if (s->rlen > total) { /* the peer cannot speak before our greeting: a broken proxy */
+        /* CONNECT's reply, whole */
+        if (s->rlen > (size_t)total) { /* the peer cannot speak before our greeting: a broken proxy */
             socks_fail(s);
             return;
         }
