@@ -890,6 +890,8 @@ cdef class Socket:
         else:
             if routing_id is not None or group is not None:
                 raise NotImplementedError("routing_id/group need draft socket types, which zmqfast lacks")
+            if track and not copy and isinstance(data, Frame) and (<Frame>data).tracker is None:
+                raise ValueError("Not a tracked message: make the Frame with track=True")
             hold = self._send_obj(data, flags, copy)
         if copy:
             return None

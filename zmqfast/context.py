@@ -82,7 +82,7 @@ class Context(_core.Context):
         cls = self.__class__
         # pyzmq's form: the class's own _repr_cls (not an inherited one), else its path
         name = cls.__dict__.get("_repr_cls") or f"{cls.__module__}.{cls.__name__}"
-        n = len(getattr(self, "_sockets", ()))
+        n = sum(1 for sock in getattr(self, "_sockets", ()) if not sock.closed)
         sockets = f"{n} socket{'s' if n > 1 else ''}" if n else ""
         closed = " closed" if self.closed else ""
         return f"<{name}({sockets}) at {hex(id(self))}{closed}>"
@@ -129,6 +129,8 @@ class Context(_core.Context):
         if self.closed:
             if self._pid_forked():
                 raise _core._fork_error()
+            if self._shadow:
+                raise ZMQError(_errno.EFAULT)  # what libzmq says of a context gone under a shadow
             raise ZMQError(_errno.ENOTSUP)  # what pyzmq raises for socket() after term()
         cls = socket_class or self._socket_class
         s = cls(self, socket_type, **kwargs)
@@ -179,7 +181,14 @@ class Context(_core.Context):
     def __getattr__(self, key: str) -> Any:
         name = key.upper()
         if name in ContextOption.__members__:
-            return self.get(ContextOption[name])
+            try:
+                return self.get(ContextOption[name])
+            except ZMQError as e:
+                # as pyzmq: an option that cannot be read is a write-only attribute (so getattr
+                # with a default, hasattr and mock's spec see an AttributeError)
+                if e.errno in (_errno.EINVAL, _errno.EFAULT):
+                    raise AttributeError(f"{key} attribute is write-only") from None
+                raise
         if name in SocketOption.__members__:
             opt = int(SocketOption[name])
             if opt in self.sockopts:

@@ -67,13 +67,21 @@ class Device:
         self._out.options.append((opt, value))
 
     def _reserve_random_port(self, addr: str, *args: Any, **kwargs: Any) -> int:
-        # the socket that will use the port does not exist yet: find a free one now
+        # The socket that will use the port does not exist yet: find a free one now, and not
+        # one this device has taken already (its sockets bind when it starts).
+        taken = self.__dict__.setdefault("_random_addrs", [])
         ctx = zmqfast.Context()
         try:
             with ctx.socket(zmqfast.PAIR) as probe:
-                return probe.bind_to_random_port(addr, *args, **kwargs)
+                for _ in range(5):
+                    port = probe.bind_to_random_port(addr, *args, **kwargs)
+                    probe.unbind(f"{addr}:{port}")
+                    if f"{addr}:{port}" not in taken:
+                        taken.append(f"{addr}:{port}")
+                        return port
         finally:
             ctx.term()
+        raise zmqfast.ZMQBindError("Could not reserve random port.")
 
     def bind_in_to_random_port(self, addr: str, *args: Any, **kwargs: Any) -> int:
         port = self._reserve_random_port(addr, *args, **kwargs)

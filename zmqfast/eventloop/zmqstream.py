@@ -50,6 +50,11 @@ def _ignore(*args: Any) -> None:
     return None
 
 
+class _NotCallable(TypeError, AssertionError):
+    """A callback that is not callable: a TypeError, and an AssertionError as pyzmq raises
+    (it asserts callable(callback)), so code catching either keeps working."""
+
+
 class ZMQStream:
     """Registers callbacks for a socket's incoming messages and completed sends on a tornado
     IOLoop.
@@ -73,12 +78,15 @@ class ZMQStream:
     poller: Any
 
     def __init__(self, socket: Any, io_loop: IOLoop | None = None) -> None:
-        for name in ("recv_multipart", "send_multipart"):
-            if inspect.iscoroutinefunction(getattr(type(socket), name, None)):
-                warnings.warn("ZMQStream works with plain (blocking-API) sockets; an async "
-                              "socket's methods return awaitables, which the stream does not "
-                              "expect", RuntimeWarning, stacklevel=2)
-                break
+        from zmqfast.asyncio import Socket as _AsyncSocket
+
+        if isinstance(socket, _AsyncSocket) or any(
+                inspect.iscoroutinefunction(getattr(type(socket), name, None))
+                for name in ("recv_multipart", "send_multipart")):
+            # as pyzmq: the stream works on a plain shadow of an async socket
+            warnings.warn("ZMQStream works with plain (blocking-API) sockets; it uses a plain "
+                          f"shadow of the async socket {socket!r}", RuntimeWarning, stacklevel=2)
+            socket = zmq.Socket.shadow(socket.underlying)
         self.socket = socket
         self.io_loop = io_loop or IOLoop.current()
         self.poller = zmq.Poller()
@@ -116,7 +124,7 @@ class ZMQStream:
         with copy=False). Replaces any previous callback; None stops receiving."""
         self._check_closed()
         if callback is not None and not callable(callback):
-            raise TypeError(f"callback must be callable, not {type(callback).__name__}")
+            raise _NotCallable(f"callback must be callable, not {type(callback).__name__}")
         self._recv_callback = callback
         self._recv_copy = copy
         if callback is None:
@@ -136,7 +144,7 @@ class ZMQStream:
         """Call callback(msg, status) after each queued message is sent. None stops that."""
         self._check_closed()
         if callback is not None and not callable(callback):
-            raise TypeError(f"callback must be callable, not {type(callback).__name__}")
+            raise _NotCallable(f"callback must be callable, not {type(callback).__name__}")
         self._send_callback = callback
 
     def on_send_stream(self, callback: Callable[[ZMQStream, list[Any], Any], Any] | None) -> None:
@@ -228,9 +236,9 @@ class ZMQStream:
         if self.socket is None:
             return
         if self.socket.closed:
-            warnings.warn(f"closing a ZMQStream whose socket was already closed: unregistering "
-                          f"FD {self._fd}, which may by now belong to something else. Close the "
-                          f"stream rather than its socket.", stacklevel=2)
+            warnings.warn(f"Unregistering FD {self._fd} after closing socket: it may by now "
+                          f"belong to something else. Close the ZMQStream rather than its "
+                          f"socket.", stacklevel=2)
             self.io_loop.remove_handler(self._fd)
         else:
             self.io_loop.remove_handler(self.socket)
@@ -340,7 +348,7 @@ class ZMQStream:
                     return
                 except zmq.ZMQError as e:
                     if self.closed():
-                        gen_log.warning("Got events for stream %s whose socket is closed: %s",
+                        gen_log.warning("Got events for stream %s attached to closed socket: %s",
                                         self, e)
                     else:
                         gen_log.error("Error reading EVENTS for %s: %s", self, e)

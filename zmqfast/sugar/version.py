@@ -7,9 +7,12 @@ can be imported while zmqfast is still initialising.
 from __future__ import annotations
 
 __all__ = ["zmq_version", "zmq_version_info", "pyzmq_version", "pyzmq_version_info",
-           "__version__", "__revision__"]
+           "__version__", "__revision__", "VERSION_EXTRA"]
 
 __revision__ = ""
+
+# pyzmq's pre-release suffix ("dev", "b1"...) of its version; zmqfast's releases carry none
+VERSION_EXTRA = ""
 
 
 def zmq_version() -> str:
