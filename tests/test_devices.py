@@ -67,6 +67,24 @@ def test_thread_device_queue_brokers_requests(zmq, devices, dctx):
     client.close()
 
 
+@pytest.mark.parametrize("side", ["in", "out"])
+def test_single_socket_device_sends_back_what_it_receives(zmq, devices, dctx, side):
+    # ThreadDevice(QUEUE, REP, -1): one socket, in and out at once; its "out" endpoints are
+    # that socket's too
+    dev = devices.ThreadDevice(zmq.QUEUE, zmq.REP, -1)
+    dev.context_factory = lambda: dctx
+    client = zmq.Context.instance().socket(zmq.REQ)
+    client.rcvtimeo = client.sndtimeo = 3000
+    client.linger = 0
+    port = client.bind_to_random_port("tcp://127.0.0.1")
+    getattr(dev, f"connect_{side}")(f"tcp://127.0.0.1:{port}")
+    dev.setsockopt_in(zmq.LINGER, 0)
+    dev.start()
+    client.send(b"echo")
+    assert client.recv() == b"echo"
+    client.close()
+
+
 def test_thread_proxy_copies_to_its_monitor(zmq, devices, dctx):
     dev = devices.ThreadProxy(zmq.PULL, zmq.PUSH, zmq.PUSH)
     _start_inproc(zmq, dev, dctx, "dev", "in", "out", "mon")

@@ -105,6 +105,11 @@ class Device:
         ctx = self.context_factory()
         self._context = ctx
         ins = self._socket(ctx, self.in_type, self._in)
+        if self.out_type < 0:
+            # a single-socket device (out_type -1): what arrives goes back out of the same
+            # socket (a REP echoes), so the "out" endpoints are the same socket's
+            self._out.apply(ins)
+            return ins, ins
         outs = self._socket(ctx, self.out_type, self._out)
         return ins, outs
 
