@@ -10,6 +10,8 @@ absent and ``import zmq`` (and every ``zmq.*`` submodule) is zmqfast (``zmqfast.
 installed by a ``.pth`` file), installs what those tests need and runs them. The files that test
 how pyzmq itself is built against libzmq are left out (``SKIPPED_FILES``).
 
+Then it runs pyzmq's shipped examples that end by themselves (``EXAMPLES``): each must exit 0.
+
 The outcome is compared with ``differences.txt``: the tests that fail on purpose, each with its
 reason. The script exits non-zero when a test fails that is not listed there; a listed test
 that passes is reported, so the list can shrink. The zmqfast extension must be built in place
@@ -38,6 +40,19 @@ INDEX_URL = os.environ.get("ZMQFAST_INDEX_URL", "https://pypi.org/simple")
 # These test pyzmq's build (its Cython declarations, its cffi backend, its C headers, its stubs
 # under mypy), not the behaviour of the zmq API.
 SKIPPED_FILES = ("test_cython.py", "test_cffi_backend.py", "test_includes.py", "test_mypy.py")
+
+# pyzmq's shipped examples that end by themselves (the rest serve for ever, or need packages such
+# as aiowire): each must exit 0 within EXAMPLE_LIMIT seconds, run as a script in its own folder,
+# in this order (generate_certificates.py makes the keys the security examples read).
+EXAMPLES = [
+    "security/generate_certificates.py", "security/grasslands.py", "security/strawhouse.py",
+    "security/woodhouse.py", "security/stonehouse.py", "security/ironhouse.py",
+    "security/asyncio-ironhouse.py", "security/ioloop-ironhouse.py",
+    "serialization/serialsocket.py", "poll/pair.py", "poll/pubsub.py", "poll/reqrep.py",
+    "recv_into/discard.py", "recv_into/recv_into_array.py", "monitoring/simple_monitor.py",
+    "gevent/simple.py",
+]
+EXAMPLE_LIMIT = 60
 
 # What pyzmq's tests import besides zmq (test-requirements.txt, less coverage and linters).
 TEST_REQUIREMENTS = [
@@ -95,7 +110,8 @@ def extract_tests(sdist: str, dest: str) -> str:
     with tarfile.open(sdist) as tar:
         members = [
             m for m in tar.getmembers()
-            if (m.name.startswith(f"{top}/tests/") or m.name == f"{top}/pytest.ini")
+            if (m.name.startswith((f"{top}/tests/", f"{top}/examples/"))
+                or m.name == f"{top}/pytest.ini")
             and (m.isfile() or m.isdir())
         ]
         tar.extractall(dest, members=members)
@@ -173,6 +189,24 @@ def run_file(py: str, root: str, test_file: str, extra: list[str], env: dict,
     return outcomes
 
 
+def run_examples(py: str, root: str, env: dict) -> list[str]:
+    """Runs EXAMPLES; returns the ones that failed (exit status, or out of time)."""
+    failed = []
+    for example in EXAMPLES:
+        folder, script = os.path.split(os.path.join(root, "examples", example))
+        try:
+            proc = subprocess.run([py, script], cwd=folder, env=env, capture_output=True,
+                                  text=True, timeout=EXAMPLE_LIMIT)
+            ok = proc.returncode == 0
+            why = f"exit {proc.returncode}: {(proc.stderr or proc.stdout)[-300:]}"
+        except subprocess.TimeoutExpired:
+            ok, why = False, f"still running after {EXAMPLE_LIMIT} s"
+        log(f"example {example}: {'ok' if ok else 'FAILED, ' + why}")
+        if not ok:
+            failed.append(example)
+    return failed
+
+
 def read_differences(path: str) -> dict[str, str]:
     """differences.txt: `test id  # reason`, one a line; blank lines and `#` lines are comments."""
     listed: dict[str, str] = {}
@@ -238,12 +272,14 @@ def main() -> int:
     with open(os.path.join(args.workdir, f"outcomes-{args.impl}.json"), "w") as f:
         json.dump(outcomes, f, indent=1, sort_keys=True)
 
+    failed_examples = run_examples(py, root, env) if not args.files else []
+
     counts = {k: sum(1 for v in outcomes.values() if v == k) for k in ("passed", "failed", "skipped")}
     failed = sorted(t for t, v in outcomes.items() if v == "failed")
     if args.impl == "zmq":
         log(f"pyzmq {PYZMQ_VERSION} on its own suite: {counts['passed']} passed, "
             f"{counts['failed']} failed, {counts['skipped']} skipped")
-        return 1 if failed else 0
+        return 1 if failed or failed_examples else 0
 
     listed = read_differences(args.differences)
     unexpected = [t for t in failed if t not in listed]
@@ -255,7 +291,8 @@ def main() -> int:
     log(f"zmqfast on pyzmq {PYZMQ_VERSION}'s suite: {counts['passed']} passed, "
         f"{counts['failed']} failed ({len(failed) - len(unexpected)} of them listed deliberate "
         f"differences), {counts['skipped']} skipped")
-    return 1 if unexpected else 0
+    log(f"pyzmq's shipped examples: {len(EXAMPLES) - len(failed_examples)} of {len(EXAMPLES)} ran")
+    return 1 if unexpected or failed_examples else 0
 
 
 if __name__ == "__main__":
