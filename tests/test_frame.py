@@ -1,5 +1,7 @@
 """Frames: zero-copy receive, connection metadata, tracked sends."""
 
+import gc
+
 import pytest
 
 
@@ -89,3 +91,32 @@ def test_recv_into_a_buffer(zmq, ctx, fast, bind):
     buf = bytearray(4)
     n = rx.recv_into(buf)
     assert n == 10 and bytes(buf) == b"0123"
+
+
+@pytest.mark.parametrize("transport", ["inproc", "tcp"])
+def test_a_received_frame_outliving_its_context_gives_its_buffer_back_safely(zmq, transport):
+    # A large frame received with copy=False may hold a buffer of Python's (a zero-copy send's
+    # object over inproc, a bytes object made ahead over tcp) that goes back through the
+    # context's release stack: the context must outlive the frame (under ASan this was a
+    # use-after-free once the context had been collected first).
+    ctx = zmq.Context()
+    a, b = ctx.socket(zmq.PAIR), ctx.socket(zmq.PAIR)
+    b.rcvtimeo = 5000
+    if transport == "inproc":
+        a.bind("inproc://outlive")
+        b.connect("inproc://outlive")
+    else:
+        b.connect(f"tcp://127.0.0.1:{a.bind_to_random_port('tcp://127.0.0.1')}")
+    big = bytes(range(256)) * 1024  # 256 KiB: zero-copy, and a blank over tcp
+    frames = []
+    for _ in range(3):
+        a.send(big, copy=False)
+        frames.append(b.recv(copy=False))
+    a.close(linger=0)
+    b.close(linger=0)
+    ctx.term()
+    del ctx, a, b
+    gc.collect()
+    assert all(f.bytes == big for f in frames)
+    del frames
+    gc.collect()

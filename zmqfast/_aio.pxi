@@ -419,7 +419,7 @@ cdef class _AioOp:
                 _raise(rc)
             if self.copy:
                 return _bytes_recv(sock, &f)
-            fr = _frame_from(&f)
+            fr = _frame_from(&f, sock)
             fr._meta = zf_sock_meta(sock._s)
             return fr
         if self.kind == _AIO_SEND:

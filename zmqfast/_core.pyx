@@ -269,6 +269,8 @@ cdef class Frame:
     cdef size_t _size
     cdef object _bytes
     cdef object _view          # .buffer, made once
+    cdef object _owner         # the Context whose release stack _buf goes back to, if any: kept
+                               # alive while this frame holds the buffer (its dealloc drains)
     cdef bint _writable        # the data is the frame's own (an engine buffer or a private copy)
     cdef public bint more
     cdef public object tracker
@@ -350,6 +352,7 @@ cdef class Frame:
         fr._data = self._data
         fr._size = self._size
         fr._writable = self._writable
+        fr._owner = self._owner
         fr.more = self.more
         if self._buf != NULL:
             zf_buf_ref(self._buf)
@@ -407,10 +410,14 @@ cdef class Frame:
         raise _error.ZMQError(EINVAL)
 
 
-cdef Frame _frame_from(zf_frame *f):
+cdef Frame _frame_from(zf_frame *f, Socket sock):
     cdef Frame fr = Frame.__new__(Frame)
     if f.buf != NULL:
         fr._buf = f.buf  # the reference moves into the frame: no copy
+        if f.buf.stack != NULL:
+            # a buffer of Python's (a zero-copy send's, or a blank) goes back through the
+            # context's release stack when the frame lets go of it: the context must outlive it
+            fr._owner = sock._context
         fr._data = f.data
         fr._size = f.size
         fr._bytes = None  # made on first use of .bytes
@@ -969,7 +976,7 @@ cdef class Socket:
             self._recv_wait(&f, flags, rc)
         if copy:
             return _bytes_recv(self, &f)
-        fr = _frame_from(&f)
+        fr = _frame_from(&f, self)
         fr._meta = zf_sock_meta(self._s)
         return fr
 
@@ -986,7 +993,7 @@ cdef class Socket:
             _raise(rc)
         if copy:
             return _bytes_recv(self, &f)
-        return _frame_from(&f)
+        return _frame_from(&f, self)
 
     def recv_multipart(self, int flags=0, bint copy=True, bint track=False):
         """Receive a whole multipart message as a list of frames."""
@@ -1004,7 +1011,7 @@ cdef class Socket:
             if copy:
                 parts.append(_bytes_recv(self, &f))
             else:
-                fr = _frame_from(&f)
+                fr = _frame_from(&f, self)
                 fr._meta = zf_sock_meta(self._s)
                 parts.append(fr)
             if not f.more:
