@@ -491,6 +491,31 @@ def test_ioloop_close_all_fds_closes_a_streams_socket(zmq):
     assert not t.is_alive()
 
 
+@pytest.mark.parametrize("first_use", ["get_loop", "poll"])
+def test_ioloop_close_all_fds_closes_a_future_socket_used_on_it(zmq, first_use):
+    # pyzmq's tornado sockets (zmq.eventloop.future) enter the IOLoop's table when first used
+    # there, so that closing the loop with all_fds=True closes them too
+    from tornado.ioloop import IOLoop
+
+    future = importlib.import_module(zmq.__name__ + ".eventloop.future")
+    c = future.Context()
+    s = c.socket(zmq.PULL)
+    s.linger = 0
+    s.bind("tcp://127.0.0.1:*")
+    loop = IOLoop(make_current=False)
+
+    async def use():
+        if first_use == "get_loop":
+            s._get_loop()
+        else:  # a wait that runs out
+            assert await s.poll(timeout=20) == 0
+
+    loop.run_sync(use)
+    loop.close(all_fds=True)
+    assert s.closed
+    c.term()
+
+
 # -- monitor --
 
 

@@ -28,10 +28,47 @@ class Poller(_aio.Poller):
     """A Poller whose poll() returns a Future, for tornado coroutines."""
 
 
+def _ignore_events(fileobj: Any, events: int) -> None:
+    """Never called: tornado only reads the table entry (see Socket._enter_ioloop)."""
+
+
 class Socket(_aio.Socket):
     """A Socket whose send/recv family returns Futures, for tornado coroutines."""
 
     _poller_class = Poller
+    _ioloop_entry: Any = None
+
+    def _enter_ioloop(self) -> IOLoop:
+        """Enter this socket in the current IOLoop's handler table, as pyzmq's tornado sockets
+        are, so that ``IOLoop.close(all_fds=True)`` closes it (ipykernel and jupyter_client
+        close their loops so). Only the table entry: tornado registers no reader for it, so
+        the socket's own fd watcher stays the one (a second reader on the fd would replace it).
+        Tornado's asyncio IOLoop keeps the table as ``handlers``; without one, nothing is
+        entered."""
+        io_loop = IOLoop.current()
+        handlers = getattr(io_loop, "handlers", None)
+        if isinstance(handlers, dict) and self._ioloop_entry is None and not self.closed:
+            fd = _aio._base_get(self, _aio.FD)
+            if fd not in handlers:
+                handlers[fd] = (self, _ignore_events)
+                self._ioloop_entry = (handlers, fd)
+        return io_loop
+
+    def _get_loop(self) -> IOLoop:
+        """The IOLoop this socket's operations run on (pyzmq's name)."""
+        return self._enter_ioloop()
+
+    def _rebind(self, loop: asyncio.AbstractEventLoop) -> None:
+        super()._rebind(loop)
+        self._enter_ioloop()  # first use (from a loop): as pyzmq's sockets register then
+
+    def close(self, linger: int | None = None) -> None:
+        entry, self._ioloop_entry = self._ioloop_entry, None
+        if entry is not None:
+            handlers, fd = entry
+            if handlers.get(fd, (None,))[0] is self:
+                del handlers[fd]
+        super().close(linger)
 
 
 class Context(_aio.Context):
