@@ -38,10 +38,14 @@ zf_pipe *zf_lb_choose(zf_sock *s)
             idx = 0;
         zf_pipe *p = s->pipes[idx];
         int e = zf_sock_end(s, p);
-        /* A peer that closed its end (an inproc disconnect) takes no more messages, though a
-         * writer that never reads does not see its delimiter: one relaxed load per look. */
+        /* An inproc peer that disconnected (closed its end) takes no more messages, though a
+         * writer that never reads does not see its delimiter. A session's pipe is left to the
+         * session's TERM, as before: its timing is libzmq's (a send racing a peer's hang-up
+         * goes into the old pipe rather than blocking). One owner-private test, and one
+         * relaxed load for inproc pipes. */
         if (!p->end[e].peer_gone &&
-            !atomic_load_explicit(&p->end[1 - e].closed, memory_order_relaxed) &&
+            (p->end[e].via_session ||
+             !atomic_load_explicit(&p->end[1 - e].closed, memory_order_relaxed)) &&
             zf_pipe_writable(p, e)) {
             s->lb_next = idx + 1 >= n ? 0 : idx + 1;
             return p;
