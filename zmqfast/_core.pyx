@@ -260,6 +260,7 @@ cdef class Context:
 # ---- Frame -------------------------------------------------------------------------------------
 
 @cython.freelist(16)
+@cython.no_gc_clear  # the GC must not drop _owner (the Context) before this frame's buffer
 cdef class Frame:
     """A message frame. Frames received with copy=False share the engine's buffer."""
     cdef zf_buf *_buf          # one reference when the data lives in an engine buffer
