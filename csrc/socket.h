@@ -55,6 +55,7 @@ struct zf_sock {
     zf_sock_cmd *mhead, *mtail;
     _Atomic int mpending;
     int mclosed;
+    int64_t mail_us; /* owner thread: when the mailbox was last processed (zf_now_us) */
     /* close() from another thread: a thread blocked in zf_sock_wait must wake up and leave
      * before the socket is taken apart (libzmq aborts here) */
     _Atomic int closing; /* set first thing in close: waiters return -ENOTSOCK */
