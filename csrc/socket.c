@@ -145,7 +145,11 @@ int zf_sock_post(zf_sock *s, int type, zf_pipe *p)
     else
         s->mhead = c;
     s->mtail = c;
-    atomic_store_explicit(&s->mpending, 1, memory_order_relaxed);
+    /* which kinds wait: send_mail_deferred lets only TERMs wait */
+    atomic_store_explicit(&s->mpending,
+                          atomic_load_explicit(&s->mpending, memory_order_relaxed) |
+                              (type == ZF_SCMD_TERM ? ZF_MAIL_TERM : ZF_MAIL_OTHER),
+                          memory_order_relaxed);
     pthread_mutex_unlock(&s->mlock);
     zf_signal_kick(&s->sig);
     return 0;
@@ -199,20 +203,22 @@ static inline void check_mail(zf_sock *s)
         zf_sock_process(s);
 }
 
-/* A send looks at the mailbox at most once per ZF_SEND_MAIL_US while it succeeds, as libzmq's
- * send processes commands at most once per millisecond of TSC (socket_base_t::process_commands'
- * throttle). What that keeps is libzmq's timing for a send that races a peer's hang-up: the
- * message goes into the pipe whose end is on its way (and is lost with it, as on libzmq) rather
- * than the send blocking for want of a peer; pyzmq's woodhouse example depends on it. A send that
- * cannot proceed always reads the mailbox and tries again (zf_sock_send), so a new peer is never
- * missed by a send that would otherwise fail. Cost: a clock read only while mail is pending. */
+/* A send looks at a mailbox that holds only TERMs (a peer's pipe ending) at most once per
+ * ZF_SEND_MAIL_US while it succeeds, as libzmq's send processes commands at most once per
+ * millisecond of TSC (socket_base_t::process_commands' throttle). What that keeps is libzmq's
+ * timing for a send that races a peer's hang-up: the message goes into the pipe whose end is on
+ * its way (and is lost with it, as on libzmq) rather than the send blocking for want of a peer;
+ * pyzmq's woodhouse example depends on it. New pipes (ATTACH) are taken at once, as before, and a
+ * send that cannot proceed always reads the mailbox and tries again (zf_sock_send). Cost: a clock
+ * read only while a TERM is pending. */
 #define ZF_SEND_MAIL_US 1000
 
 static inline int send_mail_deferred(zf_sock *s)
 {
-    if (zf_likely(!atomic_load_explicit(&s->mpending, memory_order_relaxed)))
+    int pending = atomic_load_explicit(&s->mpending, memory_order_relaxed);
+    if (zf_likely(!pending))
         return 0;
-    if (zf_now_us() - s->mail_us < ZF_SEND_MAIL_US)
+    if (pending == ZF_MAIL_TERM && zf_now_us() - s->mail_us < ZF_SEND_MAIL_US)
         return 1;
     zf_sock_process(s);
     return 0;

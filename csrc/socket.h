@@ -17,6 +17,7 @@ typedef struct zf_sock_cmd {
 } zf_sock_cmd;
 
 enum { ZF_SCMD_ATTACH = 1, ZF_SCMD_TERM };
+enum { ZF_MAIL_OTHER = 1, ZF_MAIL_TERM = 2 }; /* zf_sock.mpending bits */
 
 /* What the socket bound or connected, so unbind/disconnect/close can find it. */
 typedef struct zf_endpoint {
@@ -53,7 +54,7 @@ struct zf_sock {
     /* mailbox */
     pthread_mutex_t mlock;
     zf_sock_cmd *mhead, *mtail;
-    _Atomic int mpending;
+    _Atomic int mpending; /* ZF_MAIL_* bits of what waits in the mailbox; guarded by mlock for writes */
     int mclosed;
     int64_t mail_us; /* owner thread: when the mailbox was last processed (zf_now_us) */
     /* close() from another thread: a thread blocked in zf_sock_wait must wake up and leave
