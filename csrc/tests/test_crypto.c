@@ -52,7 +52,7 @@ static void test_x25519_rfc7748_iterated(void)
             HEX(want, "684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51");
             CHECK_MEM(k, want, 32);
         } else if (i == 1000000) {
-            HEX(want, "7c3911e0ab2586fd864497297e575e6f3bc601c0883c30df5f4dd2d24f2a5dd1");
+            HEX(want, "7c3911e0ab2586fd864497297e575e6f3bc601c0883c30df5f4dd2d24f665424");
             CHECK_MEM(k, want, 32);
         }
     }

@@ -76,7 +76,8 @@ static void test_empty_frames_and_commands(void)
 static void test_rollback_drops_uncommitted_records_and_their_buffers(void)
 {
     zf_queue q;
-    zf_release_stack st = {0};
+    zf_release_stack st;
+    atomic_init(&st.head, NULL);
     REQUIRE(zf_queue_init(&q) == 0);
     CHECK_EQ(zf_queue_put(&q, "kept", 4, 0), 0);
     zf_queue_commit(&q);
@@ -118,7 +119,8 @@ static void test_rollback_drops_uncommitted_records_and_their_buffers(void)
 static void test_external_buffer_ownership(void)
 {
     zf_queue q;
-    zf_release_stack st = {0};
+    zf_release_stack st;
+    atomic_init(&st.head, NULL);
     static uint8_t data[3][64];
     REQUIRE(zf_queue_init(&q) == 0);
     for (int i = 0; i < 3; i++) {
