@@ -183,3 +183,59 @@ def actx(aio):
     c = aio.Context()
     yield c
     c.destroy(linger=0)
+
+
+# ---- raw ZMTP peers (tests/zmtp_peer.py) and connected socket pairs --------------------------
+
+
+@pytest.fixture
+def raw_listener():
+    """A plain TCP listener on 127.0.0.1 (zmtp_peer.listener), closed at teardown."""
+    import zmtp_peer
+
+    srv = zmtp_peer.listener()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture
+def raw_connect():
+    """raw_connect(port or tcp:// endpoint) -> a plain TCP connection (zmtp_peer.connect), closed
+    at teardown."""
+    import zmtp_peer
+
+    opened = []
+
+    def connect(target):
+        s = zmtp_peer.connect(target)
+        opened.append(s)
+        return s
+
+    yield connect
+    for s in opened:
+        s.close()
+
+
+@pytest.fixture
+def connected(zmq, ctx, bind):
+    """connected(bind_type, connect_type, transport="inproc", timeout_ms=FAST_TIMEOUT_MS,
+    context=ctx) -> (bound socket, connecting socket), the first bound to a fresh endpoint of
+    transport, the second connected to it; both with LINGER 0 and, unless timeout_ms is None,
+    RCVTIMEO/SNDTIMEO = timeout_ms (make_fast). Socket types as constants or names ("PUSH")."""
+
+    def make(bind_type, connect_type, transport="inproc", timeout_ms=FAST_TIMEOUT_MS, context=None):
+        c = context or ctx
+
+        def new(t):
+            s = c.socket(getattr(zmq, t) if isinstance(t, str) else t)
+            if timeout_ms is None:
+                s.setsockopt(17, 0)  # LINGER
+                return s
+            return make_fast(s, timeout_ms)
+
+        a = new(bind_type)
+        b = new(connect_type)
+        b.connect(bind(a, transport))
+        return a, b
+
+    return make

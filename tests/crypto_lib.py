@@ -139,7 +139,8 @@ class Crypto:
 
     def scalarmult(self, n, p):
         q = ctypes.create_string_buffer(32)
-        self._check(self.lib.zf_crypto_scalarmult(q, _fixed(n, 32, "scalar"), _fixed(p, 32, "point")))
+        self._check(self.lib.zf_crypto_scalarmult(q, _fixed(n, 32, "scalar"),
+                                                  _fixed(p, 32, "point")))
         return q.raw
 
     def scalarmult_base(self, n):
@@ -162,7 +163,8 @@ class Crypto:
         """tag (16 bytes) + ciphertext: NaCl's crypto_secretbox without its zero padding."""
         m = _bytes(msg)
         c = ctypes.create_string_buffer(len(m) + 16)
-        self.lib.zf_crypto_secretbox(c, m, len(m), _fixed(nonce, 24, "nonce"), _fixed(key, 32, "key"))
+        self.lib.zf_crypto_secretbox(c, m, len(m), _fixed(nonce, 24, "nonce"),
+                                     _fixed(key, 32, "key"))
         return c.raw
 
     def secretbox_open(self, box, nonce, key):

@@ -52,10 +52,12 @@ def _rand(rng, n):
 def test_curve_public_rfc7748_keys(core):
     # the public API's path (the extension's _curve_public) on RFC 7748 6.1's key pairs; the
     # rest of the RFC's vectors are C tests (csrc/tests/test_crypto.c)
-    assert core._curve_public(h("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")) \
-        == h("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")
-    assert core._curve_public(h("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb")) \
-        == h("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f")
+    alice = h("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")
+    bob = h("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb")
+    assert core._curve_public(alice) == h(
+        "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")
+    assert core._curve_public(bob) == h(
+        "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f")
 
 
 @pytest.mark.zmqfast_only
