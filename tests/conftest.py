@@ -216,22 +216,26 @@ def raw_connect():
         s.close()
 
 
+def make_linger0(sock):
+    """LINGER=0 only (no timeouts): a connected() setup for tests that block on purpose."""
+    sock.setsockopt(17, 0)  # LINGER
+    return sock
+
+
 @pytest.fixture
 def connected(zmq, ctx, bind):
-    """connected(bind_type, connect_type, transport="inproc", timeout_ms=FAST_TIMEOUT_MS,
-    context=ctx) -> (bound socket, connecting socket), the first bound to a fresh endpoint of
-    transport, the second connected to it; both with LINGER 0 and, unless timeout_ms is None,
-    RCVTIMEO/SNDTIMEO = timeout_ms (make_fast). Socket types as constants or names ("PUSH")."""
+    """connected(bind_type, connect_type, transport="inproc", context=ctx, setup=make_fast)
+    -> (bound socket, connecting socket): two sockets of the given types (constants or names
+    such as "PUSH"), each passed through setup (make_fast: timeouts and LINGER 0; make_linger0;
+    None: as created) before the first binds to a fresh endpoint of transport and the second
+    connects to it."""
 
-    def make(bind_type, connect_type, transport="inproc", timeout_ms=FAST_TIMEOUT_MS, context=None):
-        c = context or ctx
+    def make(bind_type, connect_type, transport="inproc", context=None, setup=make_fast):
+        c = ctx if context is None else context
 
         def new(t):
             s = c.socket(getattr(zmq, t) if isinstance(t, str) else t)
-            if timeout_ms is None:
-                s.setsockopt(17, 0)  # LINGER
-                return s
-            return make_fast(s, timeout_ms)
+            return setup(s) if setup else s
 
         a = new(bind_type)
         b = new(connect_type)
