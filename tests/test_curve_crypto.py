@@ -14,6 +14,10 @@ import pytest
 
 nacl = pytest.importorskip("nacl.bindings")
 
+# the first test to use lib builds crypto.c and libsodium (tests/crypto_lib.py): past the suite's
+# 60 s on a busy machine
+pytestmark = pytest.mark.timeout(300)
+
 h = bytes.fromhex
 
 # box lengths: every small one (block and Poly1305 boundaries at 16/32/64 fall inside), then
