@@ -2,7 +2,8 @@
  * PUSH/PULL over inproc and loopback TCP (and ipc where there is POSIX), REQ/REP, PUB/SUB with
  * prefix subscriptions and unsubscription, and a raw ZMTP 3.1 peer written here over a loopback
  * socket (greeting, READY, frames both ways, and a malformed greeting that must close that
- * connection while the engine carries on). Every wait is bounded: a hang fails the test, and
+ * connection while the engine carries on), and fork (POSIX: the child forgets the context, the
+ * parent carries on). Every wait is bounded: a hang fails the test, and
  * .ci/ctest's timeout catches the rest. */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #endif
 
@@ -637,6 +639,50 @@ static void test_raw_peer_incompatible_type_refused(void)
 #endif
 }
 
+static void test_fork_child_forgets_the_context_parent_carries_on(void)
+{
+#ifdef ZF_CTEST_NO_POSIX
+    SKIP("fork is POSIX");
+#else
+    zf_ctx *c = zf_ctx_new(1);
+    REQUIRE(c != NULL);
+    zf_sock *pull = sock(c, ZF_PULL), *push = sock(c, ZF_PUSH);
+    char ep[256];
+    CHECK_EQ(zf_sock_bind(pull, "tcp://127.0.0.1:*"), 0);
+    REQUIRE(last_endpoint(pull, ep, sizeof ep) > 0);
+    CHECK_EQ(zf_sock_connect(push, ep), 0);
+    CHECK_EQ(send_str(push, "before", 0), 0);
+    CHECK(recv_is(pull, "before", 0));
+    fflush(NULL);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        /* the child: the I/O thread is the parent's; every call must fail, none may reach it */
+        zf_ctx_forget(c);
+        int bad = 0;
+        if (zf_sock_send(push, "from the child", 14, ZF_DONTWAIT) >= 0)
+            bad |= 1;
+        zf_frame f;
+        if (zf_sock_recv(pull, &f) >= 0)
+            bad |= 2;
+        if (zf_sock_bind(pull, "inproc://ctest-child") >= 0)
+            bad |= 4;
+        _exit(bad);
+    }
+    int status = 0;
+    CHECK_EQ(waitpid(pid, &status, 0), pid);
+    CHECK(WIFEXITED(status));
+    CHECK_EQ(WEXITSTATUS(status), 0);
+    /* the parent's sockets go on as before; nothing of the child's arrived */
+    CHECK_EQ(send_str(push, "after", 0), 0);
+    CHECK(recv_is(pull, "after", 0));
+    char buf[32];
+    CHECK_EQ(recv_frame(pull, buf, sizeof buf, NULL, 50), -EAGAIN);
+    zf_sock *all[] = {push, pull};
+    close_all(c, all, 2);
+#endif
+}
+
 int main(void)
 {
     RUN(test_push_pull_inproc);
@@ -651,5 +697,6 @@ int main(void)
     RUN(test_raw_zmtp_peer_pulls_from_engine_push);
     RUN(test_raw_peer_malformed_greeting_closes_only_that_connection);
     RUN(test_raw_peer_incompatible_type_refused);
+    RUN(test_fork_child_forgets_the_context_parent_carries_on);
     return check_summary("test_engine");
 }
