@@ -195,7 +195,7 @@ def scale_topics(modname: str, subscribers: int, count: int) -> float:
     return count / (r["end"] - t0)
 
 
-FUNCS = {f.__name__: f for f in (scale_fanout, scale_topics)}
+C.CASE_FUNCS.update({f.__name__: f for f in (scale_fanout, scale_topics)})
 
 
 def scale_cases() -> list:
