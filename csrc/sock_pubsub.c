@@ -219,7 +219,7 @@ const zf_sock_ops zf_xsub_ops = {
 
 /* ---- fan-out ------------------------------------------------------------------------------ */
 
-static int dist_add(zf_sock *s, zf_pipe *p)
+static int dist_grow_add(zf_sock *s, zf_pipe *p)
 {
     if (s->ndist == s->dist_cap) {
         int cap = s->dist_cap ? s->dist_cap * 2 : 8;
@@ -231,6 +231,16 @@ static int dist_add(zf_sock *s, zf_pipe *p)
     }
     s->dist[s->ndist++] = p;
     return 0;
+}
+
+/* The array only grows: once it has held the fan-out, adding is a store. */
+static inline int dist_add(zf_sock *s, zf_pipe *p)
+{
+    if (s->ndist < s->dist_cap) {
+        s->dist[s->ndist++] = p;
+        return 0;
+    }
+    return dist_grow_add(s, p);
 }
 
 /* Write one frame to every pipe in s->dist. A large frame is stored once and shared. */
@@ -447,43 +457,23 @@ static void pub_scan(zf_sock *s, int force)
 
 /* Choosing the fan-out: the trie is walked along the message's first frame; each subscriber
  * found is marked with this message's generation, so one subscribed to several prefixes of the
- * message (a, ab) is taken once, without a per-message pass to clear marks. The chosen pipes go
- * into s->dist, a per-socket array that only grows (no allocation on the steady state), which
- * the message's later frames reuse. With INVERT_MATCHING the walk only marks, and the fan-out is
- * every other pipe: O(pipes), as matching is then about what is not subscribed. */
-struct fan {
-    zf_sock *s;
-    zf_pipe *only; /* XPUB_MANUAL_LAST_VALUE: the one pipe allowed, or NULL */
-    uint32_t gen;
-    int pick;      /* 0: only mark (INVERT_MATCHING) */
-    int full;      /* XPUB_NODROP: a chosen pipe is full: nothing is sent */
-};
-
-static void fan_take(struct fan *f, zf_pipe *p)
+ * message (a, ab) is taken once, without a per-message pass to clear marks (a mark is a store
+ * into the subscriber's entry, which the walk reads anyway; a bitmap or a sort would cost a pass
+ * over all pipes or an allocation). The chosen pipes go into s->dist, a per-socket array that
+ * only grows (no allocation on the steady state), which the message's later frames reuse. With
+ * INVERT_MATCHING the walk only marks, and the fan-out is every other pipe: O(pipes), as
+ * matching is then about what is not subscribed. */
+static inline void fan_take(zf_sock *s, zf_pipe *p, zf_pipe *only, int *full)
 {
-    zf_sock *s = f->s;
     int e = zf_sock_end(s, p);
-    if (p->end[e].peer_gone || (f->only && p != f->only) || f->full)
+    if (p->end[e].peer_gone || (only && p != only) || *full)
         return;
     if (!zf_pipe_writable(p, e)) {
         if (s->xpub_nodrop)
-            f->full = 1;
+            *full = 1;
         return; /* without NODROP: this subscriber is too slow, it misses the message */
     }
     (void)dist_add(s, p); /* out of memory: that subscriber misses it */
-}
-
-static void fan_node(void *arg, zf_subscriber **set, uint32_t n)
-{
-    struct fan *f = arg;
-    for (uint32_t i = 0; i < n; i++) {
-        zf_subscriber *sub = set[i];
-        if (sub->mark == f->gen)
-            continue;
-        sub->mark = f->gen;
-        if (f->pick)
-            fan_take(f, sub->pipe);
-    }
 }
 
 static int pub_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags)
@@ -496,25 +486,36 @@ static int pub_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int f
         zf_pipe *only = s->xpub_manual && s->xpub_last_value ? s->manual_pipe : NULL;
         if (only)
             s->manual_pipe = NULL; /* its reference goes once the fan-out is chosen */
-        if (++s->subs.gen == 0) {
+        uint32_t gen = ++s->subs.gen;
+        if (gen == 0) {
             /* the generation wrapped (once in 2^32 messages): forget every mark */
             for (int i = 0; i < s->npipes; i++) {
                 zf_subscriber *sub = pipe_subs(s, s->pipes[i]);
                 if (sub)
                     sub->mark = 0;
             }
-            s->subs.gen = 1;
+            gen = s->subs.gen = 1;
         }
-        struct fan f = {s, only, s->subs.gen, !s->opts.invert_matching, 0};
-        zf_subs_walk(&s->subs, data, len, fan_node, &f);
-        if (!f.pick) {
-            for (int i = 0; i < s->npipes; i++) {
-                zf_subscriber *sub = pipe_subs(s, s->pipes[i]);
-                if (sub && sub->mark != f.gen)
-                    fan_take(&f, s->pipes[i]);
+        int pick = !s->opts.invert_matching, full = 0;
+        size_t pos = 0;
+        for (const zf_tnode *n = s->subs.root; n; n = zf_tnode_step(n, data, len, &pos)) {
+            for (uint32_t i = 0; i < n->count; i++) {
+                zf_subscriber *sub = n->set[i];
+                if (sub->mark == gen)
+                    continue;
+                sub->mark = gen;
+                if (pick)
+                    fan_take(s, sub->pipe, only, &full);
             }
         }
-        if (f.full) {
+        if (!pick) {
+            for (int i = 0; i < s->npipes; i++) {
+                zf_subscriber *sub = pipe_subs(s, s->pipes[i]);
+                if (sub && sub->mark != gen)
+                    fan_take(s, s->pipes[i], only, &full);
+            }
+        }
+        if (full) {
             s->ndist = 0;
             if (buf)
                 zf_buf_unref(buf);

@@ -324,15 +324,6 @@ int zf_subs_has(const zf_subs *s, const uint8_t *p, size_t len)
     return n && n->count;
 }
 
-int zf_subs_match(const zf_subs *s, const uint8_t *data, size_t len)
-{
-    size_t pos = 0;
-    for (const zf_tnode *n = s->root; n; n = zf_tnode_step(n, data, len, &pos))
-        if (n->count)
-            return 1;
-    return 0;
-}
-
 void zf_subs_clear(zf_subs *s)
 {
     /* post-order without recursion (a trie may be as deep as it has subscriptions) */

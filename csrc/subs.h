@@ -3,7 +3,7 @@
  *    replay): zf_subs_add / zf_subs_remove / zf_subs_match / zf_subs_each;
  *  - a map from prefix to the set of subscribers whose subscription ends there (PUB/XPUB, one
  *    trie shared by the socket, as libzmq's mtrie): zf_subs_join / zf_subs_leave /
- *    zf_subs_leave_all / zf_subs_walk.
+ *    zf_subs_leave_all, and matching by walking the nodes on a message's path (zf_tnode_step).
  * A socket uses one of the two on its zf_subs, never both.
  *
  * Matching walks the message's bytes once, whatever the number of subscriptions: the cost is
@@ -48,7 +48,7 @@ typedef struct zf_tnode {
 
 /* One subscriber of an mtrie (a PUB/XPUB pipe end). Owned by the pattern (pipe end's pat).
  * nodes lists the nodes whose set holds it, so leaving costs what it subscribed to, not the
- * trie's size. mark: the generation of the fan-out that last picked it (zf_subs_walk's user
+ * trie's size. mark: the generation of the fan-out that last picked it (the fan-out
  * deduplicates with it, no per-message clearing). */
 typedef struct zf_subscriber {
     void *pipe;
@@ -69,8 +69,8 @@ int zf_subs_add(zf_subs *s, const uint8_t *p, size_t len);
 /* 1 when the last subscription to the prefix went, 0 when the count only dropped or it was
  * never there (a CANCEL without SUBSCRIBE is tolerated). */
 int zf_subs_remove(zf_subs *s, const uint8_t *p, size_t len);
-/* Whether some prefix in the set is a prefix of data. */
-int zf_subs_match(const zf_subs *s, const uint8_t *data, size_t len);
+/* Whether some prefix in the set is a prefix of data: inline, below. */
+static inline int zf_subs_match(const zf_subs *s, const uint8_t *data, size_t len);
 /* Whether exactly this prefix is in the set. */
 int zf_subs_has(const zf_subs *s, const uint8_t *p, size_t len);
 static inline int zf_subs_empty(const zf_subs *s) { return s->ntopics == 0; }
@@ -92,11 +92,11 @@ int zf_subs_leave(zf_subs *s, zf_subscriber *sub, const uint8_t *p, size_t len);
  * is called first (the prefix is valid during the call). Frees sub->nodes. */
 void zf_subs_leave_all(zf_subs *s, zf_subscriber *sub,
                        void (*gone)(void *arg, const uint8_t *p, size_t len), void *arg);
-/* Call fn for each node on data's path that has subscribers (every subscription that is a
- * prefix of data), shortest first. No allocation. A subscriber subscribed to two prefixes of
- * data is seen twice: the caller deduplicates (zf_subscriber.mark). */
-static inline void zf_subs_walk(const zf_subs *s, const uint8_t *data, size_t len,
-                                void (*fn)(void *arg, zf_subscriber **set, uint32_t n), void *arg);
+/* Matching, for either use: the nodes on data's path are s->root, then each
+ * zf_tnode_step(n, data, len, &pos) (pos = 0 at the root) until NULL, shortest prefix first; a
+ * node with count > 0 ends subscriptions that are prefixes of data (the mtrie: its set holds
+ * their subscribers, and one subscribed to two prefixes of data is on two nodes: the caller
+ * deduplicates, with zf_subscriber.mark). No allocation. Inline, since it runs per message. */
 
 /* ---- inline matching walk, shared by both uses ---- */
 static inline const uint8_t *zf_tnode_label(const zf_tnode *n)
@@ -123,13 +123,13 @@ static inline const zf_tnode *zf_tnode_step(const zf_tnode *n, const uint8_t *da
     return c;
 }
 
-static inline void zf_subs_walk(const zf_subs *s, const uint8_t *data, size_t len,
-                                void (*fn)(void *arg, zf_subscriber **set, uint32_t n), void *arg)
+static inline int zf_subs_match(const zf_subs *s, const uint8_t *data, size_t len)
 {
     size_t pos = 0;
     for (const zf_tnode *n = s->root; n; n = zf_tnode_step(n, data, len, &pos))
         if (n->count)
-            fn(arg, n->set, n->count);
+            return 1; /* the empty prefix ("all"): at the root, found first */
+    return 0;
 }
 
 #endif
