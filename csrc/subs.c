@@ -21,6 +21,8 @@ zf_tnode *zf_tnode_child(const zf_tnode *n, uint8_t b)
 {
     if (is_dense(n))
         return n->kids[b];
+    if (!n->nkids)
+        return NULL;
     /* small: at most ZF_SUBS_DENSE_AT keys, memchr reads them a word at a time */
     const uint8_t *k = memchr(keys_of(n), b, n->nkids);
     return k ? n->kids[k - keys_of(n)] : NULL;
@@ -373,14 +375,14 @@ int zf_subs_each(const zf_subs *s, void (*fn)(void *arg, const uint8_t *p, size_
     uint8_t *buf = NULL;
     size_t cap = 0, klen = 0;
     while (n) {
-        if (key_room(&buf, &cap, klen + n->len) < 0) {
+        if (key_room(&buf, &cap, klen + n->len + 1) < 0) { /* never empty: no NULL buffer */
             free(buf);
             return -1;
         }
         memcpy(buf + klen, zf_tnode_label(n), n->len);
         klen += n->len;
         if (n->count)
-            fn(arg, buf ? buf : (const uint8_t *)"", klen);
+            fn(arg, buf, klen);
         if (n->nkids) {
             n = first_kid(n, 0);
             continue;
