@@ -96,7 +96,8 @@ struct zf_sock {
     uint8_t *env;         /* REP: the request's envelope, frames as (u32 length, bytes) */
     size_t env_len, env_cap;
     /* pattern state (publish-subscribe) */
-    zf_subs subs;         /* SUB/XSUB: our subscriptions; XPUB: how many pipes want each topic */
+    zf_subs subs;         /* SUB/XSUB: our subscriptions (counted); PUB/XPUB: the subscribers of
+                           * each prefix, one trie for all pipes (see subs.h) */
     zf_pipe **dist;       /* PUB/XPUB: pipes the message being sent goes to */
     int ndist, dist_cap;
     int64_t last_scan;    /* PUB/XPUB: when subscriber input was last read */
