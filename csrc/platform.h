@@ -25,6 +25,14 @@
 #define ZF_CACHELINE 64
 #define ZF_ALIGNED __attribute__((aligned(ZF_CACHELINE)))
 
+/* Not exported from the extension. On Windows (PE) nothing leaves a DLL without dllexport, so
+ * the attribute, which GCC rejects there, is not needed. */
+#ifdef _WIN32
+#define ZF_HIDDEN
+#else
+#define ZF_HIDDEN __attribute__((visibility("hidden")))
+#endif
+
 #define zf_likely(x) __builtin_expect(!!(x), 1)
 #define zf_unlikely(x) __builtin_expect(!!(x), 0)
 
