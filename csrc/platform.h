@@ -20,7 +20,11 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <time.h>
+#ifdef _WIN32
+#include <malloc.h>
+#endif
 
 #define ZF_CACHELINE 64
 #define ZF_ALIGNED __attribute__((aligned(ZF_CACHELINE)))
@@ -94,6 +98,27 @@ static inline int64_t zf_coarse_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
 #endif
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+#endif
+}
+
+/* Memory aligned to align (a power of two; size a multiple of it), or NULL; released only with
+ * zf_aligned_free: Windows' C runtime has no aligned_alloc, and what its _aligned_malloc returns
+ * must not go to free(). */
+static inline void *zf_aligned_alloc(size_t align, size_t size)
+{
+#ifdef _WIN32
+    return _aligned_malloc(size, align);
+#else
+    return aligned_alloc(align, size);
+#endif
+}
+
+static inline void zf_aligned_free(void *p)
+{
+#ifdef _WIN32
+    _aligned_free(p);
+#else
+    free(p);
 #endif
 }
 

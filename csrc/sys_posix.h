@@ -15,6 +15,8 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -123,6 +125,17 @@ static inline int zf_sys_socketpair(int sv[2])
     }
     return 0;
 #endif
+}
+
+/* The ipc wildcard (an ipc endpoint whose path is a star): a new private directory for the
+ * socket file; path gets "<dir>/socket". 0 or -errno. */
+static inline int zf_sys_ipc_wildcard(char *path, size_t cap)
+{
+    char tmpl[] = "/tmp/tmpXXXXXX";
+    if (!mkdtemp(tmpl))
+        return -errno;
+    snprintf(path, cap, "%s/socket", tmpl);
+    return 0;
 }
 
 /* Remove an ipc socket file. */

@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <mstcpip.h>
+#include <stdio.h>
 #include <string.h>
 
 int zf_sys_wsa_errno(int wsa)
@@ -203,6 +204,31 @@ out:
         closesocket(a);
     errno = err;
     return -1;
+}
+
+int zf_sys_ipc_wildcard(char *path, size_t cap)
+{
+    char dir[MAX_PATH + 1];
+    DWORD n = GetTempPathA(sizeof dir, dir); /* ends with a backslash */
+    if (n == 0 || n > MAX_PATH)
+        return -ENAMETOOLONG;
+    static _Atomic unsigned counter;
+    for (int tries = 0; tries < 16; tries++) {
+        unsigned tag = (unsigned)GetCurrentProcessId() * 2654435761u ^ (unsigned)GetTickCount64() ^
+                       (atomic_fetch_add(&counter, 1) << 20);
+        char made[MAX_PATH + 32];
+        snprintf(made, sizeof made, "%szmqfast-%08x", dir, tag);
+        if (CreateDirectoryA(made, NULL)) {
+            if ((size_t)snprintf(path, cap, "%s\\socket", made) >= cap) {
+                RemoveDirectoryA(made);
+                return -ENAMETOOLONG;
+            }
+            return 0;
+        }
+        if (GetLastError() != ERROR_ALREADY_EXISTS)
+            return -EACCES;
+    }
+    return -EEXIST;
 }
 
 int zf_sys_unlink(const char *path)

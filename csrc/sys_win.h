@@ -115,6 +115,10 @@ int zf_sys_poll(struct pollfd *fds, unsigned n, int timeout_ms);
 /* No socketpair() on Windows: a loopback TCP connection stands in (see sys_win.c). */
 int zf_sys_socketpair(int sv[2]);
 
+/* The ipc wildcard (an ipc endpoint whose path is a star): a new directory under the user's
+ * temporary directory; path gets "<dir>\\socket". 0 or -errno. */
+int zf_sys_ipc_wildcard(char *path, size_t cap);
+
 int zf_sys_unlink(const char *path);
 
 static inline void zf_sys_block_signals(void) {} /* no POSIX signals reach a Windows thread */
