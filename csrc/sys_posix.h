@@ -50,6 +50,10 @@ static inline ssize_t zf_sys_recv(int fd, void *buf, size_t n) { return read(fd,
 
 static inline ssize_t zf_sys_recvv(int fd, const struct iovec *iov, int n) { return readv(fd, iov, n); }
 
+static inline int zf_sys_bind(int fd, const struct sockaddr *sa, socklen_t len) { return bind(fd, sa, len); }
+
+static inline int zf_sys_listen(int fd, int backlog) { return listen(fd, backlog); }
+
 /* Start a non-blocking connect: 0 connected, -1 with errno (EINPROGRESS: wait for writable). */
 static inline int zf_sys_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {

@@ -77,6 +77,13 @@ static inline ssize_t zf_sys_recv(int fd, void *buf, size_t n)
 
 ssize_t zf_sys_recvv(int fd, const struct iovec *iov, int n);
 
+static inline int zf_sys_bind(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    return bind((SOCKET)fd, sa, len) == 0 ? 0 : zf_sys_fail();
+}
+
+static inline int zf_sys_listen(int fd, int backlog) { return listen((SOCKET)fd, backlog) == 0 ? 0 : zf_sys_fail(); }
+
 /* Winsock reports a non-blocking connect under way as WSAEWOULDBLOCK; callers test EINPROGRESS,
  * as on POSIX. */
 static inline int zf_sys_connect(int fd, const struct sockaddr *sa, socklen_t len)

@@ -76,7 +76,7 @@ static int tcp_listener(struct sockaddr_in *bound)
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof a;
-    if (bind(l, (struct sockaddr *)&a, sizeof a) != 0 || listen(l, 16) != 0 ||
+    if (zf_sys_bind(l, (struct sockaddr *)&a, sizeof a) != 0 || zf_sys_listen(l, 16) != 0 ||
         getsockname(l, (struct sockaddr *)&a, &len) != 0) {
         zf_sys_close(l);
         return -1;
@@ -393,12 +393,7 @@ static void test_tcp_addr_in_use(void)
     int l2 = zf_net_socket(AF_INET);
     zf_sys_set_reuseaddr(l2);
     errno = 0;
-    int rc = bind(l2, (struct sockaddr *)&addr, sizeof addr);
-#ifdef _WIN32
-    if (rc != 0)
-        zf_sys_fail();
-#endif
-    CHECK(rc != 0 && errno == EADDRINUSE);
+    CHECK(zf_sys_bind(l2, (struct sockaddr *)&addr, sizeof addr) == -1 && errno == EADDRINUSE);
     zf_sys_close(l2);
     zf_sys_close(l);
 }
@@ -427,8 +422,8 @@ static void test_ipc(void)
         return;
     }
     CHECK(l >= 0);
-    CHECK(bind(l, (struct sockaddr *)&a.sa, a.salen) == 0);
-    CHECK(listen(l, 4) == 0);
+    CHECK(zf_sys_bind(l, (struct sockaddr *)&a.sa, a.salen) == 0);
+    CHECK(zf_sys_listen(l, 4) == 0);
     int c = zf_net_socket(AF_UNIX);
     int rc = zf_sys_connect(c, (struct sockaddr *)&a.sa, a.salen);
     CHECK(rc == 0 || errno == EINPROGRESS || errno == EAGAIN);
