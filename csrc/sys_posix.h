@@ -54,6 +54,8 @@ static inline int zf_sys_bind(int fd, const struct sockaddr *sa, socklen_t len) 
 
 static inline int zf_sys_listen(int fd, int backlog) { return listen(fd, backlog); }
 
+static inline int zf_sys_getsockname(int fd, struct sockaddr *sa, socklen_t *len) { return getsockname(fd, sa, len); }
+
 /* Start a non-blocking connect: 0 connected, -1 with errno (EINPROGRESS: wait for writable). */
 static inline int zf_sys_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {

@@ -84,6 +84,11 @@ static inline int zf_sys_bind(int fd, const struct sockaddr *sa, socklen_t len)
 
 static inline int zf_sys_listen(int fd, int backlog) { return listen((SOCKET)fd, backlog) == 0 ? 0 : zf_sys_fail(); }
 
+static inline int zf_sys_getsockname(int fd, struct sockaddr *sa, socklen_t *len)
+{
+    return getsockname((SOCKET)fd, sa, len) == 0 ? 0 : zf_sys_fail();
+}
+
 /* Winsock reports a non-blocking connect under way as WSAEWOULDBLOCK; callers test EINPROGRESS,
  * as on POSIX. */
 static inline int zf_sys_connect(int fd, const struct sockaddr *sa, socklen_t len)

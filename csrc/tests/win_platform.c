@@ -77,7 +77,7 @@ static int tcp_listener(struct sockaddr_in *bound)
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof a;
     if (zf_sys_bind(l, (struct sockaddr *)&a, sizeof a) != 0 || zf_sys_listen(l, 16) != 0 ||
-        getsockname(l, (struct sockaddr *)&a, &len) != 0) {
+        zf_sys_getsockname(l, (struct sockaddr *)&a, &len) != 0) {
         zf_sys_close(l);
         return -1;
     }
@@ -380,6 +380,14 @@ static void test_tcp_refused(void)
     }
     zf_sys_close(c);
     zf_poller_close(&pl);
+    /* a call on something that is not a socket: ENOTSOCK (Windows) or EBADF (POSIX), mapped */
+    errno = 0;
+    CHECK(zf_sys_getsockname(c, (struct sockaddr *)&addr, &(socklen_t){sizeof addr}) == -1);
+#ifdef _WIN32
+    CHECK(errno == ENOTSOCK);
+#else
+    CHECK(errno == EBADF);
+#endif
 }
 
 /* A second listener on a live listener's port fails with EADDRINUSE, even with the reuse option
