@@ -47,16 +47,18 @@
  * be cheaper but ticks in 15.6 ms steps, too coarse for RCVTIMEO and the heartbeat timers. */
 static inline int64_t zf_win_qpc_scaled(int64_t per_second)
 {
-    static int64_t freq; /* a benign race: every thread computes the same value */
+    static _Atomic int64_t freq; /* 0 until read; every thread would store the same value */
+    int64_t f = atomic_load_explicit(&freq, memory_order_relaxed);
     LARGE_INTEGER c;
-    if (zf_unlikely(!freq)) {
-        LARGE_INTEGER f;
-        QueryPerformanceFrequency(&f);
-        freq = f.QuadPart;
+    if (zf_unlikely(!f)) {
+        LARGE_INTEGER q;
+        QueryPerformanceFrequency(&q);
+        f = q.QuadPart;
+        atomic_store_explicit(&freq, f, memory_order_relaxed);
     }
     QueryPerformanceCounter(&c);
     /* split so that counter * per_second cannot overflow for centuries of uptime */
-    return c.QuadPart / freq * per_second + c.QuadPart % freq * per_second / freq;
+    return c.QuadPart / f * per_second + c.QuadPart % f * per_second / f;
 }
 static inline int64_t zf_now_ms(void) { return zf_win_qpc_scaled(1000); }
 static inline int64_t zf_now_us(void) { return zf_win_qpc_scaled(1000000); }
