@@ -175,11 +175,8 @@ static int xsub_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int 
     if ((first || s->parts_subscribe) && len >= 1 && (d[0] == 0 || d[0] == 1)) {
         s->parts_subscribe = 1;
         if (d[0] == 1) {
-            if (zf_subs_add(&s->subs, d + 1, len - 1) < 0) {
-                if (buf)
-                    zf_buf_unref(buf);
-                return -ENOMEM;
-            }
+            if (zf_subs_add(&s->subs, d + 1, len - 1) < 0)
+                return -ENOMEM; /* buf stays the caller's (zf_sock_send_buf) */
         } else if (zf_subs_remove(&s->subs, d + 1, len - 1) != 1 && first && !(flags & ZF_SNDMORE)) {
             if (buf)
                 zf_buf_unref(buf);
@@ -516,9 +513,7 @@ static int pub_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int f
             }
         }
         if (full) {
-            s->ndist = 0;
-            if (buf)
-                zf_buf_unref(buf);
+            s->ndist = 0; /* buf stays the caller's: a send that fails does not consume it */
             if (only)
                 s->manual_pipe = only; /* not sent: still due to that subscriber */
             return -EAGAIN;

@@ -36,6 +36,7 @@ typedef struct zf_sock_ops {
     int (*attach)(zf_sock *s, zf_pipe *p);    /* 0, or -1 to refuse the pipe */
     void (*attached)(zf_sock *s, zf_pipe *p); /* p has joined the socket's arrays */
     void (*detach)(zf_sock *s, zf_pipe *p);   /* p is leaving the socket's arrays */
+    /* buf (may be NULL): consumed when send returns 0, left to the caller when it fails */
     int (*send)(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags);
     int (*recv)(zf_sock *s, zf_frame *f);
     int (*has_in)(zf_sock *s);
