@@ -5,7 +5,7 @@
  * commits to a parked session's pipe right after receiving (the request/reply rhythm), it writes
  * the message to the connection itself, under the pipe's tx_lock, which the I/O thread holds
  * while it handles any event of the session (zf_session_tx_enter .. zf_session_tx_leave around
- * every entry into a session). Anything short of a complete write (EAGAIN, a partial write, an
+ * every entry into a session, inline in session.h). Anything short of a complete write (EAGAIN, a partial write, an
  * error, a lock held) falls back to waking the I/O thread, which carries on from the same state.
  * A streaming sender never takes this path: it does not receive between its sends, and batching
  * in the I/O thread is what makes it fast.
@@ -99,28 +99,4 @@ void zf_session_wrote(zf_session *s, size_t pending, size_t n)
             s->tx_big = NULL;
         }
     }
-}
-
-/* Every entry from the I/O thread into a session runs between tx_enter and tx_leave. The pipe
- * is referenced meanwhile: the handler may drop it. */
-zf_pipe *zf_session_tx_enter(zf_session *s)
-{
-    zf_pipe *p = s->pipe;
-    if (p) {
-        zf_pipe_ref(p);
-        zf_pipe_tx_lock(p);
-    }
-    return p;
-}
-
-/* Publish whether direct transmit may write through s, and let go of the lock. */
-void zf_session_tx_leave(zf_session *s, zf_pipe *p)
-{
-    if (!p)
-        return;
-    /* s may be dead here, but it is buried, not freed, until this loop iteration ends */
-    int ok = !s->dead && s->pipe == p && s->h.fd >= 0 && s->state == S_ACTIVE && !s->tx_done;
-    p->direct = ok ? s : NULL;
-    zf_pipe_tx_unlock(p);
-    zf_pipe_unref(p);
 }

@@ -165,17 +165,35 @@ int zf_zmtp_handle_command(zf_session *s, const uint8_t *body, size_t len)
 
 size_t zf_zmtp_frame_span(size_t len) { return (len <= 255 ? 2 : 9) + len; }
 
-int zf_zmtp_frame_put(zf_session *s, const uint8_t *pre, size_t prel, const uint8_t *data, size_t len, int flags)
+/* The plain framing's put, inline: the engine calls it directly when the mechanism's put is
+ * this one (NULL, PLAIN), so the common case costs no indirect call per frame. */
+static inline int frame_put(zf_session *s, const uint8_t *pre, size_t prel, const uint8_t *data, size_t len,
+                            int flags)
 {
-    if (s->wlen + zf_zmtp_frame_span(prel + len) > ZF_WBUF_SIZE)
+    size_t n = prel + len;
+    if (s->wlen + (n <= 255 ? 2 : 9) + n > ZF_WBUF_SIZE)
         return 1;
     uint8_t *o = s->wbuf + s->wlen;
-    size_t h = zf_zmtp_put_header(o, prel + len, flags);
+    size_t h = zf_zmtp_put_header(o, n, flags);
     if (prel)
         memcpy(o + h, pre, prel);
     memcpy(o + h + prel, data, len);
-    s->wlen += h + prel + len;
+    s->wlen += h + n;
     return 0;
+}
+
+int zf_zmtp_frame_put(zf_session *s, const uint8_t *pre, size_t prel, const uint8_t *data, size_t len, int flags)
+{
+    return frame_put(s, pre, prel, data, len, flags);
+}
+
+/* One frame through the mechanism's encoder, devirtualized for plain framing. */
+static inline int put(zf_session *s, const zf_mech *m, const uint8_t *pre, size_t prel, const uint8_t *data,
+                      size_t len, int flags)
+{
+    if (zf_likely(m->put == zf_zmtp_frame_put))
+        return frame_put(s, pre, prel, data, len, flags);
+    return m->put(s, pre, prel, data, len, flags);
 }
 
 /* The body is written from its own buffer: the record's (its reference moves to us), or, for a
@@ -224,6 +242,15 @@ int zf_zmtp_frame_decode(zf_session *s, uint8_t *data, size_t size, int flags, z
     return zf_session_push_frame(s, data, size, big, flags & ZF_F_MORE);
 }
 
+/* One whole frame through the mechanism's decoder, devirtualized for plain framing. */
+static inline int decode_whole(zf_session *s, const zf_mech *m, uint8_t *data, size_t size, int flags, zf_buf *big,
+                               int *want_out)
+{
+    if (zf_likely(m->decode == zf_zmtp_frame_decode))
+        return zf_session_push_frame(s, data, size, big, flags & ZF_F_MORE);
+    return m->decode(s, data, size, flags, big, want_out);
+}
+
 void zf_zmtp_tx_failed(zf_session *s)
 {
     s->tx_failed = 1;
@@ -256,8 +283,7 @@ static int decode_frame(zf_session *s, uint8_t *p, size_t avail, size_t hl, int 
         return 1;
     }
     /* MAXMSGSIZE bounds the frame as it travels (a box included), as libzmq's decoder does */
-    if (!s->pipe || (s->opts.maxmsgsize >= 0 && size > (uint64_t)s->opts.maxmsgsize) ||
-        size > (uint64_t)SIZE_MAX / 2) {
+    if (!s->pipe || (s->opts.maxmsgsize >= 0 && size > (uint64_t)s->opts.maxmsgsize)) {
         zf_session_lost(s);
         return -1;
     }
@@ -271,7 +297,7 @@ static int decode_frame(zf_session *s, uint8_t *p, size_t avail, size_t hl, int 
         s->rx_bigs = 0;
         if (avail - hl < size)
             return 0; /* read_in compacts rbuf when it is full */
-        if (m->decode(s, p + hl, (size_t)size, flags, NULL, want_out) < 0) {
+        if (decode_whole(s, m, p + hl, (size_t)size, flags, NULL, want_out) < 0) {
             zf_session_lost(s);
             return -1;
         }
@@ -279,7 +305,7 @@ static int decode_frame(zf_session *s, uint8_t *p, size_t avail, size_t hl, int 
         return 1;
     }
     /* A large frame: give it its own buffer and read the rest straight into it. */
-    zf_buf *b = m->rx_buf(s, (size_t)size);
+    zf_buf *b = size <= (uint64_t)SIZE_MAX / 2 ? m->rx_buf(s, (size_t)size) : NULL;
     if (!b) {
         zf_session_lost(s);
         return -1;
@@ -288,7 +314,7 @@ static int decode_frame(zf_session *s, uint8_t *p, size_t avail, size_t hl, int 
     memcpy(b->data, p + hl, have);
     s->rpos += hl + have;
     if (have == size) {
-        if (m->decode(s, b->data, (size_t)size, flags, b, want_out) < 0) {
+        if (decode_whole(s, m, b->data, (size_t)size, flags, b, want_out) < 0) {
             zf_session_lost(s);
             return -1;
         }
@@ -410,7 +436,7 @@ static void zmtp_read_in(zf_session *s)
                     zf_buf *b = s->rx_big;
                     int want_out = 0;
                     s->rx_big = NULL;
-                    if (s->mech->decode(s, b->data, (size_t)s->rx_size, s->rx_flags, b, &want_out) < 0) {
+                    if (decode_whole(s, s->mech, b->data, (size_t)s->rx_size, s->rx_flags, b, &want_out) < 0) {
                         zf_session_lost(s);
                         return;
                     }
@@ -465,13 +491,13 @@ static void zmtp_read_in(zf_session *s)
 
 /* Control frames (PING, PONG) waiting in ctl, each as the mechanism encodes a command: all of
  * them or none. Not while a large frame's body is going out: wbuf is written ahead of it. */
-static void take_ctl(zf_session *s)
+static void take_ctl_now(zf_session *s)
 {
     const zf_mech *m = s->mech;
     size_t need = 0, off, h;
     int f;
     uint64_t size;
-    if (!s->ctl_len || s->tx_big)
+    if (s->tx_big)
         return;
     for (off = 0; off < s->ctl_len; off += h + (size_t)size) {
         h = zf_zmtp_get_header(s->ctl + off, s->ctl_len - off, &f, &size);
@@ -485,10 +511,17 @@ static void take_ctl(zf_session *s)
         return;
     for (off = 0; off < s->ctl_len; off += h + (size_t)size) {
         h = zf_zmtp_get_header(s->ctl + off, s->ctl_len - off, &f, &size);
-        if (m->put(s, NULL, 0, s->ctl + off + h, (size_t)size, ZF_F_COMMAND) != 0)
+        if (put(s, m, NULL, 0, s->ctl + off + h, (size_t)size, ZF_F_COMMAND) != 0)
             break;
     }
     s->ctl_len = 0;
+}
+
+/* Called after every message: the common case (nothing waiting) costs a test. */
+static inline void take_ctl(zf_session *s)
+{
+    if (zf_unlikely(s->ctl_len))
+        take_ctl_now(s);
 }
 
 /* A subscription record, in the form the peer reads: a SUBSCRIBE/CANCEL command to a ZMTP 3.1
@@ -511,7 +544,7 @@ static int encode_sub(zf_session *s, zf_rec *r)
         prel = 1;
         pre[0] = (uint8_t)sub;
     }
-    int rc = s->mech->put(s, pre, prel, zf_rec_data(r), tl, cmd ? ZF_F_COMMAND : 0);
+    int rc = put(s, s->mech, pre, prel, zf_rec_data(r), tl, cmd ? ZF_F_COMMAND : 0);
     return rc < 0 ? -1 : rc == 0;
 }
 
@@ -573,7 +606,7 @@ static void zmtp_fill(zf_session *s)
         size_t size = (size_t)r->size;
         int flags = more ? ZF_F_MORE : 0;
         if (size <= ZF_INLINE_MAX) {
-            if (m->put(s, NULL, 0, zf_rec_data(r), size, flags) != 0)
+            if (put(s, m, NULL, 0, zf_rec_data(r), size, flags) != 0)
                 return; /* no room: flush first (or failed) */
             zf_queue_drop(q, r);
         } else {

@@ -400,8 +400,8 @@ void zf_session_flush(zf_session *s)
                 s->out_armed = 0;
                 zf_io_set(s->io, &s->h, s->rx_paused ? 0 : ZF_IO_IN);
             }
-            if (s->state != S_ACTIVE || !s->pipe)
-                return;
+            if (s->state != S_ACTIVE || !s->pipe || s->tx_failed)
+                return; /* tx_failed: the shut-down fd ends the connection from the read side */
             /* Park, then look once more: a commit racing with us either sees the flag or is
              * seen by this second look. */
             atomic_store_explicit(&s->pipe->end[1].own_parked, 1, memory_order_relaxed);

@@ -202,8 +202,31 @@ void zf_socks_read(zf_session *s);
 int zf_session_direct(zf_pipe *p, int end);
 ssize_t zf_session_write_out(zf_session *s, size_t pending);
 void zf_session_wrote(zf_session *s, size_t pending, size_t n);
-zf_pipe *zf_session_tx_enter(zf_session *s);
-void zf_session_tx_leave(zf_session *s, zf_pipe *p);
+
+/* Every entry from the I/O thread into a session runs between tx_enter and tx_leave, holding the
+ * pipe's tx_lock (which direct transmit takes too). The pipe is referenced meanwhile: the
+ * handler may drop it. Inline: they run on every event. */
+static inline zf_pipe *zf_session_tx_enter(zf_session *s)
+{
+    zf_pipe *p = s->pipe;
+    if (p) {
+        zf_pipe_ref(p);
+        zf_pipe_tx_lock(p);
+    }
+    return p;
+}
+
+/* Publish whether direct transmit may write through s, and let go of the lock. */
+static inline void zf_session_tx_leave(zf_session *s, zf_pipe *p)
+{
+    if (!p)
+        return;
+    /* s may be dead here, but it is buried, not freed, until this loop iteration ends */
+    int ok = !s->dead && s->pipe == p && s->h.fd >= 0 && s->state == S_ACTIVE && !s->tx_done;
+    p->direct = ok ? s : NULL;
+    zf_pipe_tx_unlock(p);
+    zf_pipe_unref(p);
+}
 
 /* engine_zmtp.c: what the mechanisms call back */
 int zf_zmtp_handshake_done(zf_session *s);
