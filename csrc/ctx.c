@@ -537,3 +537,33 @@ void zf_ctx_inproc_unbind_monitor(zf_ctx *c, zf_monitor *m)
     }
     pthread_mutex_unlock(&c->lock);
 }
+
+/* Start (endpoint set) or stop (NULL) monitoring socket s. Here, not in monitor.c: the
+ * monitor's address is an entry of this context's inproc table. */
+int zf_sock_monitor(zf_sock *s, const char *endpoint, int events)
+{
+    zf_monitor *m = atomic_load(&s->monitor);
+    if (!endpoint) {
+        if (!m)
+            return 0;
+        zf_pipe *p = zf_monitor_stop(m);
+        if (p) {
+            zf_pipe_close_end(p, 1);
+            zf_pipe_unref(p);
+        }
+        zf_ctx_inproc_unbind_monitor(s->ctx, m);
+        return 0;
+    }
+    if (strncmp(endpoint, "inproc://", 9) != 0)
+        return -EPROTONOSUPPORT; /* libzmq monitors only over inproc */
+    if (!m) {
+        m = zf_monitor_new();
+        if (!m)
+            return -ENOMEM;
+        atomic_store(&s->monitor, m);
+    } else {
+        zf_sock_monitor(s, NULL, 0);
+    }
+    zf_monitor_set_events(m, events);
+    return zf_ctx_inproc_bind_monitor(s->ctx, m, endpoint + 9);
+}

@@ -56,7 +56,6 @@ int zf_ctx_inproc_attach_io(zf_ctx *c, const char *name, zf_pipe *p, int as_type
 
 int zf_ctx_inproc_bind_monitor(zf_ctx *c, zf_monitor *m, const char *name);
 void zf_ctx_inproc_unbind_monitor(zf_ctx *c, zf_monitor *m);
-void zf_monitor_free(zf_monitor *m);
 
 /* HWM of a direction that two sockets' limits add up to (0: unlimited). */
 static inline uint64_t hwm_pair(int snd, int rcv)

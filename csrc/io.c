@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctx.h"
+#include "platform.h"
 #include "sys.h"
 
 /* ---- timers ------------------------------------------------------------------------------ */
@@ -102,20 +102,6 @@ void zf_io_post(zf_io *io, zf_io_cmd *cmd)
     zf_signal_kick(&io->wake);
 }
 
-void zf_io_pipe_wake(void *arg, zf_pipe *p, int end)
-{
-    zf_io *io = arg;
-    zf_io_cmd *c = &p->kick_cmd;
-    if (atomic_exchange(&c->queued, 1))
-        return; /* already on its way */
-    zf_pipe_ref(p);
-    c->type = ZF_CMD_KICK;
-    c->a = p;
-    c->id = (uint64_t)end; /* sessions own end 1 of their pipe, end 0 of a ZAP request's */
-    c->sync = NULL;
-    zf_io_post(io, c);
-}
-
 static void sync_done(zf_sync *s, int result)
 {
     pthread_mutex_lock(&s->lock);
@@ -125,7 +111,7 @@ static void sync_done(zf_sync *s, int result)
     pthread_mutex_unlock(&s->lock);
 }
 
-int zf_io_call(zf_io *io, int type, void *a)
+int zf_io_call(zf_io *io, void (*run)(zf_io *, zf_io_cmd *), void *a)
 {
     zf_sync sync;
     pthread_mutex_init(&sync.lock, NULL);
@@ -135,7 +121,7 @@ int zf_io_call(zf_io *io, int type, void *a)
     zf_io_cmd *c = calloc(1, sizeof *c);
     if (!c)
         return -ENOMEM;
-    c->type = type;
+    c->run = run;
     c->a = a;
     c->sync = &sync;
     zf_io_post(io, c);
@@ -148,64 +134,30 @@ int zf_io_call(zf_io *io, int type, void *a)
     return sync.result;
 }
 
-void zf_io_post_id(zf_io *io, int type, uint64_t id)
+int zf_io_post_new(zf_io *io, void (*run)(zf_io *, zf_io_cmd *), void *a, uint64_t id)
 {
     zf_io_cmd *c = calloc(1, sizeof *c);
     if (!c)
-        return;
-    c->type = type;
+        return -ENOMEM;
+    c->run = run;
+    c->a = a;
     c->id = id;
     zf_io_post(io, c);
+    return 0;
 }
 
-zf_session *zf_io_find_session(zf_io *io, uint64_t id)
-{
-    for (zf_session *s = io->sessions; s; s = zf_session_next(s))
-        if (zf_session_id(s) == id)
-            return s;
-    return NULL;
-}
-
+/* Each command carries its handler: the loop runs it and knows nothing of what it does. An
+ * embedded command (a pipe's kick) belongs to its object and may be reposted by another thread
+ * as soon as its handler has reopened it, so nothing here touches it after run. */
 static void run_command(zf_io *io, zf_io_cmd *c)
 {
-    int result = 0;
-    switch (c->type) {
-    case ZF_CMD_KICK: {
-        /* Read the record before reopening it: once queued is 0, an application thread may
-         * rewrite it (zf_io_pipe_wake) for the next kick. */
-        zf_pipe *p = c->a;
-        int end = (int)c->id;
-        atomic_store_explicit(&c->queued, 0, memory_order_release);
-        zf_session *s = p->end[end].owner;
-        if (s)
-            zf_session_kick(s);
-        zf_pipe_unref(p);
-        return; /* embedded in the pipe: not freed */
+    if (c->embedded) {
+        c->run(io, c);
+        return;
     }
-    case ZF_CMD_CONNECT:
-        zf_session_start(c->a);
-        break;
-    case ZF_CMD_LISTEN:
-        zf_listener_start(c->a);
-        break;
-    case ZF_CMD_UNBIND:
-        zf_listener_close(c->a, 1);
-        break;
-    case ZF_CMD_CLOSE_LISTENER:
-        zf_listener_close(c->a, 0);
-        break;
-    case ZF_CMD_SOCK_CLOSED: {
-        zf_session *s = zf_io_find_session(io, c->id);
-        if (s)
-            zf_session_sock_closed(s);
-        break;
-    }
-    case ZF_CMD_STOP:
-        io->stopping = 1;
-        break;
-    }
+    c->run(io, c);
     if (c->sync)
-        sync_done(c->sync, result);
+        sync_done(c->sync, 0);
     free(c);
 }
 
@@ -254,11 +206,10 @@ static void *io_main(void *arg)
         zf_signal_drain(&io->wake);
         empty_graveyard(io);
     }
-    /* Whatever is left at stop time (term already waited for the sessions it cares about). */
-    while (io->sessions)
-        zf_session_terminate(io->sessions);
-    while (io->listeners)
-        zf_listener_close(io->listeners, 1);
+    /* Whatever is left at stop time (term already waited for the sessions it cares about):
+     * whoever put it there said how to close it. */
+    if (io->on_stop)
+        io->on_stop(io);
     drain_mailbox(io);
     empty_graveyard(io);
     return NULL;
@@ -290,9 +241,15 @@ int zf_io_start(zf_io *io, zf_ctx *ctx)
     return 0;
 }
 
+static void cmd_stop(zf_io *io, zf_io_cmd *c)
+{
+    (void)c;
+    io->stopping = 1;
+}
+
 void zf_io_stop(zf_io *io)
 {
-    zf_io_call(io, ZF_CMD_STOP, NULL);
+    zf_io_call(io, cmd_stop, NULL);
     pthread_join(io->thread, NULL);
     zf_signal_close(&io->wake);
     zf_poller_close(&io->poller);

@@ -1,7 +1,8 @@
 /* mech_plain.h: the PLAIN mechanism's own commands (ZMTP 3.1, RFC 24 and 23): the client's HELLO
  * carries a user name and a password in clear text, the server answers WELCOME (or ERROR), then
  * INITIATE and READY carry the metadata as READY does under NULL. Pure functions, like zmtp.c:
- * everything a peer can send us is parsed here. */
+ * everything a peer can send us is parsed here. The mechanism built on them (zf_mech_plain,
+ * mech.h) is in mech_plain.c too. */
 #ifndef ZF_MECH_PLAIN_H
 #define ZF_MECH_PLAIN_H
 

@@ -1,11 +1,12 @@
-/* monitor.c: emitting socket events to the monitor's pipe. */
+/* monitor.c: emitting socket events to the monitor's pipe. Binding the monitor's inproc address
+ * is the context's (ctx.c, zf_sock_monitor): this file knows sockets and pipes only. */
 #include "monitor.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctx.h"
+#include "socket.h"
 
 static void noop_wake(void *arg, zf_pipe *p, int end) { (void)arg; (void)p; (void)end; }
 
@@ -58,42 +59,33 @@ void zf_monitor_event(zf_sock *s, int event, int64_t value, const char *endpoint
     pthread_mutex_unlock(&m->lock);
 }
 
-/* Start (endpoint set) or stop (NULL) monitoring socket s. */
-int zf_sock_monitor(zf_sock *s, const char *endpoint, int events)
+/* Stop: a last MONITOR_STOPPED if asked for, then no more events. The pipe, if any, is
+ * returned for the caller to close (it is the context's inproc table that let it in). */
+zf_pipe *zf_monitor_stop(zf_monitor *m)
 {
-    zf_monitor *m = atomic_load(&s->monitor);
-    if (!endpoint) {
-        if (!m)
-            return 0;
-        pthread_mutex_lock(&m->lock);
-        zf_pipe *p = m->pipe;
-        if (p && (m->events & ZF_EVENT_MONITOR_STOPPED))
-            put(p, ZF_EVENT_MONITOR_STOPPED, 0, "");
-        m->events = 0;
-        m->pipe = NULL;
-        pthread_mutex_unlock(&m->lock);
-        if (p) {
-            zf_pipe_close_end(p, 1);
-            zf_pipe_unref(p);
-        }
-        zf_ctx_inproc_unbind_monitor(s->ctx, m);
-        return 0;
-    }
-    if (strncmp(endpoint, "inproc://", 9) != 0)
-        return -EPROTONOSUPPORT; /* libzmq monitors only over inproc */
-    if (!m) {
-        m = calloc(1, sizeof *m);
-        if (!m)
-            return -ENOMEM;
+    pthread_mutex_lock(&m->lock);
+    zf_pipe *p = m->pipe;
+    if (p && (m->events & ZF_EVENT_MONITOR_STOPPED))
+        put(p, ZF_EVENT_MONITOR_STOPPED, 0, "");
+    m->events = 0;
+    m->pipe = NULL;
+    pthread_mutex_unlock(&m->lock);
+    return p;
+}
+
+zf_monitor *zf_monitor_new(void)
+{
+    zf_monitor *m = calloc(1, sizeof *m);
+    if (m)
         pthread_mutex_init(&m->lock, NULL);
-        atomic_store(&s->monitor, m);
-    } else {
-        zf_sock_monitor(s, NULL, 0);
-    }
+    return m;
+}
+
+void zf_monitor_set_events(zf_monitor *m, int events)
+{
     pthread_mutex_lock(&m->lock);
     m->events = events;
     pthread_mutex_unlock(&m->lock);
-    return zf_ctx_inproc_bind_monitor(s->ctx, m, endpoint + 9);
 }
 
 void zf_monitor_free(zf_monitor *m)

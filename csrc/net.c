@@ -1,7 +1,10 @@
 /* net.c: see net.h. */
 #include "net.h"
 
+#include <errno.h>
 #include <string.h>
+
+#include "options.h"
 
 #if defined(_WIN32)
 int zf_net_socket(int family)
@@ -98,3 +101,68 @@ ssize_t zf_net_sendv(int fd, const struct iovec *iov, int n)
 }
 
 #endif
+
+/* What libzmq sets on each tcp connection beyond TCP_NODELAY and SO_KEEPALIVE:
+ *  TCP_MAXRT: how long sent data may go unacknowledged before the kernel gives up on the
+ *    connection; on Linux that is TCP_USER_TIMEOUT, in milliseconds;
+ *  TCP_KEEPALIVE_CNT/IDLE/INTVL: the probes' count and timing, when keepalives are on;
+ *  TOS: the IP type of service (the traffic class for IPv6). */
+static void tune_tcp_more(const zf_opts *o, int fd)
+{
+#ifdef TCP_USER_TIMEOUT
+    if (o->tcp_maxrt > 0) {
+        unsigned int ms = (unsigned int)o->tcp_maxrt;
+        setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
+    }
+#endif
+    if (o->tcp_keepalive == 1) {
+#ifdef TCP_KEEPCNT
+        if (o->tcp_keepalive_cnt != -1)
+            setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &o->tcp_keepalive_cnt, sizeof(int));
+#endif
+#ifdef TCP_KEEPIDLE
+        if (o->tcp_keepalive_idle != -1)
+            setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &o->tcp_keepalive_idle, sizeof(int));
+#endif
+#ifdef TCP_KEEPINTVL
+        if (o->tcp_keepalive_intvl != -1)
+            setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &o->tcp_keepalive_intvl, sizeof(int));
+#endif
+    }
+    if (o->tos) {
+        /* one of the two applies, by the socket's family; the other fails harmlessly */
+        setsockopt(fd, IPPROTO_IP, IP_TOS, &o->tos, sizeof(int));
+#ifdef IPV6_TCLASS
+        setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &o->tos, sizeof(int));
+#endif
+    }
+}
+
+void zf_net_tune(int fd, const zf_opts *o, int tcp)
+{
+    if (tcp) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (o->tcp_keepalive == 1)
+            setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+        tune_tcp_more(o, fd);
+    }
+    if (o->sndbuf > 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &o->sndbuf, sizeof o->sndbuf);
+    if (o->rcvbuf > 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &o->rcvbuf, sizeof o->rcvbuf);
+}
+
+int zf_net_bind_to_device(int fd, const zf_opts *o)
+{
+    if (!o->bindtodevice_len)
+        return 0;
+#ifdef SO_BINDTODEVICE
+    if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, o->bindtodevice, o->bindtodevice_len) < 0)
+        return -errno;
+    return 0;
+#else
+    (void)fd;
+    return -ENOTSUP;
+#endif
+}

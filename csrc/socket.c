@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "ctx.h"
+#include "session.h"
 #include "zmtp.h"
 
 /* ---- lifetime and references ------------------------------------------------------------- */
@@ -359,7 +360,7 @@ int zf_sock_bind(zf_sock *s, const char *endpoint)
     if (ep)
         ep->listener = l;
     snprintf(s->last_endpoint, sizeof s->last_endpoint, "%s", l->endpoint);
-    zf_io_call(s->io, ZF_CMD_LISTEN, l);
+    zf_listener_post_start(l);
     return 0;
 }
 
@@ -439,10 +440,7 @@ int zf_sock_connect(zf_sock *s, const char *endpoint)
         zf_pipe_ref(p); /* the socket's; the creation reference is the session's */
         zf_sock_attach(s, p);
     }
-    zf_io_cmd *c = calloc(1, sizeof *c);
-    c->type = ZF_CMD_CONNECT;
-    c->a = ss;
-    zf_io_post(s->io, c);
+    zf_session_post_start(ss);
     snprintf(s->last_endpoint, sizeof s->last_endpoint, "%s", endpoint);
     return 0;
 }
@@ -451,14 +449,14 @@ int zf_sock_connect(zf_sock *s, const char *endpoint)
 static void end_endpoint(zf_sock *s, zf_endpoint *ep, int closing)
 {
     if (ep->listener)
-        zf_io_call(s->io, closing ? ZF_CMD_CLOSE_LISTENER : ZF_CMD_UNBIND, ep->listener);
+        zf_listener_post_close(ep->listener, !closing);
     if (ep->pipe) {
         if (ep->pipe->end[zf_sock_end(s, ep->pipe)].slot >= 0)
             zf_sock_detach(s, ep->pipe);
         zf_pipe_unref(ep->pipe);
     }
     if (ep->session_id)
-        zf_io_post_id(s->io, ZF_CMD_SOCK_CLOSED, ep->session_id);
+        zf_session_post_sock_closed(s->io, ep->session_id);
     if (ep->transport == ZF_INPROC && ep->bound) {
         zf_addr a;
         if (zf_addr_parse(ep->uri, 1, &a) == 0)

@@ -1,6 +1,7 @@
 /* socks.h: the SOCKS5 proxy's replies (RFC 1928, 1929) as one pure function, so that what a
  * proxy can send us is parsed outside the session and can be fuzzed (fuzz/fuzz_socks.c).
- * conn.c drives the exchange: it sends the requests and calls this on what has arrived. */
+ * socks.c also drives the exchange for a session (session.h): it sends the requests and calls
+ * this on what has arrived. */
 #ifndef ZF_SOCKS_H
 #define ZF_SOCKS_H
 

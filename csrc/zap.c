@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctx.h"
 #include "zmtp.h"
 
 static int put(zf_queue *q, const void *data, size_t len, int more)

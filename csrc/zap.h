@@ -9,7 +9,10 @@
 #ifndef ZF_ZAP_H
 #define ZF_ZAP_H
 
-#include "ctx.h"
+#include "options.h"
+#include "pipe.h"
+
+typedef struct zf_ctx zf_ctx;
 
 #define ZF_ZAP_ENDPOINT "zeromq.zap.01"
 

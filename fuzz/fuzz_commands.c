@@ -1,6 +1,6 @@
 /* fuzz_commands: one command frame's payload as a peer sends it during and after the handshake:
  * the name and body (zf_zmtp_command), READY's metadata (zf_zmtp_parse_metadata with what
- * conn.c's take_metadata reads: Socket-Type, Identity), ERROR's status (zf_zmtp_error_status),
+ * mech.c's zf_mech_take_metadata reads: Socket-Type, Identity), ERROR's status (zf_zmtp_error_status),
  * PING, and the metadata kept for Frame.get (zf_meta_new, zf_meta_get). */
 #include "fuzz.h"
 #include "meta.h"

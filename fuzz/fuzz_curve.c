@@ -3,7 +3,7 @@
  *
  * Bytes picked at random never open a box, so the harness also plays the honest peer and lets
  * the input steer it: the metadata inside INITIATE and READY (which the receiver then walks
- * with zf_zmtp_parse_metadata, as conn.c does), the messages and their flags, and single-byte
+ * with zf_zmtp_parse_metadata, as mech.c does), the messages and their flags, and single-byte
  * alterations of genuine commands, which must always be refused. The first input byte picks
  * the case. Keys come from the OS: inputs replay their coverage, not their exact bytes. */
 #include "fuzz.h"
@@ -196,7 +196,7 @@ static void messages(const uint8_t *d, size_t n)
 }
 
 /* Metadata of the peer's choosing, carried honestly in INITIATE and READY: walked after
- * opening, as conn.c's take_metadata does. */
+ * opening, as mech.c's zf_mech_take_metadata does. */
 static void metadata(const uint8_t *d, size_t n)
 {
     zf_curve c, s;

@@ -1,12 +1,12 @@
-/* fuzz_frames: a byte stream after the greeting, cut into frames as conn.c's decode() does
+/* fuzz_frames: a byte stream after the greeting, cut into frames as engine_zmtp.c's decoder does
  * with zf_zmtp_get_header: short and long headers, flags, sizes up to 2^64 - 1, commands
- * (zf_zmtp_command) and the PONG a PING gets (zf_zmtp_pong into conn.c's 32-byte buffer).
+ * (zf_zmtp_command) and the PONG a PING gets (zf_zmtp_pong into engine_zmtp.c's 32-byte buffer).
  * Every header is also parsed from each shorter prefix (bytes arrive in pieces) and
  * re-encoded with zf_zmtp_put_header, which must read back the same. */
 #include "fuzz.h"
 #include "zmtp.h"
 
-#define CMD_MAX (64 * 1024 - 16) /* conn.c: a command must fit in the read buffer */
+#define CMD_MAX (64 * 1024 - 16) /* session.h's ZF_CMD_MAX: a command must fit in the read buffer */
 
 static void command(const uint8_t *body, size_t len)
 {

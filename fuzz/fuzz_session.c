@@ -2,7 +2,7 @@
  * endpoints of a real context (its I/O thread running); each input is one connection: the first
  * byte picks the socket, the rest is written as the peer's side of the stream (greeting,
  * handshake, frames), then the connection is half-closed and the harness waits for the engine
- * to hang up. This drives conn.c's decode() with its read buffer, partial and large frames,
+ * to hang up. This drives engine_zmtp.c's decoder with its read buffer, partial and large frames,
  * commands, subscriptions and handshakes, which the pure targets cannot reach; whatever the
  * socket received is then read and freed through the public API (zf.h).
  *

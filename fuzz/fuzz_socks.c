@@ -1,4 +1,4 @@
-/* fuzz_socks: what a SOCKS5 proxy answers (RFC 1928, 1929), fed to zf_socks_reply as conn.c
+/* fuzz_socks: what a SOCKS5 proxy answers (RFC 1928, 1929), fed to zf_socks_reply as socks.c
  * does: the method reply, then (when a user name is set) the authentication reply, then
  * CONNECT's, each taken off the front of what has arrived. The first input byte says whether
  * we offered user/password. Each reply is also parsed from every shorter prefix: until it is

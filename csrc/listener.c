@@ -1,0 +1,177 @@
+/* listener.c: bound tcp/ipc endpoints. The socket opens a listener in the application thread
+ * (so bind errors are reported synchronously), then hands it to the I/O thread, which accepts
+ * connections into sessions of the accepting side and closes it at unbind or socket close. */
+#define ZF_SESSION_INTERNAL
+#include "session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "net.h"
+#include "socket.h"
+
+static void on_accept(zf_handler *h, uint32_t ev)
+{
+    zf_listener *l = zf_container_of(h, zf_listener, h);
+    (void)ev;
+    for (int i = 0; i < 64; i++) {
+        int fd = zf_net_accept(h->fd);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                zf_monitor_event(l->sock, ZF_EVENT_ACCEPT_FAILED, errno, l->endpoint);
+            return; /* EAGAIN, or a transient error (EMFILE...): try again on the next event */
+        }
+        if (!zf_opts_accepts(&l->opts, fd, l->addr.transport == ZF_TCP)) {
+            /* TCP_ACCEPT_FILTER / IPC_FILTER_*: not a peer we take; libzmq reports it so */
+            close(fd);
+            zf_monitor_event(l->sock, ZF_EVENT_ACCEPT_FAILED, EACCES, l->endpoint);
+            continue;
+        }
+        zf_monitor_event(l->sock, ZF_EVENT_ACCEPTED, fd, l->endpoint);
+        zf_session *s = zf_session_alloc(l->io, l->sock, &l->opts);
+        if (!s) {
+            close(fd);
+            continue;
+        }
+        s->listener = l;
+        s->addr = l->addr;
+        snprintf(s->endpoint, sizeof s->endpoint, "%s", l->endpoint);
+        zf_net_tune(fd, &s->opts, s->addr.transport == ZF_TCP);
+        s->h.fd = fd;
+        zf_session_link(s);
+        zf_io_add(l->io, &s->h, ZF_IO_IN);
+        s->engine->connected(s);
+    }
+}
+
+/* USE_FD: listen on a socket the application made, bound and listening already; its address
+ * is the endpoint. It is ours from now on: closed with the listener, as libzmq does. */
+static int listener_adopt(zf_listener *l)
+{
+    zf_addr *a = &l->addr;
+    int fd = l->opts.use_fd;
+    socklen_t len = sizeof a->sa;
+    if (getsockname(fd, (struct sockaddr *)&a->sa, &len) < 0)
+        return -errno;
+    a->salen = len;
+    int family = a->sa.ss_family;
+    if (!((a->transport == ZF_TCP && (family == AF_INET || family == AF_INET6)) ||
+          (a->transport == ZF_IPC && family == AF_UNIX)))
+        return -EINVAL; /* not a socket of this endpoint's transport */
+    if (a->transport == ZF_IPC) {
+        const struct sockaddr_un *un = (const struct sockaddr_un *)&a->sa;
+        snprintf(a->name, sizeof a->name, "%s", un->sun_path);
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+        return -errno;
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    zf_addr_format(a, l->endpoint, sizeof l->endpoint);
+    l->h.fd = fd;
+    l->h.on_event = on_accept;
+    return 0;
+}
+
+int zf_listener_open(zf_listener *l)
+{
+    zf_addr *a = &l->addr;
+    if (l->opts.use_fd >= 0 && a->transport != ZF_INPROC)
+        return listener_adopt(l);
+    if (a->transport == ZF_IPC && strcmp(a->name, "*") == 0) {
+        char tmpl[] = "/tmp/tmpXXXXXX";
+        if (!mkdtemp(tmpl))
+            return -errno;
+        snprintf(a->name, sizeof a->name, "%s/socket", tmpl);
+    }
+    int rc = zf_addr_resolve(a, 1, l->opts.ipv6);
+    if (rc < 0)
+        return rc;
+    int fd = zf_net_socket(a->sa.ss_family);
+    if (fd < 0)
+        return -errno;
+    if (a->transport == ZF_TCP) {
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (a->sa.ss_family == AF_INET6) {
+            int v6only = 0;
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+        }
+    } else {
+        unlink(a->name); /* a stale socket file from a dead process, as libzmq does */
+    }
+    if (l->opts.sndbuf > 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &l->opts.sndbuf, sizeof l->opts.sndbuf);
+    if (l->opts.rcvbuf > 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &l->opts.rcvbuf, sizeof l->opts.rcvbuf);
+    if (a->transport == ZF_TCP) {
+        int e = zf_net_bind_to_device(fd, &l->opts);
+        if (e < 0) {
+            close(fd);
+            return e; /* ENODEV for an unknown interface, as libzmq's bind reports */
+        }
+    }
+    if (bind(fd, (struct sockaddr *)&a->sa, a->salen) < 0 || listen(fd, l->opts.backlog > 0 ? l->opts.backlog : 100) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    if (a->transport == ZF_TCP) {
+        socklen_t len = sizeof a->sa;
+        getsockname(fd, (struct sockaddr *)&a->sa, &len);
+        a->salen = len;
+    }
+    zf_addr_format(a, l->endpoint, sizeof l->endpoint);
+    l->h.fd = fd;
+    l->h.on_event = on_accept;
+    return 0;
+}
+
+void zf_listener_start(zf_listener *l)
+{
+    l->next = l->io->listeners;
+    l->io->listeners = l;
+    zf_io_add(l->io, &l->h, ZF_IO_IN);
+}
+
+/* Stop accepting. Sessions it accepted go with it (unbind), or only those that carry no traffic
+ * yet (socket close: the others flush within the linger period). */
+void zf_listener_close(zf_listener *l, int with_sessions)
+{
+    zf_io *io = l->io;
+    zf_listener **pp = &io->listeners;
+    while (*pp && *pp != l)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = l->next;
+    if (l->h.fd >= 0) {
+        zf_monitor_event(l->sock, ZF_EVENT_CLOSED, l->h.fd, l->endpoint);
+        zf_io_del(io, &l->h);
+        close(l->h.fd);
+        l->h.fd = -1;
+        if (l->addr.transport == ZF_IPC && l->opts.use_fd < 0) /* an adopted fd's file is not ours */
+            unlink(l->addr.name);
+    }
+    zf_session *s = io->sessions;
+    while (s) {
+        zf_session *n = s->next;
+        if (s->listener == l) {
+            s->listener = NULL;
+            if (!s->pipe || with_sessions) {
+                zf_pipe *p = zf_session_tx_enter(s);
+                zf_session_destroy(s);
+                zf_session_tx_leave(s, p);
+            }
+        }
+        s = n;
+    }
+    zf_opts_forget_secret(&l->opts);
+    zf_sock_unref(l->sock);
+    zf_io_bury(io, l);
+}
