@@ -80,7 +80,7 @@ struct zf_sock {
     zf_pipe *rx_pipe; /* pipe of the multipart message being received */
     zf_pipe *last_pipe; /* where the last frame received came from (for its metadata) */
     int rx_more;
-    int rx_since_tx; /* a frame was received since the last direct transmit (conn.c) */
+    int rx_since_tx; /* a frame was received since the last direct transmit (direct_send.c) */
     zf_endpoint *endpoints;
     char last_endpoint[300];
     /* pattern state (request-reply) */
