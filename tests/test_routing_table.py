@@ -7,6 +7,7 @@ import socket as pysocket
 import time
 
 import pytest
+from conftest import IS_ZMQFAST
 
 INPROC_PEERS = 3000
 TCP_PEERS = 300
@@ -292,7 +293,10 @@ def test_stream_gives_every_connection_its_own_id_and_forgets_it_on_disconnect(z
     clients[0].close()
     ident, body = stream.recv_multipart()  # the disconnect notification
     assert (ident, body) == (gone, b"")
-    _until_unroutable(zmq, stream, gone)  # libzmq lets go of the pipe a little later
+    if IS_ZMQFAST:
+        # libzmq lets go of the pipe later, and now and then keeps it routable for seconds
+        # (1 run in ~8 here): not a behaviour to pin on both
+        _until_unroutable(zmq, stream, gone)
     # closing a connection from our side frees its id too
     closer = by_body[b"client 1"]
     stream.send_multipart([closer, b""])
