@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "crypto.h"
 #include "routing.h"
@@ -61,9 +60,7 @@ static void draw_key(zf_routing *t)
 {
     uint8_t k[16];
     if (zf_crypto_random(k, sizeof k) < 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t a = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30), b = (uint64_t)(uintptr_t)t;
+        uint64_t a = (uint64_t)zf_now_ms() * 0x9e3779b97f4a7c15ull, b = (uint64_t)(uintptr_t)t;
         memcpy(k, &a, 8);
         memcpy(k + 8, &b, 8);
     }

@@ -178,11 +178,14 @@ static int router_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, in
 {
     if (s->tx_more)
         return zf_route_put(s, data, len, buf, flags);
-    /* the first frame names the peer */
-    if (buf)
-        zf_buf_unref(buf);
-    if (!(flags & ZF_SNDMORE))
+    /* The first frame names the peer. buf, if any, holds the id's bytes: let go of it once they
+     * have been looked up, and only when the send succeeds (a failed one leaves it to the
+     * caller, zf_sock_ops.send). */
+    if (!(flags & ZF_SNDMORE)) {
+        if (buf)
+            zf_buf_unref(buf);
         return 0; /* a lone routing id: nothing to send */
+    }
     if (s->routes.npending)
         identify_pending(s);
     zf_pipe *p = len && len <= 255 ? zf_routing_find(&s->routes, data, len) : NULL;
@@ -199,6 +202,8 @@ static int router_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, in
         }
         p = NULL; /* at HWM: the message is dropped, as libzmq does */
     }
+    if (buf)
+        zf_buf_unref(buf);
     s->tx_pipe = p;
     s->tx_more = 1;
     return 0;

@@ -83,8 +83,8 @@ static void stream_close(zf_sock *s, zf_pipe *p)
 static int raw_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags, int mandatory)
 {
     if (!s->tx_more) {
-        if (buf)
-            zf_buf_unref(buf);
+        /* buf, if any, holds the id's bytes: let go of it after the lookup, and only when the
+         * send succeeds (a failed one leaves it to the caller, zf_sock_ops.send) */
         s->tx_pipe = NULL;
         s->blocked_pipe = NULL;
         if (flags & ZF_SNDMORE) {
@@ -103,6 +103,8 @@ static int raw_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int f
             }
             s->tx_pipe = p;
         }
+        if (buf)
+            zf_buf_unref(buf);
         s->tx_more = 1;
         return 0;
     }
