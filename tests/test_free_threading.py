@@ -325,3 +325,12 @@ def test_on_free_threaded_cpython_importing_the_extension_turns_the_gil_back_on(
         env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True"
+
+
+def test_several_threads_closing_one_socket_close_it_once(zmq, ctx, bind):
+    for _ in range(30):
+        sock = ctx.socket(zmq.PULL)
+        bind(sock, "inproc")
+        errors = run_threads([lambda: sock.close(linger=0)] * THREADS)
+        assert not errors, errors[0]
+        assert sock.closed

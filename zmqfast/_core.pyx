@@ -654,19 +654,24 @@ cdef class Socket:
     def close(self, linger=None):
         """Close the socket. Queued messages are still sent for up to LINGER ms (default:
         the socket's LINGER option, -1 = until delivered) unless linger is given."""
+        cdef zf_sock *s
+        cdef int linger_set, ms
         if self._s == NULL:
             return
         if self._pid != getpid():
             self._s = NULL  # inherited over fork: the parent's engine, not ours to touch
             return
         _drain_releases(self._zctx)
-        cdef zf_sock *s = self._s
-        cdef int linger_set = linger is not None
-        cdef int ms = int(linger) if linger_set else 0
+        linger_set = linger is not None
+        ms = int(linger) if linger_set else 0
         # Gone for every other thread before the GIL is let go: a thread woken from a wait on
         # this socket (see release_waiters in socket.c) finds _s NULL and raises ENOTSOCK.
-        self._s = NULL
-        if not zf_sock_closed(s):
+        # Without the GIL two close() calls could both take _s: the critical section (nothing
+        # with the GIL) lets one of them have it.
+        with cython.critical_section(self):
+            s = self._s
+            self._s = NULL
+        if s != NULL and not zf_sock_closed(s):
             with nogil:  # it waits for blocked threads to leave and for the I/O thread
                 zf_sock_close(s, linger_set, ms)
 
