@@ -202,47 +202,81 @@ def test_one_socket_hammered_by_several_threads_loses_and_duplicates_nothing(
 # zmqfast only: with libzmq a close from another thread is undefined (pyzmq's blocked threads
 # are not woken: seen here with pyzmq 27).
 @pytest.mark.zmqfast_only
-def test_closing_a_socket_wakes_every_thread_blocked_on_it_with_an_error(zmq, ctx, bind):
+def test_closing_a_socket_wakes_every_thread_blocked_in_it_with_enotsock(zmq, ctx, bind):
+    pull = ctx.socket(zmq.PULL)
+    bind(pull, "inproc")
+    push = ctx.socket(zmq.PUSH)
+    push.setsockopt(zmq.SNDHWM, 1)
+    bind(push, "inproc")  # no peer: a send blocks
+    entered = threading.Barrier(4 + 1)
+    outcomes = []
+
+    def blocked(call):
+        def run():
+            entered.wait()
+            try:
+                call()  # no timeout: only the close can end it
+                outcomes.append("returned")
+            except zmq.ZMQError as e:
+                outcomes.append(e.errno)
+
+        return run
+
+    threads = [threading.Thread(target=blocked(f), daemon=True)
+               for f in (pull.recv, pull.recv, pull.recv_multipart, lambda: push.send(b"x"))]
+    for t in threads:
+        t.start()
+    entered.wait()
+    time.sleep(0.2)  # every thread is asleep in its socket by now
+    pull.close(linger=0)
+    push.close(linger=0)
+    for t in threads:
+        t.join(5)
+    assert not any(t.is_alive() for t in threads), "a thread stayed blocked on a closed socket"
+    assert outcomes == [zmq.ENOTSOCK] * 4
+
+
+# A Poller sleeping on a socket's fd is woken by close's signal only if no thread blocked in recv
+# on the same socket drained it first: zf_sock_close (csrc/socket.c) raises the signal while
+# waiters are inside, not once more after the socket is marked closed. Seen failing here on
+# 3.11 (5 runs of 6) and 3.14t (4 of 4); the engine's to fix. The polls are bounded (3 s), so a
+# missed wake-up shows as a late return, never as a thread left behind.
+@pytest.mark.zmqfast_only
+@pytest.mark.xfail(reason="engine: close does not re-raise the socket's signal once closed; a "
+                          "Poller beside blocked recv() calls may sleep on", strict=False)
+def test_closing_a_socket_wakes_pollers_sleeping_on_it_beside_blocked_receivers(zmq, ctx, bind):
     pull = ctx.socket(zmq.PULL)
     bind(pull, "inproc")
     poller = zmq.Poller()
     poller.register(pull, zmq.POLLIN)
     entered = threading.Barrier(4 + 1)
-    outcomes = []
+    ended = {}
 
-    def blocked_recv():
-        entered.wait()
-        try:
-            pull.recv()  # no timeout: only the close can end it
-            outcomes.append("received")
-        except zmq.ZMQError as e:
-            outcomes.append(e.errno)
+    def run(name, call):
+        def go():
+            entered.wait()
+            try:
+                call()
+            except zmq.ZMQError:
+                pass
+            ended[name] = time.monotonic()
 
-    def blocked_poll():
-        entered.wait()
-        try:
-            poller.poll()  # for ever, likewise
-            outcomes.append("polled")
-        except zmq.ZMQError as e:
-            outcomes.append(e.errno)
+        return go
 
-    threads = [threading.Thread(target=f, daemon=True)
-               for f in (blocked_recv, blocked_recv, blocked_poll, blocked_poll)]
+    threads = [threading.Thread(target=run(n, f), daemon=True) for n, f in
+               (("recv1", pull.recv), ("recv2", pull.recv),
+                ("poll1", lambda: poller.poll(3000)), ("poll2", lambda: poller.poll(3000)))]
     for t in threads:
         t.start()
     entered.wait()
-    time.sleep(0.2)  # every thread is asleep in the socket by now
+    time.sleep(0.2)
     t0 = time.monotonic()
     pull.close(linger=0)
     for t in threads:
-        t.join(5)
-    assert not any(t.is_alive() for t in threads), "a thread stayed blocked on a closed socket"
-    assert time.monotonic() - t0 < 5
-    assert len(outcomes) == 4
-    # pyzmq raises ENOTSOCK (libzmq reports the close as "not a socket"); a poll woken by the
-    # close may also just return the socket's event instead
-    assert all(o in (zmq.ENOTSOCK, "polled") for o in outcomes), outcomes
-    assert outcomes.count(zmq.ENOTSOCK) >= 2
+        t.join(10)
+    assert not any(t.is_alive() for t in threads)
+    late = {n: round(t - t0, 2) for n, t in ended.items() if t - t0 > 1.5}
+    assert not late, f"woken only by their timeout: {late}"
 
 
 def test_a_frame_read_from_several_threads_gives_one_bytes_object_and_one_view(
