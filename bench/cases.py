@@ -813,9 +813,14 @@ def all_cases() -> list[Case]:
             f"percall/{name}", func, dict(count=PERCALL_COUNTS[name]), unit="ns", quick=True,
             max_count=PERCALL_MAX_QUEUED if name in ("send", "recv") else 0,
             compare_with="percall/recv_empty" if name == "try_recv" else ""))
+    cases += scale_pubsub.scale_cases()  # not quick: only a full run or --cases scale/
     return cases
 
 
 CASE_FUNCS = {f.__name__: f for f in (push_pull, req_rep, pub_sub, percall_send, percall_recv,
                                       percall_recv_empty, percall_try_recv, percall_poll0,
                                       curve_handshakes)}
+
+# Scale cases (issue 16), in their own modules (which use this one's harness and add their
+# functions to CASE_FUNCS): never in --quick, `--cases scale/` selects them.
+from . import scale_pubsub  # noqa: E402

@@ -1,17 +1,21 @@
 /* addr.c: endpoint parsing and resolution, with libzmq's error numbers for bad endpoints. */
 #include "addr.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _WIN32
+#include <iphlpapi.h> /* GetAdaptersAddresses: link iphlpapi */
+#else
+#include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/un.h>
+#endif
 
 static int parse_port(const char *s, int for_bind, int *port)
 {
@@ -98,6 +102,45 @@ static int set_ip(zf_addr *a, int family, const void *ip)
     return 0;
 }
 
+#ifdef _WIN32
+/* Windows names an interface by its friendly name ("Ethernet", "Wi-Fi", UTF-16 here, compared
+ * in UTF-8) or its adapter name (a GUID string); either is accepted, as in libzmq. */
+static int from_interface(zf_addr *a, const char *name, int ipv6)
+{
+    ULONG len = 16384;
+    IP_ADAPTER_ADDRESSES *list = NULL;
+    ULONG rc = ERROR_BUFFER_OVERFLOW;
+    for (int tries = 0; tries < 3 && rc == ERROR_BUFFER_OVERFLOW; tries++) {
+        free(list);
+        if (!(list = malloc(len)))
+            return -ENOMEM;
+        rc = GetAdaptersAddresses(AF_UNSPEC, GAA_FLAG_SKIP_ANYCAST | GAA_FLAG_SKIP_MULTICAST | GAA_FLAG_SKIP_DNS_SERVER,
+                                  NULL, list, &len);
+    }
+    int result = -ENODEV;
+    for (IP_ADAPTER_ADDRESSES *ad = rc == NO_ERROR ? list : NULL; ad; ad = ad->Next) {
+        char friendly[256];
+        if (!WideCharToMultiByte(CP_UTF8, 0, ad->FriendlyName, -1, friendly, sizeof friendly, NULL, NULL))
+            friendly[0] = 0;
+        if (strcmp(friendly, name) != 0 && strcmp(ad->AdapterName, name) != 0)
+            continue;
+        for (IP_ADAPTER_UNICAST_ADDRESS *u = ad->FirstUnicastAddress; u; u = u->Next) {
+            struct sockaddr *sa = u->Address.lpSockaddr;
+            if (sa->sa_family == AF_INET) {
+                result = set_ip(a, AF_INET, &((struct sockaddr_in *)sa)->sin_addr);
+                break;
+            }
+            if (sa->sa_family == AF_INET6 && ipv6) {
+                result = set_ip(a, AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr);
+                break;
+            }
+        }
+        break;
+    }
+    free(list);
+    return result;
+}
+#else
 static int from_interface(zf_addr *a, const char *name, int ipv6)
 {
     struct ifaddrs *ifs;
@@ -120,6 +163,7 @@ static int from_interface(zf_addr *a, const char *name, int ipv6)
     freeifaddrs(ifs);
     return rc;
 }
+#endif
 
 int zf_addr_resolve(zf_addr *a, int for_bind, int ipv6)
 {

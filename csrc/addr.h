@@ -2,7 +2,7 @@
 #ifndef ZF_ADDR_H
 #define ZF_ADDR_H
 
-#include <sys/socket.h>
+#include "sys.h"
 
 enum { ZF_TCP = 1, ZF_IPC = 2, ZF_INPROC = 3 };
 

@@ -28,8 +28,13 @@
 #if defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
 #define ZF_HAVE_ARC4RANDOM 1
 #endif
+#include "platform.h" /* ZF_HIDDEN; on Windows windows.h, in the order Winsock needs */
+#if defined(_WIN32)
+#include <bcrypt.h>   /* BCryptGenRandom: link bcrypt */
+#else
 #include <fcntl.h>
 #include <unistd.h>
+#endif
 #if defined(__linux__)
 #include <poll.h>
 #include <sys/syscall.h>
@@ -58,14 +63,14 @@ static void pick_implementations(void)
 /* The two functions the vendored files call that live in files not vendored (core.c,
  * randombytes.c, which bring in much else). Hidden, so that they never stand in for a
  * libsodium loaded elsewhere in the process. */
-__attribute__((visibility("hidden"))) void sodium_misuse(void)
+ZF_HIDDEN void sodium_misuse(void)
 {
     abort(); /* what libsodium does without a handler: only an API misuse gets here */
 }
 
 /* Only libsodium's own key generators call this, and crypto.c uses none of them; should one
  * ever be used, it gets the same OS source as zf_crypto_random or nothing at all. */
-__attribute__((visibility("hidden"))) void randombytes_buf(void *const buf, const size_t size)
+ZF_HIDDEN void randombytes_buf(void *const buf, const size_t size)
 {
     if (zf_crypto_random(buf, size) < 0)
         abort();
@@ -96,6 +101,23 @@ void zf_crypto_wipe(void *p, size_t n)
 
 /* ---- random ------------------------------------------------------------------------------ */
 
+#if defined(_WIN32)
+/* The system's preferred generator (CNG's AES-CTR DRBG, seeded by the kernel); there is no
+ * device file to fall back to, so the "urandom" source is the same call. */
+static int bcrypt_random(uint8_t *buf, size_t n)
+{
+    while (n > 0) {
+        ULONG chunk = n > 0x40000000 ? 0x40000000 : (ULONG)n;
+        if (!BCRYPT_SUCCESS(BCryptGenRandom(NULL, buf, chunk, BCRYPT_USE_SYSTEM_PREFERRED_RNG)))
+            return -EIO;
+        buf += chunk;
+        n -= chunk;
+    }
+    return 0;
+}
+
+int zf_crypto_random_urandom(uint8_t *buf, size_t n) { return bcrypt_random(buf, n); }
+#else
 int zf_crypto_random_urandom(uint8_t *buf, size_t n)
 {
 #if defined(__linux__)
@@ -139,10 +161,13 @@ int zf_crypto_random_urandom(uint8_t *buf, size_t n)
     close(fd);
     return 0;
 }
+#endif
 
 int zf_crypto_random(uint8_t *buf, size_t n)
 {
-#ifdef ZF_HAVE_ARC4RANDOM
+#if defined(_WIN32)
+    return bcrypt_random(buf, n);
+#elif defined(ZF_HAVE_ARC4RANDOM)
     arc4random_buf(buf, n); /* seeded by the kernel, cannot fail */
     return 0;
 #else

@@ -1,161 +1,14 @@
-/* io.c: the I/O thread's loop: poller, timers, mailbox, and deferred frees.
- * The poller is epoll on Linux and poll(2) elsewhere, behind zf_io_add/set/del. */
+/* io.c: the I/O thread's loop: timers, mailbox, and deferred frees around the poller, which
+ * is one backend per file behind poller.h (epoll on Linux, poll(2) on other POSIX systems,
+ * select on Windows), reached through zf_io_add/set/del. */
 #include "io.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#if defined(__linux__) && !defined(ZF_FORCE_POLL)
-#define ZF_EPOLL 1
-#include <sys/epoll.h>
-#endif
 
 #include "ctx.h"
-
-/* ---- poller ------------------------------------------------------------------------------ */
-#ifdef ZF_EPOLL
-static uint32_t to_epoll(uint32_t ev)
-{
-    return (ev & ZF_IO_IN ? EPOLLIN : 0) | (ev & ZF_IO_OUT ? EPOLLOUT : 0);
-}
-
-int zf_io_add(zf_io *io, zf_handler *h, uint32_t events)
-{
-    struct epoll_event e = {.events = to_epoll(events), .data.ptr = h};
-    h->events = events;
-    return epoll_ctl(io->epfd, EPOLL_CTL_ADD, h->fd, &e) < 0 ? -errno : 0;
-}
-
-int zf_io_set(zf_io *io, zf_handler *h, uint32_t events)
-{
-    if (h->events == events)
-        return 0;
-    struct epoll_event e = {.events = to_epoll(events), .data.ptr = h};
-    h->events = events;
-    return epoll_ctl(io->epfd, EPOLL_CTL_MOD, h->fd, &e) < 0 ? -errno : 0;
-}
-
-void zf_io_del(zf_io *io, zf_handler *h)
-{
-    struct epoll_event e = {0};
-    epoll_ctl(io->epfd, EPOLL_CTL_DEL, h->fd, &e);
-    h->events = 0;
-}
-
-static int poller_init(zf_io *io)
-{
-    io->epfd = epoll_create1(EPOLL_CLOEXEC);
-    return io->epfd < 0 ? -errno : 0;
-}
-
-static void poller_close(zf_io *io) { close(io->epfd); }
-
-/* Wait and dispatch one batch. Handlers retired during the batch stay allocated until after it
- * (see zf_io_bury), so a stale event pointer is never a dangling one; a handler whose fd was
- * closed has events == 0 and is skipped. */
-static void poller_wait(zf_io *io, int timeout)
-{
-    struct epoll_event evs[256];
-    int n = epoll_wait(io->epfd, evs, 256, timeout);
-    for (int i = 0; i < n; i++) {
-        zf_handler *h = evs[i].data.ptr;
-        if (h->fd < 0 || !h->events)
-            continue;
-        uint32_t e = evs[i].events, ev = 0;
-        if (e & EPOLLIN)
-            ev |= ZF_IO_IN;
-        if (e & EPOLLOUT)
-            ev |= ZF_IO_OUT;
-        if (e & (EPOLLERR | EPOLLHUP))
-            ev |= ZF_IO_ERR | ZF_IO_IN;
-        h->on_event(h, ev);
-    }
-}
-#else
-/* poll(2): the registered handlers are the poll set, rebuilt for every wait. O(n) per wait,
- * which is fine for the connection counts a client library sees; kqueue can replace it. */
-#include <poll.h>
-
-int zf_io_add(zf_io *io, zf_handler *h, uint32_t events)
-{
-    if (io->nhs == io->hs_cap) {
-        int cap = io->hs_cap ? io->hs_cap * 2 : 16;
-        zf_handler **n = realloc(io->hs, (size_t)cap * sizeof *n);
-        if (!n)
-            return -ENOMEM;
-        io->hs = n;
-        io->hs_cap = cap;
-    }
-    io->hs[io->nhs++] = h;
-    h->events = events;
-    return 0;
-}
-
-int zf_io_set(zf_io *io, zf_handler *h, uint32_t events)
-{
-    (void)io;
-    h->events = events;
-    return 0;
-}
-
-void zf_io_del(zf_io *io, zf_handler *h)
-{
-    for (int i = 0; i < io->nhs; i++)
-        if (io->hs[i] == h) {
-            io->hs[i] = io->hs[--io->nhs];
-            break;
-        }
-    h->events = 0;
-}
-
-static int poller_init(zf_io *io)
-{
-    io->epfd = -1;
-    return 0;
-}
-
-static void poller_close(zf_io *io)
-{
-    free(io->hs);
-    io->hs = NULL;
-}
-
-static void poller_wait(zf_io *io, int timeout)
-{
-    int n = io->nhs;
-    struct pollfd *pfd = malloc((size_t)(n ? n : 1) * sizeof *pfd);
-    zf_handler **hs = malloc((size_t)(n ? n : 1) * sizeof *hs);
-    if (!pfd || !hs) {
-        free(pfd);
-        free(hs);
-        return;
-    }
-    for (int i = 0; i < n; i++) {
-        hs[i] = io->hs[i];
-        pfd[i].fd = hs[i]->fd;
-        pfd[i].events = (short)((hs[i]->events & ZF_IO_IN ? POLLIN : 0) | (hs[i]->events & ZF_IO_OUT ? POLLOUT : 0));
-        pfd[i].revents = 0;
-    }
-    int rc = poll(pfd, (nfds_t)n, timeout);
-    for (int i = 0; rc > 0 && i < n; i++) {
-        zf_handler *h = hs[i];
-        if (!pfd[i].revents || h->fd < 0 || !h->events)
-            continue;
-        uint32_t ev = 0;
-        if (pfd[i].revents & POLLIN)
-            ev |= ZF_IO_IN;
-        if (pfd[i].revents & POLLOUT)
-            ev |= ZF_IO_OUT;
-        if (pfd[i].revents & (POLLERR | POLLHUP | POLLNVAL))
-            ev |= ZF_IO_ERR | ZF_IO_IN;
-        h->on_event(h, ev);
-    }
-    free(pfd);
-    free(hs);
-}
-#endif
+#include "sys.h"
 
 /* ---- timers ------------------------------------------------------------------------------ */
 
@@ -384,9 +237,7 @@ static void on_wake(zf_handler *h, uint32_t ev) { (void)h; (void)ev; }
 static void *io_main(void *arg)
 {
     zf_io *io = arg;
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals belong to application threads */
+    zf_sys_block_signals(); /* signals belong to application threads */
     while (!io->stopping) {
         drain_mailbox(io);
         if (io->stopping)
@@ -398,7 +249,7 @@ static void *io_main(void *arg)
             atomic_store(&io->wake.parked, 0);
             continue;
         }
-        poller_wait(io, timeout);
+        zf_poller_wait(&io->poller, timeout);
         atomic_store(&io->wake.parked, 0);
         zf_signal_drain(&io->wake);
         empty_graveyard(io);
@@ -419,12 +270,12 @@ int zf_io_start(zf_io *io, zf_ctx *ctx)
     io->ctx = ctx;
     io->rng = (uint64_t)zf_now_ms() ^ (uint64_t)(uintptr_t)io;
     pthread_mutex_init(&io->lock, NULL);
-    int rc = poller_init(io);
+    int rc = zf_poller_init(&io->poller);
     if (rc < 0)
         return rc;
     rc = zf_signal_init(&io->wake);
     if (rc < 0) {
-        poller_close(io);
+        zf_poller_close(&io->poller);
         return rc;
     }
     io->wake_h.fd = io->wake.rfd;
@@ -433,7 +284,7 @@ int zf_io_start(zf_io *io, zf_ctx *ctx)
     rc = pthread_create(&io->thread, NULL, io_main, io);
     if (rc != 0) {
         zf_signal_close(&io->wake);
-        poller_close(io);
+        zf_poller_close(&io->poller);
         return -rc;
     }
     return 0;
@@ -444,7 +295,7 @@ void zf_io_stop(zf_io *io)
     zf_io_call(io, ZF_CMD_STOP, NULL);
     pthread_join(io->thread, NULL);
     zf_signal_close(&io->wake);
-    poller_close(io);
+    zf_poller_close(&io->poller);
     free(io->timers);
     free(io->graveyard);
     pthread_mutex_destroy(&io->lock);

@@ -1,5 +1,5 @@
 /* io.h: the I/O thread. A native pthread that blocks every signal, never touches Python, and runs
- * an epoll loop over listeners and sessions, a list of timers, and a command mailbox that
+ * a poller loop (poller.h) over listeners and sessions, a list of timers, and a command mailbox that
  * application threads post to. Objects it owns (sessions, listeners) are touched by no other
  * thread once they have been handed over with a command. */
 #ifndef ZF_IO_H
@@ -10,20 +10,12 @@
 #include "addr.h"
 #include "options.h"
 #include "pipe.h"
+#include "poller.h"
 #include "signaler.h"
 
 typedef struct zf_io zf_io;
 typedef struct zf_ctx zf_ctx;
 typedef struct zf_sock zf_sock;
-
-/* Something with a file descriptor in the poller. */
-typedef struct zf_handler {
-    int fd;
-    uint32_t events; /* what the poller watches: ZF_IO_IN | ZF_IO_OUT */
-    void (*on_event)(struct zf_handler *h, uint32_t events);
-} zf_handler;
-
-enum { ZF_IO_IN = 1, ZF_IO_OUT = 2, ZF_IO_ERR = 4 };
 
 typedef struct zf_timer {
     int64_t when; /* monotonic ms; armed iff slot >= 0 */
@@ -67,9 +59,7 @@ typedef struct zf_session zf_session;
 struct zf_io {
     pthread_t thread;
     zf_ctx *ctx;
-    int epfd;                  /* epoll (Linux) */
-    zf_handler **hs;           /* the poll set (poll(2) backend elsewhere) */
-    int nhs, hs_cap;
+    zf_poller poller;          /* epoll, poll or select: poller.h */
     zf_signal wake;            /* the mailbox's doorbell */
     zf_handler wake_h;
     pthread_mutex_t lock;
@@ -94,10 +84,10 @@ void zf_io_post_id(zf_io *io, int type, uint64_t id);
 /* The waker of a session-side pipe end: posts the pipe's kick command. */
 void zf_io_pipe_wake(void *io, zf_pipe *p, int end);
 
-/* Inside the I/O thread only. */
-int zf_io_add(zf_io *io, zf_handler *h, uint32_t events);
-int zf_io_set(zf_io *io, zf_handler *h, uint32_t events);
-void zf_io_del(zf_io *io, zf_handler *h);
+/* Inside the I/O thread only. The poller's own calls, inlined: no cost over calling it. */
+static inline int zf_io_add(zf_io *io, zf_handler *h, uint32_t events) { return zf_poller_add(&io->poller, h, events); }
+static inline int zf_io_set(zf_io *io, zf_handler *h, uint32_t events) { return zf_poller_set(&io->poller, h, events); }
+static inline void zf_io_del(zf_io *io, zf_handler *h) { zf_poller_del(&io->poller, h); }
 void zf_io_timer_set(zf_io *io, zf_timer *t, int64_t delay_ms);
 void zf_io_timer_cancel(zf_io *io, zf_timer *t);
 void zf_io_bury(zf_io *io, void *obj);

@@ -5,15 +5,15 @@
  * sets them before choosing an endpoint keeps working. */
 #include "options.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <grp.h>
-#include <netinet/in.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
+
+#include "sys.h"
+#ifndef _WIN32
+#include <grp.h>
+#include <pwd.h>
+#endif
 
 enum { TYPE_SUB = 2, TYPE_XSUB = 10 };
 
@@ -212,6 +212,7 @@ static int ipc_peer_allowed(const zf_opts *o, int fd)
 #else
     (void)o;
     (void)fd;
+    (void)in_set; /* used only with SO_PEERCRED (not on Windows, where libzmq has no IPC filters either) */
     return 0; /* no way to learn the peer's credentials here: a filter admits nobody */
 #endif
 }

@@ -7,7 +7,7 @@
 
 typedef struct zf_signal {
     _Atomic int parked; /* set by the owner before it sleeps; cleared by the one notifier that wakes it */
-    int rfd;            /* readable when notified (eventfd on Linux, pipe read end elsewhere) */
+    int rfd;            /* readable when notified (eventfd on Linux, pipe read end elsewhere, a socket on Windows) */
     int wfd;            /* where notifications are written (same as rfd for eventfd) */
 } zf_signal;
 

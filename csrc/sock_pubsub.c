@@ -32,7 +32,7 @@ static int topics_getopt(zf_sock *s, int option, void *value, size_t *len)
 {
     if (option != ZF_OPT_TOPICS_COUNT)
         return -ENOTSUP;
-    int64_t n = (s->subs.all ? 1 : 0) + s->subs.n;
+    int64_t n = s->subs.ntopics;
     memcpy(value, &n, sizeof n);
     *len = sizeof n;
     return 0;
@@ -65,7 +65,8 @@ static void replay_one(void *arg, const uint8_t *t, size_t len)
 static void replay(zf_sock *s, zf_pipe *p)
 {
     struct replay r = {s, p};
-    zf_subs_each(&s->subs, replay_one, &r);
+    (void)zf_subs_each(&s->subs, replay_one, &r); /* out of memory: the publisher misses them,
+                                                    * as it would a SUBSCRIBE it cannot store */
 }
 
 /* Subscriptions go into a pipe as soon as it is attached: for a connecting socket that is at
@@ -174,11 +175,8 @@ static int xsub_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int 
     if ((first || s->parts_subscribe) && len >= 1 && (d[0] == 0 || d[0] == 1)) {
         s->parts_subscribe = 1;
         if (d[0] == 1) {
-            if (zf_subs_add(&s->subs, d + 1, len - 1) < 0) {
-                if (buf)
-                    zf_buf_unref(buf);
-                return -ENOMEM;
-            }
+            if (zf_subs_add(&s->subs, d + 1, len - 1) < 0)
+                return -ENOMEM; /* buf stays the caller's (zf_sock_send_buf) */
         } else if (zf_subs_remove(&s->subs, d + 1, len - 1) != 1 && first && !(flags & ZF_SNDMORE)) {
             if (buf)
                 zf_buf_unref(buf);
@@ -218,7 +216,7 @@ const zf_sock_ops zf_xsub_ops = {
 
 /* ---- fan-out ------------------------------------------------------------------------------ */
 
-static int dist_add(zf_sock *s, zf_pipe *p)
+static int dist_grow_add(zf_sock *s, zf_pipe *p)
 {
     if (s->ndist == s->dist_cap) {
         int cap = s->dist_cap ? s->dist_cap * 2 : 8;
@@ -230,6 +228,16 @@ static int dist_add(zf_sock *s, zf_pipe *p)
     }
     s->dist[s->ndist++] = p;
     return 0;
+}
+
+/* The array only grows: once it has held the fan-out, adding is a store. */
+static inline int dist_add(zf_sock *s, zf_pipe *p)
+{
+    if (s->ndist < s->dist_cap) {
+        s->dist[s->ndist++] = p;
+        return 0;
+    }
+    return dist_grow_add(s, p);
 }
 
 /* Write one frame to every pipe in s->dist. A large frame is stored once and shared. */
@@ -279,7 +287,9 @@ static int dist_all(zf_sock *s, const void *data, size_t len, zf_buf *buf, int f
 
 /* ---- the publisher side (PUB, XPUB) -------------------------------------------------------- */
 
-static zf_subs *pipe_subs(zf_sock *s, zf_pipe *p) { return p->end[zf_sock_end(s, p)].pat; }
+/* A subscriber's entry in the socket's trie (s->subs, shared by all its pipes): the pipe end's
+ * pat, owned by it from attach to detach. */
+static zf_subscriber *pipe_subs(zf_sock *s, zf_pipe *p) { return p->end[zf_sock_end(s, p)].pat; }
 
 /* A subscription message for the application (XPUB). With XPUB_MANUAL it remembers (hint,
  * referenced) the subscriber it came from: a SUBSCRIBE set on the socket after receiving it
@@ -330,24 +340,22 @@ static void note_data(zf_sock *s, const uint8_t *d, size_t len, int more)
 
 static void subscribe(zf_sock *s, zf_pipe *p, int on, const uint8_t *t, size_t len)
 {
-    zf_subs *ps = pipe_subs(s, p);
+    zf_subscriber *ps = pipe_subs(s, p);
     if (!ps)
         return;
     /* Per subscriber a topic is in or out (as in libzmq: a repeated SUBSCRIBE changes nothing,
-     * one CANCEL removes it); across subscribers XPUB counts them. */
+     * one CANCEL removes it); across subscribers the trie's node knows who wants it. */
     if (s->xpub_manual) { /* the application decides, through SUBSCRIBE/UNSUBSCRIBE */
         note(s, on, t, len, p);
         return;
     }
     if (on) {
-        int fresh = !zf_subs_has(ps, t, len) && zf_subs_add(ps, t, len) == 1;
-        int first = fresh && zf_subs_add(&s->subs, t, len) == 1;
+        int first = zf_subs_join(&s->subs, ps, t, len) == 1;
         if (first || s->xpub_verbose || s->xpub_verboser)
             note(s, 1, t, len, p);
     } else {
-        int gone = zf_subs_has(ps, t, len) && zf_subs_remove(ps, t, len) == 1;
-        int last = gone && zf_subs_remove(&s->subs, t, len) == 1;
-        if (last || (gone && s->xpub_verboser))
+        int rc = zf_subs_leave(&s->subs, ps, t, len);
+        if (rc == 1 || (rc == 2 && s->xpub_verboser))
             note(s, 0, t, len, p);
     }
 }
@@ -355,7 +363,10 @@ static void subscribe(zf_sock *s, zf_pipe *p, int on, const uint8_t *t, size_t l
 static void pub_attached(zf_sock *s, zf_pipe *p)
 {
     zf_pipe_end *e = &p->end[zf_sock_end(s, p)];
-    e->pat = calloc(1, sizeof(zf_subs));
+    zf_subscriber *sub = calloc(1, sizeof *sub);
+    if (sub)
+        sub->pipe = p; /* not referenced: the entry goes at detach, before the pipe's reference */
+    e->pat = sub;
     if (s->welcome && !e->via_session) {
         zf_pipe_put(p, zf_sock_end(s, p), s->welcome, s->welcome_len, NULL, 0);
         zf_pipe_commit(p, zf_sock_end(s, p));
@@ -363,30 +374,25 @@ static void pub_attached(zf_sock *s, zf_pipe *p)
     }
 }
 
-struct unsub {
-    zf_sock *s;
-    zf_pipe *p;
-};
-
-static void drop_one(void *arg, const uint8_t *t, size_t len)
-{
-    struct unsub *u = arg;
-    if (zf_subs_remove(&u->s->subs, t, len) == 1)
-        note(u->s, 0, t, len, NULL);
-}
+static void topic_gone(void *arg, const uint8_t *t, size_t len) { note(arg, 0, t, len, NULL); }
 
 static void pub_detach(zf_sock *s, zf_pipe *p)
 {
     zf_pipe_end *e = &p->end[zf_sock_end(s, p)];
-    zf_subs *ps = e->pat;
+    zf_subscriber *ps = e->pat;
     if (!ps)
         return;
-    /* the subscriber is gone: so are its subscriptions (XPUB reports the last ones) */
-    struct unsub u = {s, p};
-    zf_subs_each(ps, drop_one, &u);
-    zf_subs_clear(ps);
+    /* the subscriber is gone: so are its subscriptions (XPUB reports the last ones); this costs
+     * what it subscribed to, not the size of the trie */
+    zf_subs_leave_all(&s->subs, ps, topic_gone, s);
     free(ps);
     e->pat = NULL;
+    /* and it leaves the fan-out of a multipart message in progress */
+    for (int i = 0; i < s->ndist; i++)
+        if (s->dist[i] == p) {
+            s->dist[i] = s->dist[--s->ndist];
+            break;
+        }
 }
 
 /* Apply what subscribers sent: commands, and messages of the 0x01/0x00 form. */
@@ -446,6 +452,27 @@ static void pub_scan(zf_sock *s, int force)
             pub_read(s, s->pipes[i]);
 }
 
+/* Choosing the fan-out: the trie is walked along the message's first frame; each subscriber
+ * found is marked with this message's generation, so one subscribed to several prefixes of the
+ * message (a, ab) is taken once, without a per-message pass to clear marks (a mark is a store
+ * into the subscriber's entry, which the walk reads anyway; a bitmap or a sort would cost a pass
+ * over all pipes or an allocation). The chosen pipes go into s->dist, a per-socket array that
+ * only grows (no allocation on the steady state), which the message's later frames reuse. With
+ * INVERT_MATCHING the walk only marks, and the fan-out is every other pipe: O(pipes), as
+ * matching is then about what is not subscribed. */
+static inline void fan_take(zf_sock *s, zf_pipe *p, zf_pipe *only, int *full)
+{
+    int e = zf_sock_end(s, p);
+    if (p->end[e].peer_gone || (only && p != only) || *full)
+        return;
+    if (!zf_pipe_writable(p, e)) {
+        if (s->xpub_nodrop)
+            *full = 1;
+        return; /* without NODROP: this subscriber is too slow, it misses the message */
+    }
+    (void)dist_add(s, p); /* out of memory: that subscriber misses it */
+}
+
 static int pub_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags)
 {
     if (!s->tx_more) {
@@ -456,25 +483,40 @@ static int pub_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int f
         zf_pipe *only = s->xpub_manual && s->xpub_last_value ? s->manual_pipe : NULL;
         if (only)
             s->manual_pipe = NULL; /* its reference goes once the fan-out is chosen */
-        for (int i = 0; i < s->npipes; i++) {
-            zf_pipe *p = s->pipes[i];
-            int e = zf_sock_end(s, p);
-            zf_subs *ps = p->end[e].pat;
-            if (p->end[e].peer_gone || !ps || !wanted(s, ps, data, len) || (only && p != only))
-                continue;
-            if (!zf_pipe_writable(p, e)) {
-                if (s->xpub_nodrop) {
-                    s->ndist = 0;
-                    if (buf)
-                        zf_buf_unref(buf);
-                    if (only)
-                        s->manual_pipe = only; /* not sent: still due to that subscriber */
-                    return -EAGAIN;
-                }
-                continue; /* this subscriber is too slow: it misses the message */
+        uint32_t gen = ++s->subs.gen;
+        if (gen == 0) {
+            /* the generation wrapped (once in 2^32 messages): forget every mark */
+            for (int i = 0; i < s->npipes; i++) {
+                zf_subscriber *sub = pipe_subs(s, s->pipes[i]);
+                if (sub)
+                    sub->mark = 0;
             }
-            if (dist_add(s, p) < 0)
-                break;
+            gen = s->subs.gen = 1;
+        }
+        int pick = !s->opts.invert_matching, full = 0;
+        size_t pos = 0;
+        for (const zf_tnode *n = s->subs.root; n; n = zf_tnode_step(n, data, len, &pos)) {
+            for (uint32_t i = 0; i < n->count; i++) {
+                zf_subscriber *sub = n->set[i];
+                if (sub->mark == gen)
+                    continue;
+                sub->mark = gen;
+                if (pick)
+                    fan_take(s, sub->pipe, only, &full);
+            }
+        }
+        if (!pick) {
+            for (int i = 0; i < s->npipes; i++) {
+                zf_subscriber *sub = pipe_subs(s, s->pipes[i]);
+                if (sub && sub->mark != gen)
+                    fan_take(s, s->pipes[i], only, &full);
+            }
+        }
+        if (full) {
+            s->ndist = 0; /* buf stays the caller's: a send that fails does not consume it */
+            if (only)
+                s->manual_pipe = only; /* not sent: still due to that subscriber */
+            return -EAGAIN;
         }
         if (only)
             zf_pipe_unref(only);
@@ -595,18 +637,15 @@ static int xpub_setopt(zf_sock *s, int option, const void *value, size_t len)
     case ZF_OPT_UNSUBSCRIBE: {
         /* XPUB_MANUAL: apply to the subscriber of the last subscription message received */
         zf_pipe *p = s->manual_pipe;
-        zf_subs *ps = p ? pipe_subs(s, p) : NULL;
+        zf_subscriber *ps = p ? pipe_subs(s, p) : NULL;
         if (!s->xpub_manual)
             return -EINVAL; /* as libzmq: only a manual XPUB subscribes on a peer's behalf */
         if (!ps)
             return 0;
         const uint8_t *t = value;
-        if (option == ZF_OPT_SUBSCRIBE) {
-            if (!zf_subs_has(ps, t, len) && zf_subs_add(ps, t, len) == 1)
-                zf_subs_add(&s->subs, t, len);
-        } else if (zf_subs_has(ps, t, len) && zf_subs_remove(ps, t, len) == 1) {
-            zf_subs_remove(&s->subs, t, len);
-        }
+        if (option == ZF_OPT_SUBSCRIBE)
+            return zf_subs_join(&s->subs, ps, t, len) < 0 ? -ENOMEM : 0;
+        zf_subs_leave(&s->subs, ps, t, len);
         return 0;
     }
     default: return -ENOTSUP;

@@ -145,7 +145,11 @@ int zf_sock_post(zf_sock *s, int type, zf_pipe *p)
     else
         s->mhead = c;
     s->mtail = c;
-    atomic_store_explicit(&s->mpending, 1, memory_order_relaxed);
+    /* which kinds wait: send_mail_deferred lets only TERMs wait */
+    atomic_store_explicit(&s->mpending,
+                          atomic_load_explicit(&s->mpending, memory_order_relaxed) |
+                              (type == ZF_SCMD_TERM ? ZF_MAIL_TERM : ZF_MAIL_OTHER),
+                          memory_order_relaxed);
     pthread_mutex_unlock(&s->mlock);
     zf_signal_kick(&s->sig);
     return 0;
@@ -180,6 +184,7 @@ static void run_cmd(zf_sock *s, zf_sock_cmd *c)
 
 void zf_sock_process(zf_sock *s)
 {
+    s->mail_us = zf_now_us(); /* one vDSO clock read per batch of commands, not per call */
     pthread_mutex_lock(&s->mlock);
     zf_sock_cmd *c = s->mhead;
     s->mhead = s->mtail = NULL;
@@ -196,6 +201,27 @@ static inline void check_mail(zf_sock *s)
 {
     if (zf_unlikely(atomic_load_explicit(&s->mpending, memory_order_relaxed)))
         zf_sock_process(s);
+}
+
+/* A send looks at a mailbox that holds only TERMs (a peer's pipe ending) at most once per
+ * ZF_SEND_MAIL_US while it succeeds, as libzmq's send processes commands at most once per
+ * millisecond of TSC (socket_base_t::process_commands' throttle). What that keeps is libzmq's
+ * timing for a send that races a peer's hang-up: the message goes into the pipe whose end is on
+ * its way (and is lost with it, as on libzmq) rather than the send blocking for want of a peer;
+ * pyzmq's woodhouse example depends on it. New pipes (ATTACH) are taken at once, as before, and a
+ * send that cannot proceed always reads the mailbox and tries again (zf_sock_send). Cost: a clock
+ * read only while a TERM is pending. */
+#define ZF_SEND_MAIL_US 1000
+
+static inline int send_mail_deferred(zf_sock *s)
+{
+    int pending = atomic_load_explicit(&s->mpending, memory_order_relaxed);
+    if (zf_likely(!pending))
+        return 0;
+    if (pending == ZF_MAIL_TERM && zf_now_us() - s->mail_us < ZF_SEND_MAIL_US)
+        return 1;
+    zf_sock_process(s);
+    return 0;
 }
 
 /* ---- pipes ------------------------------------------------------------------------------- */
@@ -708,21 +734,44 @@ int zf_sock_getopt_bytes(zf_sock *s, int option, void *value, size_t *len)
 
 /* ---- data -------------------------------------------------------------------------------- */
 
-int zf_sock_send(zf_sock *s, const void *data, size_t len, int flags)
+/* check_usable for a send: the mailbox may wait (send_mail_deferred). Returns 1 when mail was
+ * left pending, 0 when not, or a negative errno. */
+static int check_usable_tx(zf_sock *s)
 {
-    int rc = check_usable(s);
-    if (rc < 0)
-        return rc;
-    if (!s->ops->send)
-        return -ENOTSUP;
-    return s->ops->send(s, data, len, NULL, flags);
+    if (zf_unlikely(s->closed))
+        return -ENOTSOCK;
+    if (zf_unlikely(atomic_load_explicit(&s->ctx->terminating, memory_order_relaxed)))
+        return -ZF_ETERM;
+    return send_mail_deferred(s);
 }
 
+int zf_sock_send(zf_sock *s, const void *data, size_t len, int flags)
+{
+    int deferred = check_usable_tx(s);
+    if (deferred < 0)
+        return deferred;
+    if (!s->ops->send)
+        return -ENOTSUP;
+    int rc = s->ops->send(s, data, len, NULL, flags);
+    if (zf_unlikely(deferred && rc < 0)) { /* the mail may hold the peer this send needs */
+        zf_sock_process(s);
+        rc = s->ops->send(s, data, len, NULL, flags);
+    }
+    return rc;
+}
+
+/* buf: the caller's reference is taken either way. A pattern's send consumes it only when it
+ * succeeds, so a failed first try leaves it here for the second. */
 int zf_sock_send_buf(zf_sock *s, zf_buf *buf, const void *data, size_t len, int flags)
 {
-    int rc = check_usable(s);
+    int deferred = check_usable_tx(s);
+    int rc = deferred;
     if (rc >= 0)
         rc = s->ops->send ? s->ops->send(s, data, len, buf, flags) : -ENOTSUP;
+    if (zf_unlikely(deferred > 0 && rc < 0 && rc != -ENOTSUP)) {
+        zf_sock_process(s);
+        rc = s->ops->send(s, data, len, buf, flags);
+    }
     if (rc < 0)
         zf_buf_unref(buf);
     return rc;

@@ -17,6 +17,7 @@ typedef struct zf_sock_cmd {
 } zf_sock_cmd;
 
 enum { ZF_SCMD_ATTACH = 1, ZF_SCMD_TERM };
+enum { ZF_MAIL_OTHER = 1, ZF_MAIL_TERM = 2 }; /* zf_sock.mpending bits */
 
 /* What the socket bound or connected, so unbind/disconnect/close can find it. */
 typedef struct zf_endpoint {
@@ -35,6 +36,7 @@ typedef struct zf_sock_ops {
     int (*attach)(zf_sock *s, zf_pipe *p);    /* 0, or -1 to refuse the pipe */
     void (*attached)(zf_sock *s, zf_pipe *p); /* p has joined the socket's arrays */
     void (*detach)(zf_sock *s, zf_pipe *p);   /* p is leaving the socket's arrays */
+    /* buf (may be NULL): consumed when send returns 0, left to the caller when it fails */
     int (*send)(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags);
     int (*recv)(zf_sock *s, zf_frame *f);
     int (*has_in)(zf_sock *s);
@@ -53,8 +55,9 @@ struct zf_sock {
     /* mailbox */
     pthread_mutex_t mlock;
     zf_sock_cmd *mhead, *mtail;
-    _Atomic int mpending;
+    _Atomic int mpending; /* ZF_MAIL_* bits of what waits in the mailbox; guarded by mlock for writes */
     int mclosed;
+    int64_t mail_us; /* owner thread: when the mailbox was last processed (zf_now_us) */
     /* close() from another thread: a thread blocked in zf_sock_wait must wake up and leave
      * before the socket is taken apart (libzmq aborts here) */
     _Atomic int closing; /* set first thing in close: waiters return -ENOTSOCK */
@@ -94,7 +97,8 @@ struct zf_sock {
     uint8_t *env;         /* REP: the request's envelope, frames as (u32 length, bytes) */
     size_t env_len, env_cap;
     /* pattern state (publish-subscribe) */
-    zf_subs subs;         /* SUB/XSUB: our subscriptions; XPUB: how many pipes want each topic */
+    zf_subs subs;         /* SUB/XSUB: our subscriptions (counted); PUB/XPUB: the subscribers of
+                           * each prefix, one trie for all pipes (see subs.h) */
     zf_pipe **dist;       /* PUB/XPUB: pipes the message being sent goes to */
     int ndist, dist_cap;
     int64_t last_scan;    /* PUB/XPUB: when subscriber input was last read */

@@ -183,3 +183,63 @@ def actx(aio):
     c = aio.Context()
     yield c
     c.destroy(linger=0)
+
+
+# ---- raw ZMTP peers (tests/zmtp_peer.py) and connected socket pairs --------------------------
+
+
+@pytest.fixture
+def raw_listener():
+    """A plain TCP listener on 127.0.0.1 (zmtp_peer.listener), closed at teardown."""
+    import zmtp_peer
+
+    srv = zmtp_peer.listener()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture
+def raw_connect():
+    """raw_connect(port or tcp:// endpoint) -> a plain TCP connection (zmtp_peer.connect), closed
+    at teardown."""
+    import zmtp_peer
+
+    opened = []
+
+    def connect(target):
+        s = zmtp_peer.connect(target)
+        opened.append(s)
+        return s
+
+    yield connect
+    for s in opened:
+        s.close()
+
+
+def make_linger0(sock):
+    """LINGER=0 only (no timeouts): a connected() setup for tests that block on purpose."""
+    sock.setsockopt(17, 0)  # LINGER
+    return sock
+
+
+@pytest.fixture
+def connected(zmq, ctx, bind):
+    """connected(bind_type, connect_type, transport="inproc", context=ctx, setup=make_fast)
+    -> (bound socket, connecting socket): two sockets of the given types (constants or names
+    such as "PUSH"), each passed through setup (make_fast: timeouts and LINGER 0; make_linger0;
+    None: as created) before the first binds to a fresh endpoint of transport and the second
+    connects to it."""
+
+    def make(bind_type, connect_type, transport="inproc", context=None, setup=make_fast):
+        c = ctx if context is None else context
+
+        def new(t):
+            s = c.socket(getattr(zmq, t) if isinstance(t, str) else t)
+            return setup(s) if setup else s
+
+        a = new(bind_type)
+        b = new(connect_type)
+        b.connect(bind(a, transport))
+        return a, b
+
+    return make

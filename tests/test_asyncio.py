@@ -36,17 +36,9 @@ def _start(awaitable):
     return asyncio.ensure_future(wait())
 
 
-def _pair(zmq, actx, a=None, b=None, addr="inproc://aio"):
-    s1 = actx.socket(a or zmq.PUSH)
-    s2 = actx.socket(b or zmq.PULL)
-    s2.bind(addr)
-    s1.connect(addr)
-    return s1, s2
-
-
-def test_every_send_recv_kind(zmq, aio, actx, run):
+def test_every_send_recv_kind(zmq, aio, actx, run, connected):
     async def main():
-        tx, rx = _pair(zmq, actx)
+        rx, tx = connected("PULL", "PUSH", context=actx, setup=None)
         await tx.send(b"bytes")
         assert await rx.recv() == b"bytes"
         await tx.send_multipart([b"a", b"b"])
@@ -70,18 +62,18 @@ async def _later_recv(tx, rx, zmq):
     return await rx.recv()
 
 
-def test_rcvtimeo_raises_again(zmq, aio, actx, run):
+def test_rcvtimeo_raises_again(zmq, aio, actx, run, connected):
     async def main():
-        _tx, rx = _pair(zmq, actx)
+        rx, _tx = connected("PULL", "PUSH", context=actx, setup=None)
         rx.rcvtimeo = 50
         with pytest.raises(zmq.Again):
             await rx.recv()
     run(main())
 
 
-def test_cancelled_recv_loses_nothing(zmq, aio, actx, run):
+def test_cancelled_recv_loses_nothing(zmq, aio, actx, run, connected):
     async def main():
-        tx, rx = _pair(zmq, actx)
+        rx, tx = connected("PULL", "PUSH", context=actx, setup=None)
         task = _start(rx.recv())
         await asyncio.sleep(0.02)
         task.cancel()
@@ -92,9 +84,9 @@ def test_cancelled_recv_loses_nothing(zmq, aio, actx, run):
     run(main())
 
 
-def test_closing_with_a_pending_recv_fails_the_awaiter(zmq, aio, actx, run):
+def test_closing_with_a_pending_recv_fails_the_awaiter(zmq, aio, actx, run, connected):
     async def main():
-        _tx, rx = _pair(zmq, actx)
+        rx, _tx = connected("PULL", "PUSH", context=actx, setup=None)
         task = _start(rx.recv())
         await asyncio.sleep(0.02)
         rx.close(linger=0)
@@ -103,9 +95,9 @@ def test_closing_with_a_pending_recv_fails_the_awaiter(zmq, aio, actx, run):
     run(main())
 
 
-def test_poller_is_awaitable(zmq, aio, actx, run):
+def test_poller_is_awaitable(zmq, aio, actx, run, connected):
     async def main():
-        tx, rx = _pair(zmq, actx)
+        rx, tx = connected("PULL", "PUSH", context=actx, setup=None)
         p = aio.Poller()
         p.register(rx, zmq.POLLIN)
         assert await p.poll(10) == []
@@ -115,9 +107,9 @@ def test_poller_is_awaitable(zmq, aio, actx, run):
     run(main())
 
 
-def test_many_concurrent_receivers_and_senders(zmq, aio, actx, run):
+def test_many_concurrent_receivers_and_senders(zmq, aio, actx, run, connected):
     async def main():
-        tx, rx = _pair(zmq, actx)
+        rx, tx = connected("PULL", "PUSH", context=actx, setup=None)
         got = []
 
         async def receiver():
@@ -184,9 +176,9 @@ def test_interop_with_a_libzmq_peer(zmq, pyzmq, aio, actx, pctx, run):
     run(main())
 
 
-def test_timed_out_waits_lose_nothing_and_keep_order(zmq, aio, actx, run):
+def test_timed_out_waits_lose_nothing_and_keep_order(zmq, aio, actx, run, connected):
     async def main():
-        tx, rx = _pair(zmq, actx)
+        rx, tx = connected("PULL", "PUSH", context=actx, setup=None)
         for _ in range(40):  # many waiters given up (cancelled by wait_for) with nothing queued
             with pytest.raises(asyncio.TimeoutError):
                 await asyncio.wait_for(rx.recv(), 0.001)
@@ -197,9 +189,9 @@ def test_timed_out_waits_lose_nothing_and_keep_order(zmq, aio, actx, run):
     run(main())
 
 
-def test_rcvtimeo_then_the_socket_works_on(zmq, aio, actx, run):
+def test_rcvtimeo_then_the_socket_works_on(zmq, aio, actx, run, connected):
     async def main():
-        tx, rx = _pair(zmq, actx)
+        rx, tx = connected("PULL", "PUSH", context=actx, setup=None)
         rx.rcvtimeo = 20
         with pytest.raises(zmq.Again):
             await rx.recv_multipart()
@@ -208,10 +200,10 @@ def test_rcvtimeo_then_the_socket_works_on(zmq, aio, actx, run):
     run(main())
 
 
-def test_reading_events_does_not_swallow_a_wakeup(zmq, aio, actx, run):
+def test_reading_events_does_not_swallow_a_wakeup(zmq, aio, actx, run, connected):
     # get(EVENTS) drains the fd a parked recv relies on; the message must still be delivered
     async def main():
-        tx, rx = _pair(zmq, actx)
+        rx, tx = connected("PULL", "PUSH", context=actx, setup=None)
         task = _start(rx.recv())
         await asyncio.sleep(0.02)  # parked now
         zmq.Socket.send(tx, b"m")  # blocking API, inproc: raises rx's fd right here
@@ -222,9 +214,9 @@ def test_reading_events_does_not_swallow_a_wakeup(zmq, aio, actx, run):
     run(main())
 
 
-def test_poller_and_recv_on_the_same_socket(zmq, aio, actx, run):
+def test_poller_and_recv_on_the_same_socket(zmq, aio, actx, run, connected):
     async def main():
-        tx, rx = _pair(zmq, actx)
+        rx, tx = connected("PULL", "PUSH", context=actx, setup=None)
         task = _start(rx.recv())
         p = aio.Poller()
         p.register(rx, zmq.POLLIN)
@@ -298,10 +290,10 @@ def test_context_terminated_elsewhere_fails_a_parked_recv(zmq, aio, run):
     run(main())
 
 
-def test_what_send_and_recv_return_works_as_a_future(zmq, aio, actx, run):
+def test_what_send_and_recv_return_works_as_a_future(zmq, aio, actx, run, connected):
     # pyzmq returns Futures: asyncio.wait, gather, add_done_callback and cancel must work
     async def main():
-        tx, rx = _pair(zmq, actx)
+        rx, tx = connected("PULL", "PUSH", context=actx, setup=None)
         op = rx.recv()
         assert asyncio.isfuture(op) and not asyncio.iscoroutine(op)
         await tx.send(b"w")
@@ -329,13 +321,13 @@ def test_what_send_and_recv_return_works_as_a_future(zmq, aio, actx, run):
 
 
 @pytest.mark.zmqfast_only
-def test_a_wakeup_from_inside_a_task_is_deferred(zmq, aio, actx, run):
+def test_a_wakeup_from_inside_a_task_is_deferred(zmq, aio, actx, run, connected):
     # a loop nested in a task (nest_asyncio) runs fd callbacks while a task is current: the
     # woken task must then be resumed through call_soon, not entered from inside the other one
     from zmqfast import _core
 
     async def main():
-        tx, rx = _pair(zmq, actx)
+        rx, tx = connected("PULL", "PUSH", context=actx, setup=None)
         task = _start(rx.recv())
         await asyncio.sleep(0.02)
         zmq.Socket.send(tx, b"m")

@@ -3,13 +3,12 @@ options raise the errors libzmq raises."""
 
 import errno
 import os
-import socket as pysocket
 import struct
 import time
 
 import pytest
 
-from test_wire import frame, greeting, read_exact, ready, wait_closed
+from zmtp_peer import frame, greeting, read_exact, ready, wait_closed
 
 ZMQFAST = os.environ.get("ZMQFAST_IMPL", "zmqfast") == "zmqfast"
 LONG_IPC = "ipc:///tmp/" + "x" * 120  # longer than sun_path (107 bytes + NUL)
@@ -40,21 +39,6 @@ def small_guarded_pull(zmq, pyzmq, ctx, pctx, fast):
     return make_guarded_pull(zmq, pyzmq, ctx, pctx, fast, maxmsgsize=100)
 
 
-@pytest.fixture
-def raw():
-    """raw(port) -> a plain tcp connection to 127.0.0.1:port (closed at teardown)."""
-    opened = []
-
-    def connect(port):
-        s = pysocket.create_connection(("127.0.0.1", port), timeout=5)
-        opened.append(s)
-        return s
-
-    yield connect
-    for s in opened:
-        s.close()
-
-
 def _still_delivers(pull, good):
     for i in range(3):
         good.send(b"good after %d" % i)
@@ -70,28 +54,28 @@ GARBAGE = {
 
 @pytest.mark.parametrize("data", GARBAGE.values(), ids=GARBAGE.keys())
 def test_garbage_greeting_loses_the_connection_but_the_socket_keeps_working(
-    guarded_pull, raw, data
+    guarded_pull, raw_connect, data
 ):
     pull, port, good = guarded_pull
-    conn = raw(port)
+    conn = raw_connect(port)
     conn.sendall(data)
     assert wait_closed(conn)
     _still_delivers(pull, good)
 
 
 @pytest.mark.parametrize("cut", [1, 10, 11, 40, 63])
-def test_truncated_greeting_then_close_does_not_harm_the_socket(guarded_pull, raw, cut):
+def test_truncated_greeting_then_close_does_not_harm_the_socket(guarded_pull, raw_connect, cut):
     pull, port, good = guarded_pull
-    conn = raw(port)
+    conn = raw_connect(port)
     conn.sendall(greeting()[:cut])
     time.sleep(0.05)
     conn.close()
     _still_delivers(pull, good)
 
 
-def test_truncated_frame_then_close_delivers_nothing_partial(guarded_pull, raw):
+def test_truncated_frame_then_close_delivers_nothing_partial(guarded_pull, raw_connect):
     pull, port, good = guarded_pull
-    conn = raw(port)
+    conn = raw_connect(port)
     conn.sendall(greeting())
     read_exact(conn, 64)
     conn.sendall(ready("PUSH"))
@@ -102,10 +86,10 @@ def test_truncated_frame_then_close_delivers_nothing_partial(guarded_pull, raw):
     assert pull.poll(100) == 0
 
 
-def test_frame_larger_than_maxmsgsize_loses_the_connection(zmq, small_guarded_pull, raw):
+def test_frame_larger_than_maxmsgsize_loses_the_connection(zmq, small_guarded_pull, raw_connect):
     pull, port, good = small_guarded_pull
     assert pull.getsockopt(zmq.MAXMSGSIZE) == 100
-    conn = raw(port)
+    conn = raw_connect(port)
     conn.sendall(greeting())
     read_exact(conn, 64)
     conn.sendall(ready("PUSH"))
@@ -117,9 +101,10 @@ def test_frame_larger_than_maxmsgsize_loses_the_connection(zmq, small_guarded_pu
     assert pull.poll(100) == 0
 
 
-def test_huge_declared_frame_size_loses_the_connection_under_maxmsgsize(small_guarded_pull, raw):
+def test_huge_declared_frame_size_loses_the_connection_under_maxmsgsize(small_guarded_pull,
+                                                                      raw_connect):
     pull, port, good = small_guarded_pull
-    conn = raw(port)
+    conn = raw_connect(port)
     conn.sendall(greeting())
     read_exact(conn, 64)
     conn.sendall(ready("PUSH"))
@@ -128,9 +113,9 @@ def test_huge_declared_frame_size_loses_the_connection_under_maxmsgsize(small_gu
     _still_delivers(pull, good)
 
 
-def test_data_before_ready_loses_the_connection_but_the_socket_keeps_working(guarded_pull, raw):
+def test_data_before_ready_loses_the_connection_but_the_socket_keeps_working(guarded_pull, raw_connect):
     pull, port, good = guarded_pull
-    conn = raw(port)
+    conn = raw_connect(port)
     conn.sendall(greeting())
     read_exact(conn, 64)
     conn.sendall(frame(b"too early"))
@@ -139,10 +124,10 @@ def test_data_before_ready_loses_the_connection_but_the_socket_keeps_working(gua
     assert pull.poll(100) == 0
 
 
-def test_many_bad_peers_in_a_row_do_not_harm_the_socket(guarded_pull, raw):
+def test_many_bad_peers_in_a_row_do_not_harm_the_socket(guarded_pull, raw_connect):
     pull, port, good = guarded_pull
     for i in range(20):
-        conn = raw(port)
+        conn = raw_connect(port)
         conn.sendall(GARBAGE["all-0xff"][: 1 + i * 3])
         conn.close()
     _still_delivers(pull, good)

@@ -6,11 +6,10 @@ The codec itself is tested in test_curve_crypto.py and test_curve_handshake.py."
 
 import importlib
 import os
-import socket as pysocket
-import struct
 import time
 
 import pytest
+from zmtp_peer import CMD, connect, frame, greeting, prop, read_exact, read_frame
 
 # ---- options, side by side with libzmq ------------------------------------------------------
 
@@ -510,7 +509,7 @@ def test_curve_heartbeat_timeout_drops_a_silent_peer(zmq, ctx, fast, bind):
     peer, _cl = _raw_client(zmq, ep, keys)
     _wait_event(zmq, smon, zmq.EVENT_HANDSHAKE_SUCCEEDED)
     # the first thing after READY is a boxed PING (COMMAND inside)
-    flags, m = _read_frame(peer)
+    flags, m = read_frame(peer)
     assert flags == 0
     data, inner = _cl.decode(m)
     assert inner == 2 and data[:5] == b"\x04PING"
@@ -522,48 +521,19 @@ def test_curve_heartbeat_timeout_drops_a_silent_peer(zmq, ctx, fast, bind):
 # ---- a raw peer (zmqfast's own codec through _core._Curve) for bytes a socket never sends --------
 
 
-def _frame(body, command):
-    f = 4 if command else 0
-    if len(body) <= 255:
-        return bytes([f, len(body)]) + body
-    return bytes([f | 2]) + struct.pack(">Q", len(body)) + body
-
-
-def _recvn(s, n):
-    b = b""
-    while len(b) < n:
-        x = s.recv(n - len(b))
-        if not x:
-            raise EOFError("peer closed")
-        b += x
-    return b
-
-
-def _read_frame(s):
-    flags = _recvn(s, 1)[0]
-    n = struct.unpack(">Q", _recvn(s, 8))[0] if flags & 2 else _recvn(s, 1)[0]
-    return flags, _recvn(s, n)
-
-
-def _prop(name, value):
-    return bytes([len(name)]) + name + struct.pack(">I", len(value)) + value
-
-
 def _raw_client(zmq, ep, keys, socket_type=b"PAIR"):
     """A TCP connection that has done the CURVE handshake as a client: (socket, codec)."""
     core = importlib.import_module(zmq.__name__ + "._core")
     z85 = importlib.import_module(zmq.__name__ + ".utils.z85")
-    host, port = ep[len("tcp://"):].rsplit(":", 1)
-    s = pysocket.create_connection((host, int(port)), timeout=5)
+    s = connect(ep)
     cl = core._Curve(False, z85.decode(keys.client_public), z85.decode(keys.client_secret),
                      z85.decode(keys.server_public))
-    s.sendall(b"\xff" + b"\x00" * 8 + b"\x7f\x03\x01" + b"CURVE".ljust(20, b"\x00") + b"\x00" * 32)
-    greeting = _recvn(s, 64)
-    assert greeting[12:17] == b"CURVE"
-    s.sendall(_frame(cl.hello(), True))
-    cl.client_welcome(_read_frame(s)[1])
-    s.sendall(_frame(cl.initiate(_prop(b"Socket-Type", socket_type)), True))
-    cl.client_ready(_read_frame(s)[1])
+    s.sendall(greeting(mechanism=b"CURVE"))
+    assert read_exact(s, 64)[12:17] == b"CURVE"
+    s.sendall(frame(cl.hello(), CMD))
+    cl.client_welcome(read_frame(s)[1])
+    s.sendall(frame(cl.initiate(prop(b"Socket-Type", socket_type)), CMD))
+    cl.client_ready(read_frame(s)[1])
     return s, cl
 
 
@@ -578,13 +548,13 @@ def _closed_by_peer(s, timeout=3.0):
 
 
 GARBAGE = {
-    "not a message": lambda cl: _frame(b"\x05HELLO" + b"\x00" * 40, False),
-    "too short": lambda cl: _frame(b"\x07MESSAGE" + b"\x00" * 10, False),
-    "forged box": lambda cl: _frame(b"\x07MESSAGE" + b"\x00\x00\x00\x00\x00\x00\x00\x07" + os.urandom(40), False),
-    "flipped bit": lambda cl: _frame(_flip(cl.encode(b"hello", 0), 35), False),
+    "not a message": lambda cl: frame(b"\x05HELLO" + b"\x00" * 40),
+    "too short": lambda cl: frame(b"\x07MESSAGE" + b"\x00" * 10),
+    "forged box": lambda cl: frame(b"\x07MESSAGE" + b"\x00\x00\x00\x00\x00\x00\x00\x07" + os.urandom(40)),
+    "flipped bit": lambda cl: frame(_flip(cl.encode(b"hello", 0), 35)),
     "replayed nonce": None,  # built in the test
-    "plain bytes": lambda cl: _frame(b"just text, no box", False),
-    "large forged": lambda cl: _frame(b"\x07MESSAGE" + b"\x00" * 7 + b"\x09" + os.urandom(100000), False),
+    "plain bytes": lambda cl: frame(b"just text, no box"),
+    "large forged": lambda cl: frame(b"\x07MESSAGE" + b"\x00" * 7 + b"\x09" + os.urandom(100000)),
 }
 
 
@@ -621,11 +591,11 @@ def test_curve_garbage_closes_only_that_connection(zmq, ctx, fast, bind, garbage
     good.send(b"before")
     assert server.recv() == b"before"
     raw, cl = _raw_client(zmq, ep, keys, b"PUSH")
-    raw.sendall(_frame(cl.encode(b"raw says hi", 0), False))
+    raw.sendall(frame(cl.encode(b"raw says hi", 0)))
     assert server.recv() == b"raw says hi"
     if garbage == "replayed nonce":
         m = cl.encode(b"once", 0)
-        raw.sendall(_frame(m, False) + _frame(m, False))
+        raw.sendall(frame(m) + frame(m))
         assert server.recv() == b"once"
     else:
         raw.sendall(GARBAGE[garbage](cl))
@@ -648,9 +618,9 @@ def test_curve_message_of_the_client_direction_is_not_accepted_back(zmq, ctx, fa
     ep = bind(server, "tcp")
     raw, cl = _raw_client(zmq, ep, keys)
     server.send(b"to the client")
-    flags, m = _read_frame(raw)
+    flags, m = read_frame(raw)
     assert cl.decode(m) == (b"to the client", 0)
-    raw.sendall(_frame(m, False))
+    raw.sendall(frame(m))
     assert _closed_by_peer(raw)
     raw.close()
 

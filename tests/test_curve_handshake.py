@@ -5,10 +5,10 @@ and against libzmq (pyzmq) over a raw TCP connection; tampering, replays and mis
 import errno
 import os
 import socket
-import struct
 import time
 
 import pytest
+from zmtp_peer import CMD, frame, greeting, prop, read_exact, read_frame
 
 nacl = pytest.importorskip("nacl.bindings")
 
@@ -18,11 +18,6 @@ ZEROS64 = b"\x00" * 64
 
 BROKEN = 5  # ZF_CURVE_BROKEN
 ESTABLISHED = 4
-
-
-def prop(name, value):
-    return bytes([len(name)]) + name + struct.pack(">I", len(value)) + value
-
 
 CLIENT_META = prop(b"Socket-Type", b"DEALER") + prop(b"Identity", b"")
 SERVER_META = prop(b"Socket-Type", b"ROUTER")
@@ -535,34 +530,6 @@ def test_keys_checked(core):
 # ---- against libzmq, over raw TCP -----------------------------------------------------------
 
 
-def _frame(body, command):
-    f = 4 if command else 0
-    if len(body) <= 255:
-        return bytes([f, len(body)]) + body
-    return bytes([f | 2]) + struct.pack(">Q", len(body)) + body
-
-
-def _recvn(s, n):
-    b = b""
-    while len(b) < n:
-        x = s.recv(n - len(b))
-        if not x:
-            raise EOFError("peer closed")
-        b += x
-    return b
-
-
-def _read_frame(s):
-    flags = _recvn(s, 1)[0]
-    n = struct.unpack(">Q", _recvn(s, 8))[0] if flags & 2 else _recvn(s, 1)[0]
-    return flags, _recvn(s, n)
-
-
-def _greeting(as_server):
-    return (b"\xff" + b"\x00" * 8 + b"\x7f\x03\x01" + b"CURVE".ljust(20, b"\x00")
-            + bytes([as_server]) + b"\x00" * 31)
-
-
 @pytest.fixture
 def libzmq(pyzmq):
     if not pyzmq.has("curve"):
@@ -590,38 +557,38 @@ def test_libzmq_server(core, libzmq):
     cpk, csk = core._curve_keypair()
     cl = core._Curve(False, cpk, csk, z85.decode(spub))
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(_greeting(0))
-        g = _recvn(s, 64)
+        s.sendall(greeting(mechanism=b"CURVE", as_server=0))
+        g = read_exact(s, 64)
         # libzmq 4.3's CURVE server sends as-server 0 in its greeting: roles come from the
         # configuration, not from that byte
         assert g[12:17] == b"CURVE"
-        s.sendall(_frame(cl.hello(), True))
-        flags, welcome = _read_frame(s)
+        s.sendall(frame(cl.hello(), CMD))
+        flags, welcome = read_frame(s)
         assert flags == 4
         cl.client_welcome(welcome)
-        s.sendall(_frame(cl.initiate(CLIENT_META), True))
-        flags, ready = _read_frame(s)
+        s.sendall(frame(cl.initiate(CLIENT_META), CMD))
+        flags, ready = read_frame(s)
         assert flags == 4
         assert prop(b"Socket-Type", b"DEALER") in cl.client_ready(ready)
 
-        s.sendall(_frame(cl.encode(b"part one", 1), False))
-        s.sendall(_frame(cl.encode(b"part two", 0), False))
+        s.sendall(frame(cl.encode(b"part one", 1)))
+        s.sendall(frame(cl.encode(b"part two", 0)))
         assert srv.recv_multipart() == [b"part one", b"part two"]
         big = os.urandom(100000)
         srv.send_multipart([b"a", big])
         got, pings = [], 0
         while len(got) < 2 or not pings:
-            flags, m = _read_frame(s)
+            flags, m = read_frame(s)
             assert flags & ~2 == 0  # data frames (long or short), never MORE on the outside
             data, inner = cl.decode(m)
             if inner == 2:
                 assert data[:5] == b"\x04PING"
                 pings += 1
-                s.sendall(_frame(cl.encode(b"\x04PONG" + data[7:], 2), False))
+                s.sendall(frame(cl.encode(b"\x04PONG" + data[7:], 2)))
             else:
                 got.append((data, inner))
         assert got == [(b"a", 1), (big, 0)]
-        s.sendall(_frame(cl.encode(b"still", 0), False))
+        s.sendall(frame(cl.encode(b"still", 0)))
         assert srv.recv_multipart() == [b"still"]
 
 
@@ -646,26 +613,26 @@ def test_libzmq_client(core, libzmq):
         with s:
             s.settimeout(5)
             sv = core._Curve(True, spk, ssk)
-            s.sendall(_greeting(1))
-            g = _recvn(s, 64)
+            s.sendall(greeting(mechanism=b"CURVE", as_server=1))
+            g = read_exact(s, 64)
             assert g[12:17] == b"CURVE" and g[32] == 0
-            flags, hello = _read_frame(s)
+            flags, hello = read_frame(s)
             assert flags == 4
             sv.server_hello(hello)
-            s.sendall(_frame(sv.welcome(), True))
-            flags, initiate = _read_frame(s)
+            s.sendall(frame(sv.welcome(), CMD))
+            flags, initiate = read_frame(s)
             meta = sv.server_initiate(initiate)
             assert prop(b"Socket-Type", b"DEALER") in meta
             assert sv.peer_key == z85.decode(cpub)
-            s.sendall(_frame(sv.ready(prop(b"Socket-Type", b"DEALER")), True))
+            s.sendall(frame(sv.ready(prop(b"Socket-Type", b"DEALER")), CMD))
 
-            s.sendall(_frame(sv.encode(b"hello", 1), False))
-            s.sendall(_frame(sv.encode(b"libzmq", 0), False))
+            s.sendall(frame(sv.encode(b"hello", 1)))
+            s.sendall(frame(sv.encode(b"libzmq", 0)))
             assert cli.recv_multipart() == [b"hello", b"libzmq"]
             cli.send_multipart([b"", b"back"])
-            flags, m = _read_frame(s)
+            flags, m = read_frame(s)
             assert sv.decode(m) == (b"", 1)
-            flags, m = _read_frame(s)
+            flags, m = read_frame(s)
             assert sv.decode(m) == (b"back", 0)
 
 

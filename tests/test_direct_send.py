@@ -80,6 +80,9 @@ def test_round_trips_survive_heartbeats_on_both_ends(zmq, pyzmq, ctx, pctx, bind
     req.setsockopt(pyzmq.LINGER, 0)
     req.setsockopt(pyzmq.RCVTIMEO, 10000)
     req.setsockopt(pyzmq.HEARTBEAT_IVL, 5)
+    # libzmq's HEARTBEAT_TIMEOUT defaults to the interval: 5 ms without a byte from the REP (a
+    # busy shared machine) would drop the connection and, with it, REQ's request
+    req.setsockopt(pyzmq.HEARTBEAT_TIMEOUT, 2000)
     req.connect(addr)
 
     def serve():

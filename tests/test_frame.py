@@ -5,14 +5,6 @@ import gc
 import pytest
 
 
-def _pair(zmq, ctx, fast, transport, bind):
-    rx = fast(ctx.socket(zmq.PULL))
-    addr = bind(rx, transport)
-    tx = fast(ctx.socket(zmq.PUSH))
-    tx.connect(addr)
-    return tx, rx
-
-
 def test_frame_metadata_from_a_libzmq_peer(zmq, pyzmq, ctx, pctx, fast):
     r = fast(ctx.socket(zmq.ROUTER))
     r.bind("tcp://127.0.0.1:*")
@@ -52,8 +44,8 @@ def test_metadata_matches_what_libzmq_reports(zmq, pyzmq, ctx, pctx, fast):
 
 @pytest.mark.zmqfast_only
 @pytest.mark.parametrize("transport", ["inproc", "tcp"])
-def test_a_large_frame_received_without_copy_shares_the_engine_buffer(zmq, ctx, fast, bind, transport):
-    tx, rx = _pair(zmq, ctx, fast, transport, bind)
+def test_a_large_frame_received_without_copy_shares_the_engine_buffer(transport, connected):
+    rx, tx = connected("PULL", "PUSH", transport)
     data = bytes(range(256)) * 1024
     tx.send(data)
     f = rx.recv(copy=False)
@@ -64,8 +56,8 @@ def test_a_large_frame_received_without_copy_shares_the_engine_buffer(zmq, ctx, 
 
 
 @pytest.mark.parametrize("transport", ["inproc", "tcp"])
-def test_a_tracked_send_completes_after_the_transfer(zmq, ctx, fast, bind, transport):
-    tx, rx = _pair(zmq, ctx, fast, transport, bind)
+def test_a_tracked_send_completes_after_the_transfer(transport, connected):
+    rx, tx = connected("PULL", "PUSH", transport)
     tracker = tx.send(b"y" * 200000, copy=False, track=True)
     assert rx.recv() == b"y" * 200000
     tracker.wait(5)
@@ -85,8 +77,8 @@ def test_a_tracked_send_is_not_done_while_the_engine_holds_the_buffer(zmq, ctx, 
     assert tracker.done
 
 
-def test_recv_into_a_buffer(zmq, ctx, fast, bind):
-    tx, rx = _pair(zmq, ctx, fast, "inproc", bind)
+def test_recv_into_a_buffer(connected):
+    rx, tx = connected("PULL", "PUSH", "inproc")
     tx.send(b"0123456789")
     buf = bytearray(4)
     n = rx.recv_into(buf)

@@ -1,30 +1,19 @@
 """ZMTP heartbeats: HEARTBEAT_IVL sends PINGs, silence past HEARTBEAT_TIMEOUT drops the peer,
 and a live libzmq peer keeps the connection."""
 
-import socket
-import struct
 import time
 
 import pytest
-
-
-def _raw_pull_peer():
-    """A listener whose accepted connection completes the ZMTP handshake as a PULL, then goes
-    silent (it never answers a PING)."""
-    l = socket.socket()
-    l.bind(("127.0.0.1", 0))
-    l.listen(1)
-    return l
+from zmtp_peer import greeting, listener, ready
 
 
 def _handshake_as_pull(conn):
-    greeting = b"\xff" + b"\x00" * 7 + b"\x01\x7f\x03\x01NULL" + b"\x00" * 16 + b"\x00" + b"\x00" * 31
-    body = b"\x05READY\x0bSocket-Type" + struct.pack(">I", 4) + b"PULL"
-    conn.sendall(greeting + bytes([4, len(body)]) + body)
+    """Complete the ZMTP handshake as a PULL, then go silent (never answer a PING)."""
+    conn.sendall(greeting() + ready("PULL"))
 
 
 def test_a_silent_peer_is_pinged_then_dropped_after_the_timeout(zmq, ctx):
-    l = _raw_pull_peer()
+    l = listener(1)
     s = ctx.socket(zmq.PUSH)
     s.linger = 0
     s.heartbeat_ivl = 100

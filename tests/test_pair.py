@@ -6,14 +6,9 @@ TRANSPORTS = ["inproc", "ipc", "tcp"]
 
 
 @pytest.fixture
-def pair(zmq, ctx, bind, fast):
-    def make(transport):
-        a = fast(ctx.socket(zmq.PAIR))
-        b = fast(ctx.socket(zmq.PAIR))
-        b.connect(bind(a, transport))
-        return a, b
-
-    return make
+def pair(connected):
+    """pair(transport) -> (bound PAIR, connected PAIR), conftest's connected()."""
+    return lambda transport: connected("PAIR", "PAIR", transport)
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

@@ -2,10 +2,10 @@
 wire forms for ZMTP 3.0 and 3.1 peers (golden bytes with a raw socket)."""
 
 import socket
-import struct
 import time
 
 import pytest
+from zmtp_peer import greeting, read_exact, read_frame, ready
 
 
 def _subscribed(pub, sub, topic=b""):
@@ -138,30 +138,6 @@ def test_subscriptions_are_replayed_to_a_restarted_publisher(zmq, pyzmq, ctx, pc
 
 # ---- golden bytes: what a SUB says to a raw peer of each ZMTP minor version ----------------
 
-def _greeting(minor):
-    return b"\xff" + b"\x00" * 7 + b"\x01\x7f\x03" + bytes([minor]) + b"NULL" + b"\x00" * 16 + b"\x00" * 32
-
-
-def _ready(stype):
-    body = b"\x05READY\x0bSocket-Type" + struct.pack(">I", len(stype)) + stype
-    return bytes([4, len(body)]) + body
-
-
-def _read_exact(conn, n):
-    data = b""
-    while len(data) < n:
-        chunk = conn.recv(n - len(data))
-        assert chunk, "connection closed"
-        data += chunk
-    return data
-
-
-def _read_frame(conn):
-    flags, = _read_exact(conn, 1)
-    size = struct.unpack(">Q", _read_exact(conn, 8))[0] if flags & 2 else _read_exact(conn, 1)[0]
-    return flags, _read_exact(conn, size)
-
-
 @pytest.mark.parametrize("minor,expected", [
     (1, (0x04, b"\x09SUBSCRIBEtopic")),
     (0, (0x00, b"\x01topic")),
@@ -176,11 +152,11 @@ def test_sub_speaks_the_subscription_form_of_the_peer_version(zmq, ctx, minor, e
     sub.connect("tcp://127.0.0.1:%d" % l.getsockname()[1])
     conn, _ = l.accept()
     conn.settimeout(5)
-    conn.sendall(_greeting(minor) + _ready(b"PUB"))
-    _read_exact(conn, 64)
-    flags, body = _read_frame(conn)  # READY
+    conn.sendall(greeting(minor) + ready(b"PUB"))
+    read_exact(conn, 64)
+    flags, body = read_frame(conn)  # READY
     assert flags == 0x04 and body.startswith(b"\x05READY")
-    assert _read_frame(conn) == expected
+    assert read_frame(conn) == expected
     conn.close()
     l.close()
 
@@ -193,9 +169,9 @@ def test_pub_filters_for_a_raw_subscriber_of_either_form(zmq, ctx, form):
     port = int(pub.last_endpoint.decode().rsplit(":", 1)[1])
     conn = socket.create_connection(("127.0.0.1", port))
     conn.settimeout(5)
-    conn.sendall(_greeting(1) + _ready(b"SUB"))
-    _read_exact(conn, 64)
-    _read_frame(conn)  # READY
+    conn.sendall(greeting(1) + ready(b"SUB"))
+    read_exact(conn, 64)
+    read_frame(conn)  # READY
     if form == "command":
         conn.sendall(bytes([0x04, 11]) + b"\x09SUBSCRIBEB")
     else:
@@ -206,7 +182,7 @@ def test_pub_filters_for_a_raw_subscriber_of_either_form(zmq, ctx, form):
         pub.send(b"B-take")
         conn.settimeout(0.05)
         try:
-            flags, body = _read_frame(conn)
+            flags, body = read_frame(conn)
             break
         except socket.timeout:
             assert time.monotonic() < deadline

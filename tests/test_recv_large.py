@@ -11,19 +11,14 @@ import sys
 import textwrap
 
 import pytest
+from conftest import make_fast
 
 SIZES = [600, 8191, 65536, 1 << 20, (3 << 20) + 7]
 
 
-def _pair(zmq, ctx, bind, transport):
-    pull = ctx.socket(zmq.PULL)
-    pull.setsockopt(zmq.RCVTIMEO, 10000)
-    pull.setsockopt(zmq.LINGER, 0)
-    addr = bind(pull, transport)
-    push = ctx.socket(zmq.PUSH)
-    push.setsockopt(zmq.LINGER, 0)
-    push.connect(addr)
-    return push, pull
+def _slow(sock):
+    # LINGER 0, and 10 s to send or receive a frame of megabytes on a busy machine
+    return make_fast(sock, 10000)
 
 
 def _payload(n):
@@ -31,8 +26,8 @@ def _payload(n):
 
 
 @pytest.mark.parametrize("transport", ["tcp", "ipc"])
-def test_large_received_frames_are_ordinary_bytes(zmq, ctx, bind, transport):
-    push, pull = _pair(zmq, ctx, bind, transport)
+def test_large_received_frames_are_ordinary_bytes(zmq, ctx, transport, connected):
+    pull, push = connected("PULL", "PUSH", transport, context=ctx, setup=_slow)
     for n in SIZES:
         want = _payload(n)
         push.send(want)
@@ -46,9 +41,9 @@ def test_large_received_frames_are_ordinary_bytes(zmq, ctx, bind, transport):
 
 
 @pytest.mark.parametrize("transport", ["tcp", "ipc"])
-def test_received_bytes_outlive_socket_and_context(zmq, bind, transport):
+def test_received_bytes_outlive_socket_and_context(zmq, transport, connected):
     ctx = zmq.Context()
-    push, pull = _pair(zmq, ctx, bind, transport)
+    pull, push = connected("PULL", "PUSH", transport, context=ctx, setup=_slow)
     kept = []
     for n in SIZES:
         push.send(_payload(n))
@@ -66,10 +61,10 @@ def test_received_bytes_outlive_socket_and_context(zmq, bind, transport):
 
 
 @pytest.mark.parametrize("transport", ["tcp", "ipc"])
-def test_large_frames_of_nearby_sizes_come_back_exact(zmq, ctx, bind, transport):
+def test_large_frames_of_nearby_sizes_come_back_exact(zmq, ctx, transport, connected):
     """Buffers made for one size take frames up to 1/8 smaller; each frame must still come back
     as exactly its own bytes, whether read one by one or queued ahead."""
-    push, pull = _pair(zmq, ctx, bind, transport)
+    pull, push = connected("PULL", "PUSH", transport, context=ctx, setup=_slow)
     sizes = [100000, 100000, 95000, 87500, 100000, 87499, 120000, 100001, 40000, 32768, 32767,
              1 << 20, (1 << 20) - 1000, 1 << 20]
 
@@ -98,8 +93,8 @@ def test_large_frames_of_nearby_sizes_come_back_exact(zmq, ctx, bind, transport)
     assert parts == wants[:4] and all(type(p) is bytes for p in parts)
 
 
-def test_frames_received_without_copy_still_share_the_engine_buffer(zmq, ctx, bind):
-    push, pull = _pair(zmq, ctx, bind, "tcp")
+def test_frames_received_without_copy_still_share_the_engine_buffer(zmq, connected):
+    pull, push = connected("PULL", "PUSH", "tcp", setup=_slow)
     want = _payload(1 << 20)
     push.send(want)
     fr = pull.recv(copy=False)

@@ -419,7 +419,9 @@ def test_stub_functions_match_runtime_signatures():
         if _runtime_params(obj, False) is not None:
             checked += 1
         problems += _check_signature(name, obj, overloads, False)
-    assert checked >= 20, checked  # the binding's functions expose signatures (binding=True)
+    # the binding's functions expose signatures (binding=True): 18 module-level functions have
+    # them since the _crypto_* test hooks left the extension (tests/crypto_lib.py)
+    assert checked >= 15, checked
     assert not problems, "\n".join(problems)
 
 

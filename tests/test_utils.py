@@ -14,6 +14,7 @@ import zmq.utils.monitor as py_monitor
 import zmq.utils.z85 as py_z85
 
 import zmqfast
+from conftest import make_linger0
 import zmqfast.log.handlers as zf_handlers
 import zmqfast.utils.monitor as zf_monitor
 import zmqfast.utils.z85 as zf_z85
@@ -307,22 +308,9 @@ def test_topic_logger(ctx):
 tornado_only = pytest.mark.skipif(not have_tornado, reason="tornado not installed")
 
 
-def _pair(ctx, transport):
-    pull = ctx.socket(zmqfast.PULL)
-    push = ctx.socket(zmqfast.PUSH)
-    pull.linger = push.linger = 0
-    if transport == "tcp":
-        port = pull.bind_to_random_port("tcp://127.0.0.1")
-        push.connect(f"tcp://127.0.0.1:{port}")
-    else:
-        pull.bind(f"inproc://stream-{id(pull)}")
-        push.connect(f"inproc://stream-{id(pull)}")
-    return pull, push
-
-
 @tornado_only
 @pytest.mark.parametrize("transport", ["inproc", "tcp"])
-def test_zmqstream_recv_and_send(ctx, transport):
+def test_zmqstream_recv_and_send(ctx, transport, connected):
     import asyncio
 
     from tornado.ioloop import IOLoop
@@ -332,7 +320,8 @@ def test_zmqstream_recv_and_send(ctx, transport):
     n = 500
 
     async def main():
-        pull, push = _pair(ctx, transport)
+        pull, push = connected(zmqfast.PULL, zmqfast.PUSH, transport, context=ctx,
+                               setup=make_linger0)
         rstream, sstream = ZMQStream(pull), ZMQStream(push)
         assert rstream.io_loop is IOLoop.current()
         got, sent, closed = [], [], []
@@ -389,7 +378,7 @@ def test_zmqstream_recv_and_send(ctx, transport):
 
 
 @tornado_only
-def test_zmqstream_copy_false_and_flush(ctx):
+def test_zmqstream_copy_false_and_flush(ctx, connected):
     import asyncio
 
     from tornado.ioloop import IOLoop
@@ -397,7 +386,8 @@ def test_zmqstream_copy_false_and_flush(ctx):
     from zmqfast.eventloop.zmqstream import ZMQStream
 
     async def main():
-        pull, push = _pair(ctx, "inproc")
+        pull, push = connected(zmqfast.PULL, zmqfast.PUSH, "inproc", context=ctx,
+                               setup=make_linger0)
         rstream = ZMQStream(pull)
         frames = []
         rstream.on_recv(frames.append, copy=False)
@@ -429,7 +419,7 @@ def test_zmqstream_copy_false_and_flush(ctx):
 
 
 @tornado_only
-def test_zmqstream_callback_error_keeps_stream_alive(ctx):
+def test_zmqstream_callback_error_keeps_stream_alive(ctx, connected):
     """A callback raising must not leave queued messages stranded (edge-style FD)."""
     import asyncio
 
@@ -438,7 +428,8 @@ def test_zmqstream_callback_error_keeps_stream_alive(ctx):
     from zmqfast.eventloop.zmqstream import ZMQStream
 
     async def main():
-        pull, push = _pair(ctx, "inproc")
+        pull, push = connected(zmqfast.PULL, zmqfast.PUSH, "inproc", context=ctx,
+                               setup=make_linger0)
         rstream = ZMQStream(pull)
         got = []
         done = asyncio.Event()

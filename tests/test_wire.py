@@ -5,156 +5,16 @@ peer always sends its whole 64-byte greeting before reading one.
 """
 
 import socket as pysocket
-import struct
 import time
 
 import pytest
+from zmtp_peer import (CMD, LONG, MORE, accept, check_greeting, command, frame, greeting,
+                       parse_command, read_exact, read_frame, read_ready, ready, wait_closed)
 
 TYPES = ["PAIR", "PUSH", "PULL"]
 PEER_TYPE = {"PAIR": "PAIR", "PUSH": "PULL", "PULL": "PUSH"}
 
-CMD = 0x04
-MORE = 0x01
-LONG = 0x02
-
-
-# -- the raw peer's codec ----------------------------------------------------------------
-
-
-def greeting(minor=1, mechanism=b"NULL"):
-    return (
-        b"\xff" + b"\x00" * 8 + b"\x7f"
-        + bytes([3, minor])
-        + mechanism.ljust(20, b"\x00")
-        + b"\x00"  # as-server
-        + b"\x00" * 31
-    )
-
-
-def frame(body, flags=0, force_long=False):
-    if len(body) > 255 or force_long:
-        return bytes([flags | LONG]) + struct.pack(">Q", len(body)) + body
-    return bytes([flags]) + bytes([len(body)]) + body
-
-
-def command(name, data=b""):
-    return frame(bytes([len(name)]) + name + data, CMD)
-
-
-def ready(socket_type, **extra):
-    props = {"Socket-Type": socket_type.encode()}
-    props.update({k.replace("_", "-"): v for k, v in extra.items()})
-    data = b"".join(
-        bytes([len(k)]) + k.encode() + struct.pack(">I", len(v)) + v for k, v in props.items()
-    )
-    return command(b"READY", data)
-
-
-def read_exact(sock, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise EOFError(f"peer closed after {len(buf)} of {n} bytes")
-        buf += chunk
-    return buf
-
-
-def read_frame(sock):
-    """-> (flags, body)"""
-    flags = read_exact(sock, 1)[0]
-    if flags & LONG:
-        (size,) = struct.unpack(">Q", read_exact(sock, 8))
-    else:
-        size = read_exact(sock, 1)[0]
-    return flags, read_exact(sock, size)
-
-
-def parse_command(body):
-    """-> (name, data)"""
-    n = body[0]
-    return body[1:1 + n], body[1 + n:]
-
-
-def parse_properties(data):
-    props = {}
-    i = 0
-    while i < len(data):
-        n = data[i]
-        name = data[i + 1:i + 1 + n].decode()
-        i += 1 + n
-        (vlen,) = struct.unpack(">I", data[i:i + 4])
-        props[name] = data[i + 4:i + 4 + vlen]
-        i += 4 + vlen
-    return props
-
-
-def check_greeting(g):
-    assert len(g) == 64
-    assert g[0] == 0xFF
-    assert g[9] == 0x7F
-    assert g[10] == 3
-    assert g[11] == 1
-    assert g[12:32] == b"NULL" + b"\x00" * 16
-    assert g[32] == 0
-
-
-def read_ready(sock):
-    flags, body = read_frame(sock)
-    assert flags == CMD
-    name, data = parse_command(body)
-    assert name == b"READY"
-    return parse_properties(data)
-
-
-def wait_closed(sock, within=3.0):
-    """True if the peer closes the connection (EOF or reset) within `within` seconds; any
-    bytes it sends first (its greeting, READY) are skipped."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        sock.settimeout(max(0.01, deadline - time.monotonic()))
-        try:
-            if sock.recv(65536) == b"":
-                return True
-        except ConnectionResetError:
-            return True
-        except (pysocket.timeout, TimeoutError):
-            return False
-    return False
-
-
 # -- fixtures -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def raw_listener():
-    srv = pysocket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(4)
-    srv.settimeout(5)
-    yield srv
-    srv.close()
-
-
-@pytest.fixture
-def raws():
-    opened = []
-
-    def connect(addr):
-        host, port = addr.rsplit("/", 1)[1].rsplit(":", 1)
-        s = pysocket.create_connection((host, int(port)), timeout=5)
-        opened.append(s)
-        return s
-
-    yield connect
-    for s in opened:
-        s.close()
-
-
-def accept(srv):
-    conn, _ = srv.accept()
-    conn.settimeout(5)
-    return conn
 
 
 @pytest.fixture
@@ -176,13 +36,13 @@ def impl_connected(zmq, ctx, fast, raw_listener):
 
 
 @pytest.fixture
-def impl_bound(zmq, ctx, fast, bind, raws):
+def impl_bound(zmq, ctx, fast, bind, raw_connect):
     """impl_bound(type, minor=1) -> (impl socket, raw conn) past the handshake; the raw
     client connected to the impl socket's bind."""
 
     def make(type_name, minor=1):
         s = fast(ctx.socket(getattr(zmq, type_name)))
-        conn = raws(bind(s, "tcp"))
+        conn = raw_connect(bind(s, "tcp"))
         conn.sendall(greeting(minor))
         check_greeting(read_exact(conn, 64))
         conn.sendall(ready(PEER_TYPE[type_name]))
@@ -210,10 +70,10 @@ def test_greeting_and_ready_when_impl_binds(impl_bound, type_name):
     impl_bound(type_name)
 
 
-def test_greeting_starts_before_the_peer_sends_anything(zmq, ctx, fast, bind, raws):
+def test_greeting_starts_before_the_peer_sends_anything(zmq, ctx, fast, bind, raw_connect):
     # the first ten bytes (signature) come unprompted, whatever comes after waits for ours
     s = fast(ctx.socket(zmq.PULL))
-    conn = raws(bind(s, "tcp"))
+    conn = raw_connect(bind(s, "tcp"))
     sig = read_exact(conn, 10)
     assert sig[0] == 0xFF and sig[9] == 0x7F
 
@@ -278,10 +138,10 @@ def test_ping_is_answered_with_a_pong_carrying_the_context(handshaken, type_name
     assert parse_command(body) == (b"PONG", b"ab")
 
 
-def test_data_frame_before_ready_closes_the_connection(zmq, ctx, fast, bind, raws):
+def test_data_frame_before_ready_closes_the_connection(zmq, ctx, fast, bind, raw_connect):
     s = fast(ctx.socket(zmq.PULL))
     addr = bind(s, "tcp")
-    conn = raws(addr)
+    conn = raw_connect(addr)
     conn.sendall(greeting())
     check_greeting(read_exact(conn, 64))
     conn.sendall(frame(b"too early"))
@@ -295,9 +155,9 @@ def test_data_frame_before_ready_closes_the_connection(zmq, ctx, fast, bind, raw
 
 
 @pytest.mark.parametrize("type_name", TYPES)
-def test_incompatible_socket_type_closes_the_connection(zmq, ctx, fast, bind, raws, type_name):
+def test_incompatible_socket_type_closes_the_connection(zmq, ctx, fast, bind, raw_connect, type_name):
     s = fast(ctx.socket(getattr(zmq, type_name)))
-    conn = raws(bind(s, "tcp"))
+    conn = raw_connect(bind(s, "tcp"))
     conn.sendall(greeting())
     check_greeting(read_exact(conn, 64))
     conn.sendall(ready(type_name if type_name != "PAIR" else "PUSH"))  # PUSH-PUSH, PAIR-PUSH...
@@ -328,8 +188,8 @@ def test_impl_push_delivers_to_a_zmtp_3_0_peer(handshaken):
     assert read_frame(conn) == (0, b"to a 3.0 peer")
 
 
-def test_unknown_mechanism_closes_the_connection(zmq, ctx, fast, bind, raws):
+def test_unknown_mechanism_closes_the_connection(zmq, ctx, fast, bind, raw_connect):
     s = fast(ctx.socket(zmq.PULL))
-    conn = raws(bind(s, "tcp"))
+    conn = raw_connect(bind(s, "tcp"))
     conn.sendall(greeting(mechanism=b"BOGUS"))
     assert wait_closed(conn)

@@ -1,26 +1,12 @@
-# _crypto.pxi: the CurveZMQ primitives (csrc/crypto.c) for Python, included into _core.pyx.
-# The public API (zmqfast.curve_keypair / curve_public) is built on _curve_keypair and
-# _curve_public; the _crypto_* functions exist for the tests, which check them against
-# libsodium (PyNaCl) and the RFC vectors.
+# _crypto.pxi: CURVE keys (csrc/crypto.c) for Python, included into _core.pyx. The public API
+# (zmqfast.curve_keypair / curve_public) is built on _curve_keypair and _curve_public. The
+# primitives themselves are tested outside the extension: known answers in C
+# (csrc/tests/test_crypto.c), against libsodium through a test-only build of crypto.c
+# (tests/crypto_lib.py). _Curve below drives the handshake for tests/test_curve_handshake.py.
 
 cdef extern from "crypto.h" nogil:
-    int zf_crypto_random(uint8_t *buf, size_t n)
-    int zf_crypto_scalarmult(uint8_t *q, const uint8_t *n, const uint8_t *p)
     void zf_crypto_scalarmult_base(uint8_t *q, const uint8_t *n)
     int zf_crypto_box_keypair(uint8_t *pk, uint8_t *sk)
-    int zf_crypto_box_beforenm(uint8_t *k, const uint8_t *pk, const uint8_t *sk)
-    void zf_crypto_secretbox(uint8_t *c, const uint8_t *m, size_t mlen, const uint8_t *nonce,
-                             const uint8_t *k)
-    int zf_crypto_secretbox_open(uint8_t *m, const uint8_t *c, size_t clen,
-                                 const uint8_t *nonce, const uint8_t *k)
-    void zf_crypto_poly1305(uint8_t *tag, const uint8_t *m, size_t mlen, const uint8_t *key)
-    void zf_crypto_wipe(void *p, size_t n)
-    int zf_crypto_random_urandom(uint8_t *buf, size_t n)
-    void zf_crypto_xsalsa20_subkey(uint8_t *sub, const uint8_t *k, const uint8_t *prefix)
-    void zf_crypto_secretbox_sub(uint8_t *c, const uint8_t *m, size_t mlen, const uint8_t *n8,
-                                 const uint8_t *sub)
-    int zf_crypto_secretbox_open_sub(uint8_t *m, const uint8_t *c, size_t clen,
-                                     const uint8_t *n8, const uint8_t *sub)
 
 
 cdef bytes _buf(obj):
@@ -60,138 +46,6 @@ def _curve_public(secret):
     cdef bytes pk = PyBytes_FromStringAndSize(NULL, 32)
     zf_crypto_scalarmult_base(_w(pk), _p(sk))
     return pk
-
-
-def _crypto_random(Py_ssize_t n):
-    if n < 0:
-        raise ValueError("n must not be negative")
-    cdef bytes b = PyBytes_FromStringAndSize(NULL, n)
-    cdef int rc = zf_crypto_random(_w(b), <size_t>n)
-    if rc < 0:
-        _raise(rc)
-    return b
-
-
-def _crypto_random_urandom(Py_ssize_t n):
-    # zf_crypto_random's fallback when getrandom fails, called directly
-    if n < 0:
-        raise ValueError("n must not be negative")
-    cdef bytes b = PyBytes_FromStringAndSize(NULL, n)
-    cdef int rc = zf_crypto_random_urandom(_w(b), <size_t>n)
-    if rc < 0:
-        _raise(rc)
-    return b
-
-
-def _crypto_scalarmult(n, p):
-    cdef bytes bn = _fixed(n, 32, "scalar")
-    cdef bytes bp = _fixed(p, 32, "point")
-    cdef bytes q = PyBytes_FromStringAndSize(NULL, 32)
-    cdef int rc = zf_crypto_scalarmult(_w(q), _p(bn), _p(bp))
-    if rc < 0:
-        _raise(rc)
-    return q
-
-
-def _crypto_scalarmult_base(n):
-    return _curve_public(n)
-
-
-def _crypto_box_beforenm(pk, sk):
-    cdef bytes bpk = _fixed(pk, 32, "public key")
-    cdef bytes bsk = _fixed(sk, 32, "secret key")
-    cdef bytes k = PyBytes_FromStringAndSize(NULL, 32)
-    cdef int rc = zf_crypto_box_beforenm(_w(k), _p(bpk), _p(bsk))
-    if rc < 0:
-        _raise(rc)
-    return k
-
-
-def _crypto_secretbox(msg, nonce, key):
-    """tag (16 bytes) + ciphertext: NaCl's crypto_secretbox without its zero padding."""
-    cdef bytes m = _buf(msg)
-    cdef bytes n = _fixed(nonce, 24, "nonce")
-    cdef bytes k = _fixed(key, 32, "key")
-    cdef size_t mlen = <size_t>PyBytes_GET_SIZE(m)
-    cdef bytes c = PyBytes_FromStringAndSize(NULL, PyBytes_GET_SIZE(m) + 16)
-    cdef uint8_t *cp = _w(c)
-    cdef const uint8_t *mp = _p(m)
-    cdef const uint8_t *np = _p(n)
-    cdef const uint8_t *kp = _p(k)
-    with nogil:
-        zf_crypto_secretbox(cp, mp, mlen, np, kp)
-    return c
-
-
-def _crypto_secretbox_open(box, nonce, key):
-    """The plaintext of a box from _crypto_secretbox; ZMQError(EBADMSG) if it was altered."""
-    cdef bytes c = _buf(box)
-    cdef bytes n = _fixed(nonce, 24, "nonce")
-    cdef bytes k = _fixed(key, 32, "key")
-    cdef size_t clen = <size_t>PyBytes_GET_SIZE(c)
-    cdef bytes m = PyBytes_FromStringAndSize(NULL, clen - 16 if clen >= 16 else 0)
-    cdef uint8_t *mp = _w(m)
-    cdef const uint8_t *cp = _p(c)
-    cdef const uint8_t *np = _p(n)
-    cdef const uint8_t *kp = _p(k)
-    cdef int rc
-    with nogil:
-        rc = zf_crypto_secretbox_open(mp, cp, clen, np, kp)
-    if rc < 0:
-        _raise(rc)
-    return m
-
-
-def _crypto_box_afternm(msg, nonce, key):
-    return _crypto_secretbox(msg, nonce, key)
-
-
-def _crypto_box_open_afternm(box, nonce, key):
-    return _crypto_secretbox_open(box, nonce, key)
-
-
-def _crypto_box(msg, nonce, pk, sk):
-    """crypto_box to the holder of pk's secret, from sk: tag + ciphertext."""
-    return _crypto_secretbox(msg, nonce, _crypto_box_beforenm(pk, sk))
-
-
-def _crypto_box_open(box, nonce, pk, sk):
-    return _crypto_secretbox_open(box, nonce, _crypto_box_beforenm(pk, sk))
-
-
-def _crypto_secretbox_sub(msg, nonce, key):
-    # a secretbox by the split construction: subkey from nonce[:16], the box from nonce[16:]
-    cdef bytes m = _buf(msg)
-    cdef bytes n = _fixed(nonce, 24, "nonce")
-    cdef bytes k = _fixed(key, 32, "key")
-    cdef bytes sub = PyBytes_FromStringAndSize(NULL, 32)
-    cdef bytes c = PyBytes_FromStringAndSize(NULL, PyBytes_GET_SIZE(m) + 16)
-    zf_crypto_xsalsa20_subkey(_w(sub), _p(k), _p(n))
-    zf_crypto_secretbox_sub(_w(c), _p(m), <size_t>PyBytes_GET_SIZE(m), _p(n) + 16, _p(sub))
-    return c
-
-
-def _crypto_secretbox_open_sub(box, nonce, key):
-    # the opening counterpart, in place (m == c + 16), as zf_curve_decode opens
-    cdef bytearray b = bytearray(_buf(box))
-    cdef bytes n = _fixed(nonce, 24, "nonce")
-    cdef bytes k = _fixed(key, 32, "key")
-    cdef bytes sub = PyBytes_FromStringAndSize(NULL, 32)
-    cdef Py_ssize_t clen = len(b)
-    cdef uint8_t *cp = <uint8_t *><char *>b
-    zf_crypto_xsalsa20_subkey(_w(sub), _p(k), _p(n))
-    cdef int rc = zf_crypto_secretbox_open_sub(cp + 16, cp, <size_t>clen, _p(n) + 16, _p(sub))
-    if rc < 0:
-        _raise(rc)
-    return bytes(b[16:])
-
-
-def _crypto_poly1305(msg, key):
-    cdef bytes m = _buf(msg)
-    cdef bytes k = _fixed(key, 32, "key")
-    cdef bytes tag = PyBytes_FromStringAndSize(NULL, 16)
-    zf_crypto_poly1305(_w(tag), _p(m), <size_t>PyBytes_GET_SIZE(m), _p(k))
-    return tag
 
 
 # ---- the CurveZMQ handshake (csrc/curve.c), for the tests --------------------------------------
