@@ -106,8 +106,10 @@ enum {
     ZF_OPT_IPC_FILTER_GID = 60, ZF_OPT_METADATA = 95,
 };
 
-/* Whether a listener with these options lets an accepted connection in (the accept filters). */
+/* accept_filter.c: whether a listener with these options lets an accepted connection in, and
+ * adding a TCP_ACCEPT_FILTER ("address" or "address/bits"; 0, -EINVAL, or -ENOMEM when full). */
 int zf_opts_accepts(const zf_opts *o, int fd, int is_tcp);
+int zf_accept_filter_add_tcp(zf_opts *o, const char *text, size_t len);
 
 /* The rest of the table (options_more.c): the same contract as zf_opts_set_int and friends. */
 void zf_opts_more_defaults(zf_opts *o);

@@ -12,6 +12,8 @@
 #ifndef ZF_PIPE_H
 #define ZF_PIPE_H
 
+#include <string.h>
+
 #include "cmd.h"
 #include "queue.h"
 
@@ -127,6 +129,28 @@ static inline void zf_pipe_msg_read(zf_pipe *p, int e)
         atomic_store_explicit(w->waker.parked, 0, memory_order_relaxed);
         w->waker.wake(w->waker.arg, p, 1 - e);
     }
+}
+
+/* One frame into end e's outgoing queue (not yet committed): inline when small, else in buf (its
+ * reference moves to the queue) or in a new buffer holding a copy. 0, or -1 when out of memory
+ * (buf is then still the caller's). Inline: it is on every send's path. */
+static inline int zf_pipe_put(zf_pipe *p, int e, const void *data, size_t len, zf_buf *buf, int more)
+{
+    zf_queue *q = &p->q[e];
+    int fl = more ? ZF_REC_MORE : 0;
+    if (buf)
+        return zf_queue_put_ext(q, buf, (uint8_t *)data, len, fl);
+    if (len <= ZF_INLINE_MAX)
+        return zf_queue_put(q, data, len, fl);
+    zf_buf *b = zf_buf_new(len);
+    if (!b)
+        return -1;
+    memcpy(b->data, data, len);
+    if (zf_queue_put_ext(q, b, b->data, len, fl) < 0) {
+        zf_buf_unref(b);
+        return -1;
+    }
+    return 0;
 }
 
 #endif

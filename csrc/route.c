@@ -11,25 +11,6 @@
 
 #include "socket.h"
 
-int zf_pipe_put(zf_pipe *p, int e, const void *data, size_t len, zf_buf *buf, int more)
-{
-    zf_queue *q = &p->q[e];
-    int fl = more ? ZF_REC_MORE : 0;
-    if (buf)
-        return zf_queue_put_ext(q, buf, (uint8_t *)data, len, fl);
-    if (len <= ZF_INLINE_MAX)
-        return zf_queue_put(q, data, len, fl);
-    zf_buf *b = zf_buf_new(len);
-    if (!b)
-        return -1;
-    memcpy(b->data, data, len);
-    if (zf_queue_put_ext(q, b, b->data, len, fl) < 0) {
-        zf_buf_unref(b);
-        return -1;
-    }
-    return 0;
-}
-
 zf_pipe *zf_lb_choose(zf_sock *s)
 {
     int n = s->npipes, idx = s->lb_next;
@@ -104,7 +85,7 @@ int zf_lb_has_out(zf_sock *s, int arm)
 }
 
 /* A PEER record: remember the connection's metadata for the frames that follow. */
-void zf_pipe_take_meta(zf_sock *s, zf_pipe *p, zf_rec *r)
+void zf_route_take_meta(zf_sock *s, zf_pipe *p, zf_rec *r)
 {
     if (r->aux != ZF_AUX_PEER || !r->external)
         return;
@@ -127,7 +108,7 @@ static int consume_control(zf_sock *s, zf_pipe *p, int e, zf_rec *r)
         zf_sock_detach(s, p);
         return 1;
     }
-    zf_pipe_take_meta(s, p, r);
+    zf_route_take_meta(s, p, r);
     zf_pipe_ref(p); /* on_cmd may detach p (a ROUTER refusing a duplicate id) */
     if (s->ops->on_cmd)
         s->ops->on_cmd(s, p, r);
@@ -153,7 +134,7 @@ static int conflate(zf_sock *s, zf_pipe *p, int e)
             next = zf_queue_peek_after(q, next);
         if (!next || !(next->flags == 0 || next->flags == ZF_REC_MORE))
             return 0; /* the head is the newest message */
-        zf_pipe_skip_message(s, p);
+        zf_route_skip_message(s, p);
     }
 }
 
@@ -185,7 +166,7 @@ zf_pipe *zf_fq_peek(zf_sock *s)
     }
 }
 
-int zf_pipe_recv_frame(zf_sock *s, zf_pipe *p, zf_frame *f)
+int zf_route_recv_frame(zf_sock *s, zf_pipe *p, zf_frame *f)
 {
     int e = zf_sock_end(s, p);
     zf_queue *q = zf_pipe_inq(p, e);
@@ -215,14 +196,14 @@ int zf_fq_recv(zf_sock *s, zf_frame *f)
     zf_pipe *p = s->rx_more ? s->rx_pipe : zf_fq_peek(s);
     if (!p)
         return -EAGAIN;
-    return zf_pipe_recv_frame(s, p, f);
+    return zf_route_recv_frame(s, p, f);
 }
 
-void zf_pipe_skip_message(zf_sock *s, zf_pipe *p)
+void zf_route_skip_message(zf_sock *s, zf_pipe *p)
 {
     zf_frame f;
     do {
-        if (zf_pipe_recv_frame(s, p, &f) < 0)
+        if (zf_route_recv_frame(s, p, &f) < 0)
             return;
         if (f.buf)
             zf_buf_unref(f.buf);

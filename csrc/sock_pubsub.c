@@ -126,10 +126,10 @@ static int sub_recv(zf_sock *s, zf_frame *f)
             return -EAGAIN;
         zf_rec *r = zf_queue_peek(zf_pipe_inq(p, zf_sock_end(s, p)));
         if (!wanted(s, &s->subs, zf_rec_data(r), (size_t)r->size)) {
-            zf_pipe_skip_message(s, p); /* sent before our unsubscribe reached the publisher */
+            zf_route_skip_message(s, p); /* sent before our unsubscribe reached the publisher */
             continue;
         }
-        return zf_pipe_recv_frame(s, p, f);
+        return zf_route_recv_frame(s, p, f);
     }
 }
 
@@ -146,7 +146,7 @@ static int sub_has_in(zf_sock *s)
         zf_rec *r = zf_queue_peek(zf_pipe_inq(p, zf_sock_end(s, p)));
         if (wanted(s, &s->subs, zf_rec_data(r), (size_t)r->size))
             return 1;
-        zf_pipe_skip_message(s, p);
+        zf_route_skip_message(s, p);
     }
 }
 

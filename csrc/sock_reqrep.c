@@ -143,7 +143,7 @@ static void identify_pending(zf_sock *s)
         zf_queue *q = zf_pipe_inq(p, end);
         zf_rec *r = zf_queue_peek(q);
         if (r && (r->flags & ZF_REC_CMD)) {
-            zf_pipe_take_meta(s, p, r);
+            zf_route_take_meta(s, p, r);
             zf_pipe_ref(p); /* identify may detach p (a refused duplicate id) */
             router_on_cmd(s, p, r);
             zf_queue_drop(q, r);
@@ -290,7 +290,7 @@ static int req_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int f
         s->reply_pipe = p;
         s->waiting = 0;
         if (s->rx_more) { /* a reply to an abandoned request was half read: drop the rest */
-            zf_pipe_skip_message(s, s->rx_pipe);
+            zf_route_skip_message(s, s->rx_pipe);
         }
     }
     int rc = zf_route_put(s, data, len, buf, flags);
@@ -304,7 +304,7 @@ static int req_recv(zf_sock *s, zf_frame *f)
     if (!s->waiting)
         return -ZF_EFSM;
     if (s->rx_more) {
-        int rc = zf_pipe_recv_frame(s, s->rx_pipe, f);
+        int rc = zf_route_recv_frame(s, s->rx_pipe, f);
         if (rc == 0 && !f->more)
             s->waiting = 0;
         return rc;
@@ -314,30 +314,30 @@ static int req_recv(zf_sock *s, zf_frame *f)
         if (!p)
             return -EAGAIN;
         if (p != s->reply_pipe) {
-            zf_pipe_skip_message(s, p); /* not from the peer we asked */
+            zf_route_skip_message(s, p); /* not from the peer we asked */
             continue;
         }
         zf_frame h;
         if (s->req_correlate) {
-            zf_pipe_recv_frame(s, p, &h);
+            zf_route_recv_frame(s, p, &h);
             int ok = h.more && h.size == sizeof s->req_id && memcmp(h.data, &s->req_id, sizeof s->req_id) == 0;
             if (h.buf)
                 zf_buf_unref(h.buf);
             if (!ok) {
                 if (h.more)
-                    zf_pipe_skip_message(s, p);
+                    zf_route_skip_message(s, p);
                 continue;
             }
         }
-        zf_pipe_recv_frame(s, p, &h);
+        zf_route_recv_frame(s, p, &h);
         if (h.buf)
             zf_buf_unref(h.buf);
         if (!h.more || h.size != 0) { /* not a reply envelope: drop it */
             if (h.more)
-                zf_pipe_skip_message(s, p);
+                zf_route_skip_message(s, p);
             continue;
         }
-        int rc = zf_pipe_recv_frame(s, p, f);
+        int rc = zf_route_recv_frame(s, p, f);
         if (rc == 0 && !f->more)
             s->waiting = 0;
         return rc;
@@ -403,7 +403,7 @@ static int rep_recv(zf_sock *s, zf_frame *f)
             zf_frame h;
             int found = 0, more = 1;
             while (more) {
-                zf_pipe_recv_frame(s, p, &h);
+                zf_route_recv_frame(s, p, &h);
                 more = h.more;
                 int delim = h.size == 0;
                 int bad = env_add(s, &h) < 0;
@@ -411,7 +411,7 @@ static int rep_recv(zf_sock *s, zf_frame *f)
                     zf_buf_unref(h.buf);
                 if (bad) {
                     if (more)
-                        zf_pipe_skip_message(s, p);
+                        zf_route_skip_message(s, p);
                     break;
                 }
                 if (delim) {
@@ -425,7 +425,7 @@ static int rep_recv(zf_sock *s, zf_frame *f)
             break;
         }
     }
-    int rc = zf_pipe_recv_frame(s, s->rx_pipe, f);
+    int rc = zf_route_recv_frame(s, s->rx_pipe, f);
     if (rc == 0 && !f->more)
         s->waiting = 1;
     return rc;

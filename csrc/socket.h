@@ -143,10 +143,11 @@ int zf_fq_recv(zf_sock *s, zf_frame *f);
 int zf_fq_has_in(zf_sock *s);
 /* The next pipe (round robin) whose head is application data, or NULL. */
 zf_pipe *zf_fq_peek(zf_sock *s);
-int zf_pipe_recv_frame(zf_sock *s, zf_pipe *p, zf_frame *f);
-void zf_pipe_skip_message(zf_sock *s, zf_pipe *p);
-void zf_pipe_take_meta(zf_sock *s, zf_pipe *p, zf_rec *r);
-int zf_pipe_put(zf_pipe *p, int e, const void *data, size_t len, zf_buf *buf, int more);
+/* A pipe's frames as the socket reads them: the next frame of p (-EAGAIN at a control record),
+ * the rest of a message skipped, a PEER record's metadata kept for the frames that follow. */
+int zf_route_recv_frame(zf_sock *s, zf_pipe *p, zf_frame *f);
+void zf_route_skip_message(zf_sock *s, zf_pipe *p);
+void zf_route_take_meta(zf_sock *s, zf_pipe *p, zf_rec *r);
 
 /* A generated routing id for end e (a zero byte, then s->next_rid as 32 bits big-endian, as
  * libzmq's), shared by ROUTER and STREAM (routing.c). */
