@@ -122,9 +122,8 @@ ext = Extension(
     libraries=["pthread"] if sys.platform != "darwin" else [],
 )
 
+# Metadata, the licence files included, is all in pyproject.toml ([project]).
 setup(
-    # the vendored libsodium's licence goes into every sdist and wheel (.dist-info/licenses)
-    license_files=["csrc/vendor/libsodium/LICENSE"],
     cmdclass={"build_ext": BuildExt},
     ext_modules=cythonize(
         [ext],

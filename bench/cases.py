@@ -814,6 +814,7 @@ def all_cases() -> list[Case]:
             max_count=PERCALL_MAX_QUEUED if name in ("send", "recv") else 0,
             compare_with="percall/recv_empty" if name == "try_recv" else ""))
     cases += scale_pubsub.scale_cases()  # not quick: only a full run or --cases scale/
+    scale_router.register(cases)  # not quick either
     return cases
 
 
@@ -824,3 +825,4 @@ CASE_FUNCS = {f.__name__: f for f in (push_pull, req_rep, pub_sub, percall_send,
 # Scale cases (issue 16), in their own modules (which use this one's harness and add their
 # functions to CASE_FUNCS): never in --quick, `--cases scale/` selects them.
 from . import scale_pubsub  # noqa: E402
+from . import scale_router  # noqa: E402

@@ -59,7 +59,7 @@ typedef struct zf_pipe_end {
 struct zf_pipe {
     _Atomic int refs;
     zf_io_cmd kick_cmd; /* posted to the I/O thread when end 1 has work */
-    /* Direct transmit (conn.c): a session's I/O thread holds tx_lock while it handles any event
+    /* Direct transmit (direct_send.c): a session's I/O thread holds tx_lock while it handles any event
      * of that session; the application thread may take it (try only) to write a message to the
      * connection itself. direct is the session it may write through, NULL when it may not;
      * read and written only under tx_lock. */

@@ -48,65 +48,69 @@ const zf_sock_ops zf_dealer_ops = {
 
 /* ---- ROUTER ------------------------------------------------------------------------------ */
 
-zf_pipe *zf_router_find(zf_sock *s, const void *id, size_t len)
-{
-    for (int i = 0; i < s->npipes; i++) {
-        zf_pipe *p = s->pipes[i];
-        zf_pipe_end *e = &p->end[zf_sock_end(s, p)];
-        if (e->identified && e->route_id_len == len && memcmp(e->route_id, id, len) == 0)
-            return p;
-    }
-    return NULL;
-}
-
-void zf_router_auto_id(zf_sock *s, zf_pipe_end *e)
-{
-    /* libzmq's form: a zero byte (reserved for generated ids) and a 32-bit counter */
-    uint32_t n = s->next_rid++;
-    e->route_id[0] = 0;
-    e->route_id[1] = (uint8_t)(n >> 24);
-    e->route_id[2] = (uint8_t)(n >> 16);
-    e->route_id[3] = (uint8_t)(n >> 8);
-    e->route_id[4] = (uint8_t)n;
-    e->route_id_len = 5;
-}
-
 /* Give pipe p its routing id: the one set with CONNECT_ROUTING_ID, the peer's Identity, or a
- * generated one. A duplicate Identity is refused, or takes over with ROUTER_HANDOVER. */
+ * generated one, and enter it in the table. An id in use refuses p (detached), or with
+ * ROUTER_HANDOVER takes the id from the pipe that had it (detached), as libzmq's router. */
 static void identify(zf_sock *s, zf_pipe *p, const uint8_t *peer_id, size_t peer_len)
 {
-    zf_pipe_end *e = &p->end[zf_sock_end(s, p)];
+    int end = zf_sock_end(s, p);
+    zf_pipe_end *e = &p->end[end];
     if (e->identified)
         return;
-    if (e->route_id_len) { /* assigned at connect */
-        e->identified = 1;
+    if (!e->route_id_len) { /* not assigned at connect */
+        if (peer_len) {
+            memcpy(e->route_id, peer_id, peer_len);
+            e->route_id_len = (uint8_t)peer_len;
+        } else {
+            zf_routing_auto_id(s, e);
+        }
+    }
+    zf_pipe *old = zf_routing_find(&s->routes, e->route_id, e->route_id_len);
+    if (old) {
+        if (!s->router_handover) {
+            zf_sock_detach(s, p);
+            return;
+        }
+        zf_sock_detach(s, old); /* router_detach takes its entry out */
+    }
+    if (zf_routing_insert(&s->routes, p, end) < 0) { /* -ENOMEM: a peer we cannot address */
+        zf_sock_detach(s, p);
         return;
     }
-    if (peer_len) {
-        zf_pipe *old = zf_router_find(s, peer_id, peer_len);
-        if (old) {
-            if (!s->router_handover) {
-                zf_sock_detach(s, p);
-                return;
-            }
-            zf_pipe_end *oe = &old->end[zf_sock_end(s, old)];
-            zf_router_auto_id(s, oe);
-            zf_sock_detach(s, old);
-        }
-        memcpy(e->route_id, peer_id, peer_len);
-        e->route_id_len = (uint8_t)peer_len;
-    } else {
-        zf_router_auto_id(s, e);
-    }
+    zf_routing_unpend(&s->routes, p);
     e->identified = 1;
 }
 
-/* Called once attached (from zf_sock_attach): inproc peers are known now, sessions say later. */
-static void router_identify_now(zf_sock *s, zf_pipe *p)
+/* An inproc pipe knows its peer's id from the join; a session's says it in a PEER record, so
+ * reaching data without one means the peer sent none. */
+static void identify_plain(zf_sock *s, zf_pipe *p)
 {
     zf_pipe_end *e = &p->end[zf_sock_end(s, p)];
-    if (!e->via_session)
+    if (e->via_session)
+        identify(s, p, NULL, 0);
+    else
         identify(s, p, e->peer_id, e->peer_id_len);
+}
+
+/* Attached: wait for the id. Not identified now even for inproc, whose peer id is known: the
+ * connect that attached p sets CONNECT_ROUTING_ID on it after this returns (socket.c). The
+ * next send or receive identifies it. */
+static void router_attached(zf_sock *s, zf_pipe *p)
+{
+    if (zf_routing_pend(&s->routes, p) < 0)
+        zf_sock_detach(s, p);
+}
+
+static void router_detach(zf_sock *s, zf_pipe *p)
+{
+    int end = zf_sock_end(s, p);
+    zf_pipe_end *e = &p->end[end];
+    if (e->identified) {
+        zf_routing_remove(&s->routes, p, end);
+        e->identified = 0; /* a pipe refused or handed over keeps no claim on its id */
+    } else {
+        zf_routing_unpend(&s->routes, p);
+    }
 }
 
 static void router_on_cmd(zf_sock *s, zf_pipe *p, zf_rec *r)
@@ -120,14 +124,22 @@ static void router_on_cmd(zf_sock *s, zf_pipe *p, zf_rec *r)
     identify(s, p, id, len > 255 ? 255 : len);
 }
 
-/* Read the command records at the head of every pipe not identified yet. */
+/* Identify the pipes waiting for an id whose handshake record has come (or inproc ones), so
+ * that a send reaches a peer that has not sent anything yet. Costs nothing once every pipe
+ * has its id: only the waiting ones are looked at. */
 static void identify_pending(zf_sock *s)
 {
-    for (int i = 0; i < s->npipes; i++) {
-        zf_pipe *p = s->pipes[i];
-        int end = zf_sock_end(s, p);
-        if (p->end[end].identified)
+    zf_routing *t = &s->routes;
+    /* from the end: identify() removes p by moving the last one into its place */
+    for (int i = t->npending - 1; i >= 0; i--) {
+        if (i >= t->npending)
             continue;
+        zf_pipe *p = t->pending[i];
+        int end = zf_sock_end(s, p);
+        if (!p->end[end].via_session) {
+            identify_plain(s, p);
+            continue;
+        }
         zf_queue *q = zf_pipe_inq(p, end);
         zf_rec *r = zf_queue_peek(q);
         if (r && (r->flags & ZF_REC_CMD)) {
@@ -137,8 +149,6 @@ static void identify_pending(zf_sock *s)
             zf_queue_drop(q, r);
             zf_pipe_msg_read(p, end);
             zf_pipe_unref(p);
-            if (i < s->npipes && s->pipes[i] != p)
-                i--; /* p was detached (duplicate id) and another pipe took its slot */
         }
     }
 }
@@ -152,7 +162,7 @@ static int router_recv(zf_sock *s, zf_frame *f)
         return -EAGAIN;
     zf_pipe_end *e = &p->end[zf_sock_end(s, p)];
     if (!e->identified)
-        identify(s, p, NULL, 0);
+        identify_plain(s, p);
     if (!e->identified) /* refused (duplicate) and detached */
         return router_recv(s, f);
     f->data = e->route_id;
@@ -168,13 +178,17 @@ static int router_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, in
 {
     if (s->tx_more)
         return zf_route_put(s, data, len, buf, flags);
-    /* the first frame names the peer */
-    if (buf)
-        zf_buf_unref(buf);
-    if (!(flags & ZF_SNDMORE))
+    /* The first frame names the peer. buf, if any, holds the id's bytes: let go of it once they
+     * have been looked up, and only when the send succeeds (a failed one leaves it to the
+     * caller, zf_sock_ops.send). */
+    if (!(flags & ZF_SNDMORE)) {
+        if (buf)
+            zf_buf_unref(buf);
         return 0; /* a lone routing id: nothing to send */
-    identify_pending(s);
-    zf_pipe *p = zf_router_find(s, data, len);
+    }
+    if (s->routes.npending)
+        identify_pending(s);
+    zf_pipe *p = len && len <= 255 ? zf_routing_find(&s->routes, data, len) : NULL;
     s->blocked_pipe = NULL;
     if (p && (p->end[zf_sock_end(s, p)].peer_gone))
         p = NULL;
@@ -188,6 +202,8 @@ static int router_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, in
         }
         p = NULL; /* at HWM: the message is dropped, as libzmq does */
     }
+    if (buf)
+        zf_buf_unref(buf);
     s->tx_pipe = p;
     s->tx_more = 1;
     return 0;
@@ -245,7 +261,8 @@ static int router_getopt(zf_sock *s, int option, void *value, size_t *len)
 
 const zf_sock_ops zf_router_ops = {
     .reads = 1, .writes = 1,
-    .attached = router_identify_now,
+    .attached = router_attached,
+    .detach = router_detach,
     .send = router_send,
     .recv = router_recv,
     .has_in = zf_fq_has_in,

@@ -19,20 +19,37 @@ enum { OPT_ROUTER_MANDATORY = 33, OPT_ROUTER_RAW = 41, OPT_PROBE_ROUTER = 51, OP
  * read must not hold up the context's termination. */
 #define RAW_CLOSE_FLUSH_MS 5000
 
-/* Name a new pipe: the id CONNECT_ROUTING_ID gave it at connect, or a generated one. A STREAM
- * (not ROUTER_RAW) also keeps a generated id as its ROUTING_ID, as libzmq's stream_t does: that
- * is how a program learns the id of the connection connect() just made (ipykernel's debugger). */
+/* Name a new pipe: the id CONNECT_ROUTING_ID gave it at connect, or a generated one, and enter
+ * it in the table. A STREAM (not ROUTER_RAW) also keeps a generated id as its ROUTING_ID, as
+ * libzmq's stream_t does: that is how a program learns the id of the connection connect() just
+ * made (ipykernel's debugger). */
 static void stream_attached(zf_sock *s, zf_pipe *p)
 {
-    zf_pipe_end *e = &p->end[zf_sock_end(s, p)];
+    int end = zf_sock_end(s, p);
+    zf_pipe_end *e = &p->end[end];
     if (!e->route_id_len) {
-        zf_router_auto_id(s, e);
+        zf_routing_auto_id(s, e);
         if (s->ops == &zf_stream_ops) {
             memcpy(s->opts.identity, e->route_id, e->route_id_len);
             s->opts.identity_len = e->route_id_len;
         }
     }
+    /* -EEXIST: a CONNECT_ROUTING_ID that another connection took meanwhile (connect refuses
+     * one in use, so only a race); -ENOMEM. Either way this connection cannot be addressed. */
+    if (zf_routing_insert(&s->routes, p, end) < 0) {
+        zf_sock_detach(s, p);
+        return;
+    }
     e->identified = 1;
+}
+
+static void stream_detach(zf_sock *s, zf_pipe *p)
+{
+    int end = zf_sock_end(s, p);
+    if (p->end[end].identified) {
+        zf_routing_remove(&s->routes, p, end);
+        p->end[end].identified = 0;
+    }
 }
 
 static int stream_recv(zf_sock *s, zf_frame *f)
@@ -43,8 +60,6 @@ static int stream_recv(zf_sock *s, zf_frame *f)
     if (!p)
         return -EAGAIN;
     zf_pipe_end *e = &p->end[zf_sock_end(s, p)];
-    if (!e->identified)
-        stream_attached(s, p);
     f->data = e->route_id;
     f->size = e->route_id_len;
     f->buf = NULL;
@@ -68,12 +83,12 @@ static void stream_close(zf_sock *s, zf_pipe *p)
 static int raw_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags, int mandatory)
 {
     if (!s->tx_more) {
-        if (buf)
-            zf_buf_unref(buf);
+        /* buf, if any, holds the id's bytes: let go of it after the lookup, and only when the
+         * send succeeds (a failed one leaves it to the caller, zf_sock_ops.send) */
         s->tx_pipe = NULL;
         s->blocked_pipe = NULL;
         if (flags & ZF_SNDMORE) {
-            zf_pipe *p = zf_router_find(s, data, len);
+            zf_pipe *p = len && len <= 255 ? zf_routing_find(&s->routes, data, len) : NULL;
             if (p && p->end[zf_sock_end(s, p)].peer_gone)
                 p = NULL;
             if (!p) {
@@ -88,6 +103,8 @@ static int raw_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int f
             }
             s->tx_pipe = p;
         }
+        if (buf)
+            zf_buf_unref(buf);
         s->tx_more = 1;
         return 0;
     }
@@ -185,6 +202,7 @@ static int stream_getopt(zf_sock *s, int option, void *value, size_t *len)
 const zf_sock_ops zf_stream_ops = {
     .reads = 1, .writes = 1,
     .attached = stream_attached,
+    .detach = stream_detach,
     .send = stream_send,
     .recv = stream_recv,
     .has_in = zf_fq_has_in,
@@ -210,6 +228,7 @@ static int router_raw_getopt(zf_sock *s, int option, void *value, size_t *len)
 static const zf_sock_ops router_raw_ops = {
     .reads = 1, .writes = 1,
     .attached = stream_attached,
+    .detach = stream_detach,
     .send = router_raw_send,
     .recv = stream_recv,
     .has_in = zf_fq_has_in,

@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "io.h"
+#include "routing.h"
 #include "subs.h"
 #include "zf.h"
 
@@ -80,7 +81,7 @@ struct zf_sock {
     zf_pipe *rx_pipe; /* pipe of the multipart message being received */
     zf_pipe *last_pipe; /* where the last frame received came from (for its metadata) */
     int rx_more;
-    int rx_since_tx; /* a frame was received since the last direct transmit (conn.c) */
+    int rx_since_tx; /* a frame was received since the last direct transmit (direct_send.c) */
     zf_endpoint *endpoints;
     char last_endpoint[300];
     /* pattern state (request-reply) */
@@ -91,6 +92,7 @@ struct zf_sock {
     uint32_t req_id;
     int router_mandatory, router_handover;
     uint32_t next_rid;
+    zf_routing routes;     /* ROUTER, ROUTER_RAW, STREAM: routing id -> pipe (routing.h) */
     zf_pipe *blocked_pipe; /* ROUTER_MANDATORY: the pipe a send found full */
     uint8_t connect_rid[255];
     uint8_t connect_rid_len;
@@ -146,10 +148,9 @@ void zf_pipe_skip_message(zf_sock *s, zf_pipe *p);
 void zf_pipe_take_meta(zf_sock *s, zf_pipe *p, zf_rec *r);
 int zf_pipe_put(zf_pipe *p, int e, const void *data, size_t len, zf_buf *buf, int more);
 
-/* ROUTER's routing ids (sock_reqrep.c), which STREAM shares: the pipe addressed by id, and a
- * generated id (a zero byte, then a 32-bit counter, as libzmq's). */
-zf_pipe *zf_router_find(zf_sock *s, const void *id, size_t len);
-void zf_router_auto_id(zf_sock *s, zf_pipe_end *e);
+/* A generated routing id for end e (a zero byte, then s->next_rid as 32 bits big-endian, as
+ * libzmq's), shared by ROUTER and STREAM (routing.c). */
+void zf_routing_auto_id(zf_sock *s, zf_pipe_end *e);
 
 /* Pattern tables. */
 extern const zf_sock_ops zf_pair_ops, zf_push_ops, zf_pull_ops;

@@ -1,5 +1,5 @@
 """A send that follows a recv is written to the connection by the application thread itself
-(csrc/conn.c, "direct transmit"), anything else by the I/O thread. Whichever thread writes,
+(csrc/direct_send.c, "direct transmit"), anything else by the I/O thread. Whichever thread writes,
 the peer must see every message, whole and in order, and the connection must survive what the
 I/O thread does meanwhile (heartbeats, large frames left half-written, a peer going away)."""
 

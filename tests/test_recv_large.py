@@ -8,12 +8,18 @@ import gc
 import pickle
 import subprocess
 import sys
+import sysconfig
 import textwrap
 
 import pytest
 from conftest import make_fast
 
 SIZES = [600, 8191, 65536, 1 << 20, (3 << 20) + 7]
+
+
+# What sys.getrefcount says of a local that nothing else holds: 2 before 3.14; from 3.14 the
+# interpreter lends the argument without taking a reference, so 1.
+_ONLY_LOCAL = 1 if sys.version_info >= (3, 14) else 2
 
 
 def _slow(sock):
@@ -37,7 +43,7 @@ def test_large_received_frames_are_ordinary_bytes(zmq, ctx, transport, connected
         assert got[-1:] == want[-1:] and got + b"!" == want + b"!"
         assert pickle.loads(pickle.dumps(got)) == want
         assert memoryview(got).readonly
-        assert sys.getrefcount(got) == 2
+        assert sys.getrefcount(got) == _ONLY_LOCAL
 
 
 @pytest.mark.parametrize("transport", ["tcp", "ipc"])
@@ -79,14 +85,14 @@ def test_large_frames_of_nearby_sizes_come_back_exact(zmq, ctx, transport, conne
         want = bytes([i]) * n
         push.send(want)
         got = pull.recv()
-        assert sys.getrefcount(got) == 2
+        assert sys.getrefcount(got) == _ONLY_LOCAL
         check(got, want)
     wants = [bytes([i]) + _payload(n) for i, n in enumerate(sizes)]
     for w in wants:
         push.send(w)
     for w in wants:
         got = pull.recv()
-        assert sys.getrefcount(got) == 2
+        assert sys.getrefcount(got) == _ONLY_LOCAL
         check(got, w)
     push.send_multipart(wants[:4])
     parts = pull.recv_multipart()
@@ -154,6 +160,9 @@ def test_received_bytes_are_sound_under_every_allocator_setup(zmq, subprocess_en
     count does not drift, and it exits cleanly."""
     if zmq.__name__ != "zmqfast":
         pytest.skip("zmqfast's receive path")
+    if sysconfig.get_config_var("Py_GIL_DISABLED") and \
+            env.get("PYTHONMALLOC") in ("malloc", "pymalloc", "malloc_debug"):
+        pytest.skip(f"a free-threaded CPython refuses PYTHONMALLOC={env['PYTHONMALLOC']} (mimalloc only)")
     e = dict(subprocess_env, **env)
     r = subprocess.run([sys.executable, *args, "-c", _CHILD], env=e, capture_output=True, text=True,
                        timeout=60)

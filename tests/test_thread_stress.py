@@ -1,7 +1,7 @@
 """Many application threads on one context at once: each socket used by one thread at a time,
 every pattern's traffic in flight together, so that the I/O thread, the queues between it and
 the sockets, and the application threads that write to connections themselves (a send after a
-recv, conn.c's "direct transmit") all run side by side. .ci/sanitize runs this file on a
+recv, direct_send.c's "direct transmit") all run side by side. .ci/sanitize runs this file on a
 ThreadSanitizer build, where any data race is a failure; on an ordinary build it checks that
 nothing is lost, duplicated, reordered or torn under that load. It stays short (about a second)."""
 

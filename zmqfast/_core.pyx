@@ -331,19 +331,26 @@ cdef class Frame:
     def __len__(self):
         return self._size
 
+    # The two caches below are filled on first use. Without the GIL (free-threaded CPython) two
+    # threads could both fill one and each drop the other's object: a critical section on the
+    # frame makes the check and the store one step. It compiles to nothing with the GIL.
     @property
     def bytes(self):
         """The frame's content as bytes (made once, then cached)."""
-        if self._bytes is None:
-            self._bytes = PyBytes_FromStringAndSize(<const char *>self._data, self._size)
-        return self._bytes
+        with cython.critical_section(self):
+            if self._bytes is None:
+                self._bytes = PyBytes_FromStringAndSize(<const char *>self._data, self._size)
+            b = self._bytes
+        return b
 
     @property
     def buffer(self):
         """A memoryview of the frame's content (no copy; the same view each time)."""
-        if self._view is None:
-            self._view = memoryview(self)
-        return self._view
+        with cython.critical_section(self):
+            if self._view is None:
+                self._view = memoryview(self)
+            v = self._view
+        return v
 
     def __copy__(self):
         """A frame sharing this one's data (no copy) and its tracker, as pyzmq's fast_copy."""
@@ -474,6 +481,25 @@ cdef inline object _bytes_from(zf_frame *f):
 cdef extern from "Python.h":
     void Py_SET_SIZE(object o, Py_ssize_t n)
 
+# What the in-place receive assumes of CPython, checked on 3.10-3.14 and 3.14t: a bytes object
+# from PyBytes_FromStringAndSize(NULL, n) may be written until Python code sees it (documented);
+# shrinking it with Py_SET_SIZE, its NUL moved to the new end, leaves a valid object, since its
+# hash (ob_shash, deprecated in 3.13) is still unset and PyObject_Free (pymalloc, and mimalloc on
+# free-threaded builds) does not ask the block's size. Not documented for bytes, so held to the
+# versions it was checked on: any other (3.15 brings PyBytesWriter for this), the limited API or
+# another implementation copies each frame instead, as ZMQFAST_COPY_RECV=1 does.
+cdef extern from *:
+    """
+    #if defined(ZF_INPLACE_BYTES_FORCE)  /* -D to try it on an interpreter past the check */
+    #define ZF_INPLACE_BYTES 1
+    #elif defined(Py_LIMITED_API) || defined(PYPY_VERSION) || PY_VERSION_HEX >= 0x030F0000
+    #define ZF_INPLACE_BYTES 0
+    #else
+    #define ZF_INPLACE_BYTES 1
+    #endif
+    """
+    const bint ZF_INPLACE_BYTES
+
 cdef uint32_t _BLANK_TAG = 0x424c4b21  # the zf_buf around a blank (tag is the holder's field)
 cdef size_t _BLANK_MIN = 32768  # smaller frames: a copy costs less than a blank's bookkeeping
 # Per socket, how many the I/O thread may read into before recv() comes back for more: a sender
@@ -484,7 +510,7 @@ cdef size_t _BLANK_BUDGET = 4 << 20
 cdef size_t _BLANK_STOCK_MIN = 2
 cdef size_t _BLANK_STOCK_MAX = 32
 cdef const char *_copy_recv = getenv("ZMQFAST_COPY_RECV")
-cdef bint _blanks_on = _copy_recv == NULL or _copy_recv[0] == 0
+cdef bint _blanks_on = ZF_INPLACE_BYTES and (_copy_recv == NULL or _copy_recv[0] == 0)
 
 
 cdef int _restock(Socket sock, size_t n) except -1:
@@ -628,19 +654,24 @@ cdef class Socket:
     def close(self, linger=None):
         """Close the socket. Queued messages are still sent for up to LINGER ms (default:
         the socket's LINGER option, -1 = until delivered) unless linger is given."""
+        cdef zf_sock *s
+        cdef int linger_set, ms
         if self._s == NULL:
             return
         if self._pid != getpid():
             self._s = NULL  # inherited over fork: the parent's engine, not ours to touch
             return
         _drain_releases(self._zctx)
-        cdef zf_sock *s = self._s
-        cdef int linger_set = linger is not None
-        cdef int ms = int(linger) if linger_set else 0
+        linger_set = linger is not None
+        ms = int(linger) if linger_set else 0
         # Gone for every other thread before the GIL is let go: a thread woken from a wait on
         # this socket (see release_waiters in socket.c) finds _s NULL and raises ENOTSOCK.
-        self._s = NULL
-        if not zf_sock_closed(s):
+        # Without the GIL two close() calls could both take _s: the critical section (nothing
+        # with the GIL) lets one of them have it.
+        with cython.critical_section(self):
+            s = self._s
+            self._s = NULL
+        if s != NULL and not zf_sock_closed(s):
             with nogil:  # it waits for blocked threads to leave and for the I/O thread
                 zf_sock_close(s, linger_set, ms)
 
@@ -1125,8 +1156,14 @@ def _proxy(Socket frontend, Socket backend, Socket capture=None, Socket control=
 
 cdef class Poller:
     """Wait on several sockets and file descriptors at once. The engine-level item array is
-    kept between polls and rebuilt only after register/modify/unregister."""
-    cdef zf_pollitem *_items
+    kept between polls and rebuilt only after register/modify/unregister.
+
+    One Poller may be shared by threads: each poll() works on its own copy of the items (another
+    thread's poll may rebuild and free the cached array while this one sleeps on it), and the
+    registration calls and the rebuild are critical sections on the poller, which matters only
+    without the GIL (they compile to nothing with it)."""
+    cdef zf_pollitem *_items   # the cached array: owned, replaced by _rebuild
+    cdef tuple _snap           # the registered objects the cached array was built from
     cdef int _n
     cdef bint _dirty
     cdef public list sockets
@@ -1135,6 +1172,7 @@ cdef class Poller:
 
     def __cinit__(self, *args, **kwargs):
         self._items = NULL
+        self._snap = ()
         self._n = 0
         self._dirty = True
         self.sockets = []
@@ -1149,15 +1187,17 @@ cdef class Poller:
     def register(self, socket, int flags=ZF_POLLIN | ZF_POLLOUT):
         """Watch socket (or an fd, or an object with fileno()) for flags; 0 unregisters."""
         if not flags:
-            if socket in self._index:
-                self.unregister(socket)
+            with cython.critical_section(self):
+                if socket in self._index:
+                    self._unregister(socket)
             return
-        if socket in self._index:
-            self.sockets[self._index[socket]] = (socket, flags)
-        else:
-            self._index[socket] = len(self.sockets)
-            self.sockets.append((socket, flags))
-        self._dirty = True
+        with cython.critical_section(self):
+            if socket in self._index:
+                self.sockets[self._index[socket]] = (socket, flags)
+            else:
+                self._index[socket] = len(self.sockets)
+                self.sockets.append((socket, flags))
+            self._dirty = True
 
     def modify(self, socket, int flags=ZF_POLLIN | ZF_POLLOUT):
         """Change the flags watched for socket."""
@@ -1165,21 +1205,27 @@ cdef class Poller:
 
     def unregister(self, socket):
         """Stop watching socket (KeyError if it was not registered)."""
+        with cython.critical_section(self):
+            self._unregister(socket)
+
+    cdef int _unregister(self, socket) except -1:
         idx = self._index.pop(socket)
         self.sockets.pop(idx)
         for i in range(idx, len(self.sockets)):
             self._index[self.sockets[i][0]] = i
         self._dirty = True
+        return 0
 
     cdef int _rebuild(self) except -1:
-        cdef int n = len(self.sockets), i
+        cdef tuple snap = tuple(self.sockets)
+        cdef int n = len(snap), i
         cdef zf_pollitem *items = <zf_pollitem *>malloc((n if n else 1) * sizeof(zf_pollitem))
         cdef Socket s
         if items == NULL:
             raise MemoryError()
         try:
             for i in range(n):
-                obj, flags = self.sockets[i]
+                obj, flags = snap[i]
                 items[i].events = flags
                 items[i].revents = 0
                 if isinstance(obj, Socket):
@@ -1194,25 +1240,47 @@ cdef class Poller:
             raise
         free(self._items)
         self._items = items
+        self._snap = tuple(o for o, _ in snap)
         self._n = n
         self._dirty = False
         return 0
 
     def poll(self, timeout=None):
         """Wait up to timeout ms (None or negative: for ever); return [(socket, events)]."""
+        # Up to 16 items are copied to the stack (about 256 bytes, once per call); more to the heap.
+        cdef zf_pollitem small[16]
+        cdef zf_pollitem *items = small
+        cdef tuple snap
+        cdef int n
+        with cython.critical_section(self):
+            if self._dirty:
+                self._rebuild()
+            n = self._n
+            snap = self._snap
+            if n > 16:
+                items = <zf_pollitem *>malloc(n * sizeof(zf_pollitem))
+                if items == NULL:
+                    raise MemoryError()
+            if n:
+                memcpy(items, self._items, n * sizeof(zf_pollitem))
+        try:
+            return self._poll(items, n, snap, timeout)
+        finally:
+            if items != small:
+                free(items)
+
+    cdef list _poll(self, zf_pollitem *items, int n, tuple snap, timeout):
         cdef int i, rc, t
         cdef int64_t deadline
         cdef int arm = 0
-        if self._dirty:
-            self._rebuild()
-        for i in range(self._n):  # a socket closed since registration
-            if self._items[i].fd < 0 and (<Socket>self.sockets[i][0])._s == NULL:
+        for i in range(n):  # a socket closed since registration
+            if items[i].fd < 0 and (<Socket>snap[i])._s == NULL:
                 _raise_closed()
-        if self._n == 0:
+        if n == 0:
             return []  # nothing can become ready: pyzmq returns at once, whatever the timeout
         deadline = -1 if timeout is None or timeout < 0 else zf_clock_ms() + <int64_t>timeout
         while True:
-            rc = zf_poll_scan(self._items, self._n, arm)
+            rc = zf_poll_scan(items, n, arm)
             if rc < 0:
                 _raise(rc)
             if rc > 0:
@@ -1227,18 +1295,17 @@ cdef class Poller:
                 arm = 1  # look again, armed, before sleeping: no wake-up can be missed
                 continue
             with nogil:
-                rc = zf_poll_wait(self._items, self._n, t)
-            for i in range(self._n):  # closed by another thread while we slept
-                if self._items[i].fd < 0 and (<Socket>self.sockets[i][0])._s == NULL:
+                rc = zf_poll_wait(items, n, t)
+            for i in range(n):  # closed by another thread while we slept
+                if items[i].fd < 0 and (<Socket>snap[i])._s == NULL:
                     _raise_closed()
             if rc == -EINTR:
                 PyErr_CheckSignals()
             elif rc < 0 and rc != -EAGAIN:
                 _raise(rc)
         # sockets come back as registered; anything else as its fd, as pyzmq does
-        return [(self.sockets[i][0] if self._items[i].sock != NULL else self._items[i].fd,
-                 self._items[i].revents)
-                for i in range(self._n) if self._items[i].revents]
+        return [(snap[i] if items[i].sock != NULL else items[i].fd, items[i].revents)
+                for i in range(n) if items[i].revents]
 
 
 include "_crypto.pxi"
