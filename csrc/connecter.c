@@ -5,11 +5,10 @@
 #include "session.h"
 
 #include <errno.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "net.h"
 #include "socket.h"
+#include "sys.h"
 
 /* RECONNECT_STOP: whether the attempt that just ended gives the endpoint up. Consumes the
  * reason. As libzmq 4.3.5: CONN_REFUSED stops a refused tcp connect; HANDSHAKE_FAILED stops
@@ -74,12 +73,12 @@ void zf_connecter_start(zf_session *s)
     }
     zf_net_tune(fd, &s->opts, s->addr.transport == ZF_TCP);
     if (s->addr.transport == ZF_TCP && zf_net_bind_to_device(fd, &s->opts) < 0) {
-        close(fd); /* as libzmq: a device we may not use is retried like any failed connect */
+        zf_sys_close(fd); /* as libzmq: a device we may not use is retried like any failed connect */
         zf_connecter_reconnect(s);
         return;
     }
     s->h.fd = fd;
-    int rc = connect(fd, (struct sockaddr *)&dst->sa, dst->salen);
+    int rc = zf_sys_connect(fd, (struct sockaddr *)&dst->sa, dst->salen);
     if (rc == 0) {
         zf_io_add(s->io, &s->h, ZF_IO_IN);
         if (socks) {
@@ -101,16 +100,14 @@ void zf_connecter_start(zf_session *s)
     if (errno == ECONNREFUSED)
         s->stop_why = ZF_RECONNECT_STOP_CONN_REFUSED;
     zf_monitor_event(s->sock, ZF_EVENT_CLOSED, fd, s->endpoint); /* as libzmq: closed, then retried */
-    close(fd);
+    zf_sys_close(fd);
     s->h.fd = -1;
     zf_connecter_reconnect(s);
 }
 
 void zf_connecter_on_connect(zf_session *s, uint32_t ev)
 {
-    int err = 0;
-    socklen_t len = sizeof err;
-    getsockopt(s->h.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    int err = zf_sys_socket_error(s->h.fd); /* an errno value (Winsock's mapped) */
     if (err || (ev & ZF_IO_ERR && !(ev & ZF_IO_OUT))) {
         if (err == ECONNREFUSED)
             s->stop_why = ZF_RECONNECT_STOP_CONN_REFUSED;

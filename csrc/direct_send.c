@@ -26,9 +26,7 @@
 #define ZF_SESSION_INTERNAL
 #include "session.h"
 
-#include <sys/uio.h>
-
-#include "net.h"
+#include "net.h" /* and sys.h: struct iovec */
 #include "socket.h"
 
 /* Called in the application thread from zf_waker_kick; see above. 1: sent, and the session

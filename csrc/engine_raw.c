@@ -8,10 +8,9 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "socket.h"
+#include "sys.h"
 
 /* libzmq hands raw data over in pieces of at most its read batch (8 KiB): keep that granularity,
  * which also keeps every chunk inline in the queue (no allocation per read). */
@@ -97,7 +96,7 @@ static void raw_read_in(zf_session *s)
             raw_decode(s);
             continue;
         }
-        ssize_t n = read(s->h.fd, s->rbuf, ZF_RBUF_SIZE);
+        ssize_t n = zf_sys_recv(s->h.fd, s->rbuf, ZF_RBUF_SIZE);
         if (n > 0) {
             s->rpos = 0;
             s->rlen = (size_t)n;

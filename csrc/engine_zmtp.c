@@ -13,12 +13,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
 #include "mech_plain.h"
 #include "socket.h"
+#include "sys.h"
 #include "zmtp.h"
 
 /* The connection broke (EOF: errno EPIPE) before the handshake was through: libzmq reports
@@ -424,7 +422,7 @@ static void zmtp_read_in(zf_session *s)
                 iov[1].iov_len = s->rx_bigs ? 4096 : ZF_RBUF_SIZE;
                 cnt = 2;
             }
-            n = readv(s->h.fd, iov, cnt);
+            n = zf_sys_recvv(s->h.fd, iov, cnt);
             if (n > 0) {
                 s->hb_deadline = s->ttl_deadline = 0; /* any traffic proves the peer alive */
                 size_t body = (size_t)n < left ? (size_t)n : left;
@@ -461,7 +459,7 @@ static void zmtp_read_in(zf_session *s)
             size_t want = ZF_RBUF_SIZE - s->rlen;
             if (s->rx_bigs && want > 4096)
                 want = 4096; /* a large body will follow the header: read it straight into its buffer */
-            n = read(s->h.fd, s->rbuf + s->rlen, want);
+            n = zf_sys_recv(s->h.fd, s->rbuf + s->rlen, want);
             if (n > 0) {
                 s->hb_deadline = s->ttl_deadline = 0; /* any traffic proves the peer alive */
                 s->rlen += (size_t)n;

@@ -5,17 +5,13 @@
 #include "session.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "net.h"
 #include "socket.h"
+#include "sys.h"
 
 static void on_accept(zf_handler *h, uint32_t ev)
 {
@@ -30,14 +26,14 @@ static void on_accept(zf_handler *h, uint32_t ev)
         }
         if (!zf_opts_accepts(&l->opts, fd, l->addr.transport == ZF_TCP)) {
             /* TCP_ACCEPT_FILTER / IPC_FILTER_*: not a peer we take; libzmq reports it so */
-            close(fd);
+            zf_sys_close(fd);
             zf_monitor_event(l->sock, ZF_EVENT_ACCEPT_FAILED, EACCES, l->endpoint);
             continue;
         }
         zf_monitor_event(l->sock, ZF_EVENT_ACCEPTED, fd, l->endpoint);
         zf_session *s = zf_session_alloc(l->io, l->sock, &l->opts);
         if (!s) {
-            close(fd);
+            zf_sys_close(fd);
             continue;
         }
         s->listener = l;
@@ -58,7 +54,7 @@ static int listener_adopt(zf_listener *l)
     zf_addr *a = &l->addr;
     int fd = l->opts.use_fd;
     socklen_t len = sizeof a->sa;
-    if (getsockname(fd, (struct sockaddr *)&a->sa, &len) < 0)
+    if (zf_sys_getsockname(fd, (struct sockaddr *)&a->sa, &len) < 0)
         return -errno;
     a->salen = len;
     int family = a->sa.ss_family;
@@ -69,10 +65,9 @@ static int listener_adopt(zf_listener *l)
         const struct sockaddr_un *un = (const struct sockaddr_un *)&a->sa;
         snprintf(a->name, sizeof a->name, "%s", un->sun_path);
     }
-    int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+    if (zf_sys_set_nonblock(fd) < 0)
         return -errno;
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    zf_sys_set_cloexec(fd);
     zf_addr_format(a, l->endpoint, sizeof l->endpoint);
     l->h.fd = fd;
     l->h.on_event = on_accept;
@@ -85,10 +80,9 @@ int zf_listener_open(zf_listener *l)
     if (l->opts.use_fd >= 0 && a->transport != ZF_INPROC)
         return listener_adopt(l);
     if (a->transport == ZF_IPC && strcmp(a->name, "*") == 0) {
-        char tmpl[] = "/tmp/tmpXXXXXX";
-        if (!mkdtemp(tmpl))
-            return -errno;
-        snprintf(a->name, sizeof a->name, "%s/socket", tmpl);
+        int e = zf_sys_ipc_wildcard(a->name, sizeof a->name); /* a new private directory */
+        if (e < 0)
+            return e;
     }
     int rc = zf_addr_resolve(a, 1, l->opts.ipv6);
     if (rc < 0)
@@ -97,29 +91,27 @@ int zf_listener_open(zf_listener *l)
     if (fd < 0)
         return -errno;
     if (a->transport == ZF_TCP) {
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (a->sa.ss_family == AF_INET6) {
-            int v6only = 0;
-            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
-        }
+        zf_sys_set_reuseaddr(fd); /* SO_EXCLUSIVEADDRUSE on Windows: see sys_win.h */
+        if (a->sa.ss_family == AF_INET6)
+            zf_sys_setsockopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
     } else {
-        unlink(a->name); /* a stale socket file from a dead process, as libzmq does */
+        zf_sys_unlink(a->name); /* a stale socket file from a dead process, as libzmq does */
     }
     if (l->opts.sndbuf > 0)
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &l->opts.sndbuf, sizeof l->opts.sndbuf);
+        zf_sys_setsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, l->opts.sndbuf);
     if (l->opts.rcvbuf > 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &l->opts.rcvbuf, sizeof l->opts.rcvbuf);
+        zf_sys_setsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, l->opts.rcvbuf);
     if (a->transport == ZF_TCP) {
         int e = zf_net_bind_to_device(fd, &l->opts);
         if (e < 0) {
-            close(fd);
+            zf_sys_close(fd);
             return e; /* ENODEV for an unknown interface, as libzmq's bind reports */
         }
     }
-    if (bind(fd, (struct sockaddr *)&a->sa, a->salen) < 0 || listen(fd, l->opts.backlog > 0 ? l->opts.backlog : 100) < 0) {
+    if (zf_sys_bind(fd, (struct sockaddr *)&a->sa, a->salen) < 0 ||
+        zf_sys_listen(fd, l->opts.backlog > 0 ? l->opts.backlog : 100) < 0) {
         int e = errno;
-        close(fd);
+        zf_sys_close(fd);
         return -e;
     }
     if (a->transport == ZF_TCP) {
@@ -153,10 +145,10 @@ void zf_listener_close(zf_listener *l, int with_sessions)
     if (l->h.fd >= 0) {
         zf_monitor_event(l->sock, ZF_EVENT_CLOSED, l->h.fd, l->endpoint);
         zf_io_del(io, &l->h);
-        close(l->h.fd);
+        zf_sys_close(l->h.fd);
         l->h.fd = -1;
         if (l->addr.transport == ZF_IPC && l->opts.use_fd < 0) /* an adopted fd's file is not ours */
-            unlink(l->addr.name);
+            zf_sys_unlink(l->addr.name);
     }
     zf_session *s = io->sessions;
     while (s) {

@@ -102,38 +102,21 @@ ssize_t zf_net_sendv(int fd, const struct iovec *iov, int n)
 
 #endif
 
-/* What libzmq sets on each tcp connection beyond TCP_NODELAY and SO_KEEPALIVE:
+/* What libzmq sets on each tcp connection beyond TCP_NODELAY and keepalive:
  *  TCP_MAXRT: how long sent data may go unacknowledged before the kernel gives up on the
  *    connection; on Linux that is TCP_USER_TIMEOUT, in milliseconds;
- *  TCP_KEEPALIVE_CNT/IDLE/INTVL: the probes' count and timing, when keepalives are on;
  *  TOS: the IP type of service (the traffic class for IPv6). */
 static void tune_tcp_more(const zf_opts *o, int fd)
 {
 #ifdef TCP_USER_TIMEOUT
-    if (o->tcp_maxrt > 0) {
-        unsigned int ms = (unsigned int)o->tcp_maxrt;
-        setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
-    }
+    if (o->tcp_maxrt > 0)
+        zf_sys_setsockopt_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, o->tcp_maxrt); /* an unsigned int's bytes */
 #endif
-    if (o->tcp_keepalive == 1) {
-#ifdef TCP_KEEPCNT
-        if (o->tcp_keepalive_cnt != -1)
-            setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &o->tcp_keepalive_cnt, sizeof(int));
-#endif
-#ifdef TCP_KEEPIDLE
-        if (o->tcp_keepalive_idle != -1)
-            setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &o->tcp_keepalive_idle, sizeof(int));
-#endif
-#ifdef TCP_KEEPINTVL
-        if (o->tcp_keepalive_intvl != -1)
-            setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &o->tcp_keepalive_intvl, sizeof(int));
-#endif
-    }
     if (o->tos) {
         /* one of the two applies, by the socket's family; the other fails harmlessly */
-        setsockopt(fd, IPPROTO_IP, IP_TOS, &o->tos, sizeof(int));
+        zf_sys_setsockopt_int(fd, IPPROTO_IP, IP_TOS, o->tos);
 #ifdef IPV6_TCLASS
-        setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &o->tos, sizeof(int));
+        zf_sys_setsockopt_int(fd, IPPROTO_IPV6, IPV6_TCLASS, o->tos);
 #endif
     }
 }
@@ -141,16 +124,17 @@ static void tune_tcp_more(const zf_opts *o, int fd)
 void zf_net_tune(int fd, const zf_opts *o, int tcp)
 {
     if (tcp) {
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        zf_sys_setsockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+        /* SO_KEEPALIVE, then the probes' count and timing (TCP_KEEPALIVE_CNT/IDLE/INTVL; -1 is
+         * the system's default and is not set) */
         if (o->tcp_keepalive == 1)
-            setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+            zf_sys_keepalive(fd, 1, o->tcp_keepalive_cnt, o->tcp_keepalive_idle, o->tcp_keepalive_intvl);
         tune_tcp_more(o, fd);
     }
     if (o->sndbuf > 0)
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &o->sndbuf, sizeof o->sndbuf);
+        zf_sys_setsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, o->sndbuf);
     if (o->rcvbuf > 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &o->rcvbuf, sizeof o->rcvbuf);
+        zf_sys_setsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, o->rcvbuf);
 }
 
 int zf_net_bind_to_device(int fd, const zf_opts *o)

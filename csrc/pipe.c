@@ -7,17 +7,17 @@
 
 zf_pipe *zf_pipe_new(uint64_t hwm0, uint64_t hwm1)
 {
-    zf_pipe *p = aligned_alloc(ZF_CACHELINE, (sizeof(zf_pipe) + ZF_CACHELINE - 1) & ~(size_t)(ZF_CACHELINE - 1));
+    zf_pipe *p = zf_aligned_alloc(ZF_CACHELINE, (sizeof(zf_pipe) + ZF_CACHELINE - 1) & ~(size_t)(ZF_CACHELINE - 1));
     if (!p)
         return NULL;
     memset(p, 0, sizeof *p);
     if (zf_queue_init(&p->q[0]) < 0) {
-        free(p);
+        zf_aligned_free(p);
         return NULL;
     }
     if (zf_queue_init(&p->q[1]) < 0) {
         zf_queue_destroy(&p->q[0]);
-        free(p);
+        zf_aligned_free(p);
         return NULL;
     }
     atomic_init(&p->refs, 1);
@@ -44,7 +44,7 @@ void zf_pipe_unref(zf_pipe *p)
         if (p->end[i].release)
             p->end[i].release(p->end[i].owner);
     }
-    free(p);
+    zf_aligned_free(p);
 }
 
 int zf_pipe_check_write(zf_pipe *p, int e)

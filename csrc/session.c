@@ -8,14 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include "ctx.h"
 #include "mech.h"
 #include "net.h"
+#include "sys.h"
 #include "zap_client.h"
 #include "zmtp.h"
 
@@ -153,7 +150,7 @@ static void close_fd(zf_session *s)
 {
     if (s->h.fd >= 0) {
         zf_io_del(s->io, &s->h);
-        close(s->h.fd);
+        zf_sys_close(s->h.fd);
         s->h.fd = -1;
     }
     s->out_armed = 0;

@@ -3,7 +3,6 @@
 #include "socket.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 
 #include "ctx.h"
 #include "session.h"
+#include "sys.h"
 #include "zmtp.h"
 
 /* ---- lifetime and references ------------------------------------------------------------- */
@@ -512,8 +512,7 @@ static void release_waiters(zf_sock *s)
     atomic_store(&s->closing, 1);
     zf_signal_raise(&s->sig);
     while (atomic_load(&s->waiters)) {
-        struct timespec ts = {0, 100000};
-        nanosleep(&ts, NULL);
+        zf_sys_sleep_us(100);
         zf_signal_raise(&s->sig);
     }
 }
@@ -906,7 +905,7 @@ int zf_poll_scan(zf_pollitem *items, int n, int arm)
             k++;
         }
     }
-    if (k && poll(pfd, (nfds_t)k, 0) > 0) {
+    if (k && zf_sys_poll(pfd, (unsigned)k, 0) > 0) {
         k = 0;
         for (int i = 0; i < n; i++) {
             if (items[i].sock)
@@ -940,7 +939,7 @@ int zf_poll_wait(zf_pollitem *items, int n, int timeout_ms)
         }
         pfd[i].revents = 0;
     }
-    int rc = poll(pfd, (nfds_t)n, timeout_ms);
+    int rc = zf_sys_poll(pfd, (unsigned)n, timeout_ms);
     int err = errno;
     if (pfd != small)
         free(pfd);

@@ -7,11 +7,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <arpa/inet.h>
 
 #define ZF_SESSION_INTERNAL
 #include "session.h"
+#include "sys.h"
 
 long zf_socks_reply(int step, int method, const uint8_t *in, size_t len)
 {
@@ -59,7 +58,7 @@ int zf_socks_resolve(zf_session *s)
 static int socks_send(zf_session *s, const uint8_t *b, size_t n)
 {
     /* a few hundred bytes on a fresh connection: the kernel takes them whole */
-    return send(s->h.fd, b, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
+    return zf_sys_send(s->h.fd, b, n) == (ssize_t)n ? 0 : -1;
 }
 
 static int socks_request(zf_session *s)
@@ -119,7 +118,7 @@ void zf_socks_start(zf_session *s)
 /* The proxy said something: take the next step once its whole reply is in. */
 void zf_socks_read(zf_session *s)
 {
-    ssize_t r = recv(s->h.fd, s->rbuf + s->rlen, ZF_RBUF_SIZE - s->rlen, 0);
+    ssize_t r = zf_sys_recv(s->h.fd, s->rbuf + s->rlen, ZF_RBUF_SIZE - s->rlen);
     if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
         socks_fail(s);
         return;

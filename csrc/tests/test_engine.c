@@ -2,21 +2,18 @@
  * PUSH/PULL over inproc and loopback TCP (and ipc where there is POSIX), REQ/REP, PUB/SUB with
  * prefix subscriptions and unsubscription, and a raw ZMTP 3.1 peer written here over a loopback
  * socket (greeting, READY, frames both ways, and a malformed greeting that must close that
- * connection while the engine carries on), and fork (POSIX: the child forgets the context, the
- * parent carries on). Every wait is bounded: a hang fails the test, and
- * .ci/ctest's timeout catches the rest. */
+ * connection while the engine carries on; on sys.h's sockets, so it runs on Windows too), and
+ * fork (POSIX: the child forgets the context, the parent carries on). Every wait is bounded: a
+ * hang fails the test, and .ci/ctest's timeout catches the rest. */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "check.h"
+#include "net.h" /* and sys.h: the raw peer's sockets, the same calls on POSIX and Winsock */
 #include "zf.h"
 #include "zmtp.h"
 
 #ifndef ZF_CTEST_NO_POSIX
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #endif
@@ -360,29 +357,50 @@ static void test_bad_arguments_refused(void)
 
 /* ---- a raw ZMTP peer over a loopback socket ------------------------------------------------- */
 
-#ifndef ZF_CTEST_NO_POSIX
+/* The peer's socket is non-blocking (zf_net_socket's), so every step waits in zf_sys_poll, at
+ * most until its deadline; Winsock's errors arrive mapped to errno values, as on POSIX. */
 static int tcp_port(const char *ep) { return atoi(strrchr(ep, ':') + 1); }
+
+/* Wait until fd is ready for ev (POLLIN or POLLOUT) or end (zf_clock_ms) passes: 1, or 0. */
+static int raw_wait(int fd, short ev, int64_t end)
+{
+    int64_t left = end - zf_clock_ms();
+    if (left <= 0)
+        return 0;
+    struct pollfd pfd = {0};
+    pfd.fd = fd;
+    pfd.events = ev;
+    return zf_sys_poll(&pfd, 1, (int)left) > 0;
+}
 
 static int raw_connect(int port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = zf_net_socket(AF_INET);
+    if (fd < 0)
+        return -1;
     struct sockaddr_in a = {0};
     a.sin_family = AF_INET;
     a.sin_port = htons((uint16_t)port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
+    if (zf_sys_connect(fd, (struct sockaddr *)&a, sizeof a) == 0)
+        return fd;
+    if (errno == EINPROGRESS && raw_wait(fd, POLLOUT, zf_clock_ms() + WAIT_MS) && zf_sys_socket_error(fd) == 0)
+        return fd;
+    zf_sys_close(fd);
+    return -1;
 }
 
 static int raw_send(int fd, const void *p, size_t n)
 {
     const uint8_t *b = p;
+    int64_t end = zf_clock_ms() + WAIT_MS;
     while (n) {
-        ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
+        ssize_t w = zf_sys_send(fd, b, n);
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (!raw_wait(fd, POLLOUT, end))
+                return -1;
+            continue;
+        }
         if (w <= 0)
             return -1;
         b += w;
@@ -397,15 +415,29 @@ static int raw_recv(int fd, void *p, size_t n)
     uint8_t *b = p;
     int64_t end = zf_clock_ms() + WAIT_MS;
     while (n) {
-        struct pollfd pfd = {fd, POLLIN, 0};
-        int64_t left = end - zf_clock_ms();
-        if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+        if (!raw_wait(fd, POLLIN, end))
             return -1;
-        ssize_t r = recv(fd, b, n, 0);
+        ssize_t r = zf_sys_recv(fd, b, n);
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            continue;
         if (r <= 0)
             return -1;
         b += r;
         n -= (size_t)r;
+    }
+    return 0;
+}
+
+/* Whether the engine closes the connection within WAIT_MS (what it sends first is read and
+ * dropped): the end of the stream, or an error such as a reset. */
+static int raw_closed(int fd)
+{
+    uint8_t sink[256];
+    int64_t end = zf_clock_ms() + WAIT_MS;
+    while (raw_wait(fd, POLLIN, end)) {
+        ssize_t r = zf_sys_recv(fd, sink, sizeof sink);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+            return 1;
     }
     return 0;
 }
@@ -478,13 +510,9 @@ static int raw_handshake(int fd, int type, int *peer_type)
     }
     return i == bl ? 0 : -5;
 }
-#endif
 
 static void test_raw_zmtp_peer_pushes_to_engine_pull(void)
 {
-#ifdef ZF_CTEST_NO_POSIX
-    SKIP("the raw peer uses BSD sockets");
-#else
     zf_ctx *c = zf_ctx_new(1);
     REQUIRE(c != NULL);
     zf_sock *pull = sock(c, ZF_PULL);
@@ -512,17 +540,13 @@ static void test_raw_zmtp_peer_pushes_to_engine_pull(void)
     CHECK_EQ(recv_frame(pull, got, sizeof got, &more, WAIT_MS), sizeof big);
     CHECK_MEM(got, big, sizeof big);
     CHECK(recv_is(pull, "abc", 0));
-    close(fd);
+    zf_sys_close(fd);
     zf_sock *all[] = {pull};
     close_all(c, all, 1);
-#endif
 }
 
 static void test_raw_zmtp_peer_pulls_from_engine_push(void)
 {
-#ifdef ZF_CTEST_NO_POSIX
-    SKIP("the raw peer uses BSD sockets");
-#else
     zf_ctx *c = zf_ctx_new(1);
     REQUIRE(c != NULL);
     zf_sock *push = sock(c, ZF_PUSH);
@@ -546,17 +570,13 @@ static void test_raw_zmtp_peer_pulls_from_engine_push(void)
     CHECK_EQ(raw_recv_frame(fd, buf, sizeof buf, &flags), 300);
     CHECK_EQ(flags, ZF_F_LONG); /* over 255 bytes: the long form */
     CHECK_MEM(buf, big, 300);
-    close(fd);
+    zf_sys_close(fd);
     zf_sock *all[] = {push};
     close_all(c, all, 1);
-#endif
 }
 
 static void test_raw_peer_malformed_greeting_closes_only_that_connection(void)
 {
-#ifdef ZF_CTEST_NO_POSIX
-    SKIP("the raw peer uses BSD sockets");
-#else
     zf_ctx *c = zf_ctx_new(1);
     REQUIRE(c != NULL);
     zf_sock *pull = sock(c, ZF_PULL);
@@ -575,20 +595,11 @@ static void test_raw_peer_malformed_greeting_closes_only_that_connection(void)
         REQUIRE(fd >= 0);
         CHECK_EQ(raw_send(fd, bad[i], sizeof bad[i]), 0);
         /* the engine may send its own greeting first; then it must close */
-        uint8_t sink[128];
-        int closed = 0;
-        int64_t end = zf_clock_ms() + WAIT_MS;
-        while (!closed && zf_clock_ms() < end) {
-            struct pollfd pfd = {fd, POLLIN, 0};
-            if (poll(&pfd, 1, 100) > 0) {
-                ssize_t r = recv(fd, sink, sizeof sink, 0);
-                closed = r <= 0;
-            }
-        }
+        int closed = raw_closed(fd);
         if (!closed)
             fprintf(stderr, "    garbage %d: connection still open\n", i);
         CHECK(closed);
-        close(fd);
+        zf_sys_close(fd);
     }
     /* the engine goes on: a good peer still gets through */
     int fd = raw_connect(tcp_port(ep));
@@ -597,17 +608,13 @@ static void test_raw_peer_malformed_greeting_closes_only_that_connection(void)
     CHECK_EQ(raw_handshake(fd, ZF_PUSH, &peer_type), 0);
     CHECK_EQ(raw_send_frame(fd, "still here", 10, 0), 0);
     CHECK(recv_is(pull, "still here", 0));
-    close(fd);
+    zf_sys_close(fd);
     zf_sock *all[] = {pull};
     close_all(c, all, 1);
-#endif
 }
 
 static void test_raw_peer_incompatible_type_refused(void)
 {
-#ifdef ZF_CTEST_NO_POSIX
-    SKIP("the raw peer uses BSD sockets");
-#else
     zf_ctx *c = zf_ctx_new(1);
     REQUIRE(c != NULL);
     zf_sock *pull = sock(c, ZF_PULL);
@@ -623,20 +630,11 @@ static void test_raw_peer_incompatible_type_refused(void)
     raw_send_frame(fd, "leak", 4, 0);
     char buf[8];
     CHECK_EQ(recv_frame(pull, buf, sizeof buf, NULL, 200), -EAGAIN);
-    uint8_t sink[256];
-    int closed = 0;
-    int64_t end = zf_clock_ms() + WAIT_MS;
-    while (!closed && zf_clock_ms() < end) {
-        struct pollfd pfd = {fd, POLLIN, 0};
-        if (poll(&pfd, 1, 100) > 0)
-            closed = recv(fd, sink, sizeof sink, 0) <= 0;
-    }
-    CHECK(closed);
+    CHECK(raw_closed(fd));
     (void)rc;
-    close(fd);
+    zf_sys_close(fd);
     zf_sock *all[] = {pull};
     close_all(c, all, 1);
-#endif
 }
 
 static void test_fork_child_forgets_the_context_parent_carries_on(void)
