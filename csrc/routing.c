@@ -205,12 +205,12 @@ void zf_routing_auto_id(zf_sock *s, zf_pipe_end *e)
     /* Skip ids in use: a peer may have chosen one that starts with a zero byte, or the counter
      * may have wrapped onto a pipe that is still there. Both rare; each try is one lookup. */
     do {
-        uint32_t n = s->next_rid++;
+        uint32_t n = s->rr.next_rid++;
         e->route_id[0] = 0; /* ids starting with a zero byte are the socket's own, as libzmq's */
         e->route_id[1] = (uint8_t)(n >> 24);
         e->route_id[2] = (uint8_t)(n >> 16);
         e->route_id[3] = (uint8_t)(n >> 8);
         e->route_id[4] = (uint8_t)n;
         e->route_id_len = 5;
-    } while (zf_routing_find(&s->routes, e->route_id, e->route_id_len));
+    } while (zf_routing_find(&s->rr.routes, e->route_id, e->route_id_len));
 }

@@ -32,7 +32,7 @@ static int topics_getopt(zf_sock *s, int option, void *value, size_t *len)
 {
     if (option != ZF_OPT_TOPICS_COUNT)
         return -ENOTSUP;
-    int64_t n = s->subs.ntopics;
+    int64_t n = s->ps.subs.ntopics;
     memcpy(value, &n, sizeof n);
     *len = sizeof n;
     return 0;
@@ -65,7 +65,7 @@ static void replay_one(void *arg, const uint8_t *t, size_t len)
 static void replay(zf_sock *s, zf_pipe *p)
 {
     struct replay r = {s, p};
-    (void)zf_subs_each(&s->subs, replay_one, &r); /* out of memory: the publisher misses them,
+    (void)zf_subs_each(&s->ps.subs, replay_one, &r); /* out of memory: the publisher misses them,
                                                     * as it would a SUBSCRIBE it cannot store */
 }
 
@@ -105,12 +105,12 @@ static int sub_setopt(zf_sock *s, int option, const void *value, size_t len)
     if (len > ZF_INLINE_MAX)
         return -EINVAL;
     if (option == ZF_OPT_SUBSCRIBE) {
-        int rc = zf_subs_add(&s->subs, value, len);
+        int rc = zf_subs_add(&s->ps.subs, value, len);
         if (rc < 0)
             return -ENOMEM;
         if (rc == 1)
             sub_change(s, ZF_AUX_SUBSCRIBE, value, len);
-    } else if (zf_subs_remove(&s->subs, value, len) == 1) {
+    } else if (zf_subs_remove(&s->ps.subs, value, len) == 1) {
         sub_change(s, ZF_AUX_CANCEL, value, len);
     }
     return 0;
@@ -125,7 +125,7 @@ static int sub_recv(zf_sock *s, zf_frame *f)
         if (!p)
             return -EAGAIN;
         zf_rec *r = zf_queue_peek(zf_pipe_inq(p, zf_sock_end(s, p)));
-        if (!wanted(s, &s->subs, zf_rec_data(r), (size_t)r->size)) {
+        if (!wanted(s, &s->ps.subs, zf_rec_data(r), (size_t)r->size)) {
             zf_route_skip_message(s, p); /* sent before our unsubscribe reached the publisher */
             continue;
         }
@@ -144,7 +144,7 @@ static int sub_has_in(zf_sock *s)
         if (!p)
             return 0;
         zf_rec *r = zf_queue_peek(zf_pipe_inq(p, zf_sock_end(s, p)));
-        if (wanted(s, &s->subs, zf_rec_data(r), (size_t)r->size))
+        if (wanted(s, &s->ps.subs, zf_rec_data(r), (size_t)r->size))
             return 1;
         zf_route_skip_message(s, p);
     }
@@ -171,13 +171,13 @@ static int xsub_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int 
      * and the first part was not one */
     int first = !s->tx_more;
     if (first)
-        s->parts_subscribe = !s->only_first_subscribe;
-    if ((first || s->parts_subscribe) && len >= 1 && (d[0] == 0 || d[0] == 1)) {
-        s->parts_subscribe = 1;
+        s->ps.parts_subscribe = !s->ps.only_first_subscribe;
+    if ((first || s->ps.parts_subscribe) && len >= 1 && (d[0] == 0 || d[0] == 1)) {
+        s->ps.parts_subscribe = 1;
         if (d[0] == 1) {
-            if (zf_subs_add(&s->subs, d + 1, len - 1) < 0)
+            if (zf_subs_add(&s->ps.subs, d + 1, len - 1) < 0)
                 return -ENOMEM; /* buf stays the caller's (zf_sock_send_buf) */
-        } else if (zf_subs_remove(&s->subs, d + 1, len - 1) != 1 && first && !(flags & ZF_SNDMORE)) {
+        } else if (zf_subs_remove(&s->ps.subs, d + 1, len - 1) != 1 && first && !(flags & ZF_SNDMORE)) {
             if (buf)
                 zf_buf_unref(buf);
             return 0; /* other subscriptions to it remain */
@@ -195,7 +195,7 @@ static int xsub_setopt(zf_sock *s, int option, const void *value, size_t len)
         memcpy(&v, value, sizeof v);
         if (v < 0 || v > 0x7fffffff)
             return -EINVAL;
-        s->only_first_subscribe = v != 0;
+        s->ps.only_first_subscribe = v != 0;
         return 0;
     }
     return -ENOTSUP; /* libzmq 4.3's XSUB has no SUBSCRIBE option: subscriptions are messages */
@@ -218,41 +218,41 @@ const zf_sock_ops zf_xsub_ops = {
 
 static int dist_grow_add(zf_sock *s, zf_pipe *p)
 {
-    if (s->ndist == s->dist_cap) {
-        int cap = s->dist_cap ? s->dist_cap * 2 : 8;
-        zf_pipe **d = realloc(s->dist, (size_t)cap * sizeof *d);
+    if (s->ps.ndist == s->ps.dist_cap) {
+        int cap = s->ps.dist_cap ? s->ps.dist_cap * 2 : 8;
+        zf_pipe **d = realloc(s->ps.dist, (size_t)cap * sizeof *d);
         if (!d)
             return -1;
-        s->dist = d;
-        s->dist_cap = cap;
+        s->ps.dist = d;
+        s->ps.dist_cap = cap;
     }
-    s->dist[s->ndist++] = p;
+    s->ps.dist[s->ps.ndist++] = p;
     return 0;
 }
 
 /* The array only grows: once it has held the fan-out, adding is a store. */
 static inline int dist_add(zf_sock *s, zf_pipe *p)
 {
-    if (s->ndist < s->dist_cap) {
-        s->dist[s->ndist++] = p;
+    if (s->ps.ndist < s->ps.dist_cap) {
+        s->ps.dist[s->ps.ndist++] = p;
         return 0;
     }
     return dist_grow_add(s, p);
 }
 
-/* Write one frame to every pipe in s->dist. A large frame is stored once and shared. */
+/* Write one frame to every pipe in s->ps.dist. A large frame is stored once and shared. */
 static int dist_put(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags)
 {
     int more = flags & ZF_SNDMORE;
-    if (!buf && len > ZF_INLINE_MAX && s->ndist > 1) {
+    if (!buf && len > ZF_INLINE_MAX && s->ps.ndist > 1) {
         buf = zf_buf_new(len);
         if (!buf)
             return -ENOMEM;
         memcpy(buf->data, data, len);
         data = buf->data;
     }
-    for (int i = 0; i < s->ndist; i++) {
-        zf_pipe *p = s->dist[i];
+    for (int i = 0; i < s->ps.ndist; i++) {
+        zf_pipe *p = s->ps.dist[i];
         int e = zf_sock_end(s, p);
         if (buf)
             zf_buf_ref(buf);
@@ -267,14 +267,14 @@ static int dist_put(zf_sock *s, const void *data, size_t len, zf_buf *buf, int f
         zf_buf_unref(buf);
     s->tx_more = more;
     if (!more)
-        s->ndist = 0;
+        s->ps.ndist = 0;
     return 0;
 }
 
 static int dist_all(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags)
 {
     if (!s->tx_more) {
-        s->ndist = 0;
+        s->ps.ndist = 0;
         for (int i = 0; i < s->npipes; i++) {
             zf_pipe *p = s->pipes[i];
             int e = zf_sock_end(s, p);
@@ -287,7 +287,7 @@ static int dist_all(zf_sock *s, const void *data, size_t len, zf_buf *buf, int f
 
 /* ---- the publisher side (PUB, XPUB) -------------------------------------------------------- */
 
-/* A subscriber's entry in the socket's trie (s->subs, shared by all its pipes): the pipe end's
+/* A subscriber's entry in the socket's trie (s->ps.subs, shared by all its pipes): the pipe end's
  * pat, owned by it from attach to detach. */
 static zf_subscriber *pipe_subs(zf_sock *s, zf_pipe *p) { return p->end[zf_sock_end(s, p)].pat; }
 
@@ -299,11 +299,11 @@ enum { NOTE_MORE = 1, NOTE_SUB = 2 };
 static void note_queue(zf_sock *s, zf_buf *b)
 {
     b->next = NULL;
-    if (s->notes_tail)
-        s->notes_tail->next = b;
+    if (s->ps.notes_tail)
+        s->ps.notes_tail->next = b;
     else
-        s->notes_head = b;
-    s->notes_tail = b;
+        s->ps.notes_head = b;
+    s->ps.notes_tail = b;
 }
 
 static void note(zf_sock *s, int kind, const uint8_t *t, size_t len, zf_pipe *from)
@@ -313,7 +313,7 @@ static void note(zf_sock *s, int kind, const uint8_t *t, size_t len, zf_pipe *fr
     zf_buf *b = zf_buf_new(len + 1);
     if (!b)
         return;
-    if (s->xpub_manual && from) {
+    if (s->ps.xpub_manual && from) {
         zf_pipe_ref(from);
         b->hint = from;
     }
@@ -345,17 +345,17 @@ static void subscribe(zf_sock *s, zf_pipe *p, int on, const uint8_t *t, size_t l
         return;
     /* Per subscriber a topic is in or out (as in libzmq: a repeated SUBSCRIBE changes nothing,
      * one CANCEL removes it); across subscribers the trie's node knows who wants it. */
-    if (s->xpub_manual) { /* the application decides, through SUBSCRIBE/UNSUBSCRIBE */
+    if (s->ps.xpub_manual) { /* the application decides, through SUBSCRIBE/UNSUBSCRIBE */
         note(s, on, t, len, p);
         return;
     }
     if (on) {
-        int first = zf_subs_join(&s->subs, ps, t, len) == 1;
-        if (first || s->xpub_verbose || s->xpub_verboser)
+        int first = zf_subs_join(&s->ps.subs, ps, t, len) == 1;
+        if (first || s->ps.xpub_verbose || s->ps.xpub_verboser)
             note(s, 1, t, len, p);
     } else {
-        int rc = zf_subs_leave(&s->subs, ps, t, len);
-        if (rc == 1 || (rc == 2 && s->xpub_verboser))
+        int rc = zf_subs_leave(&s->ps.subs, ps, t, len);
+        if (rc == 1 || (rc == 2 && s->ps.xpub_verboser))
             note(s, 0, t, len, p);
     }
 }
@@ -367,8 +367,8 @@ static void pub_attached(zf_sock *s, zf_pipe *p)
     if (sub)
         sub->pipe = p; /* not referenced: the entry goes at detach, before the pipe's reference */
     e->pat = sub;
-    if (s->welcome && !e->via_session) {
-        zf_pipe_put(p, zf_sock_end(s, p), s->welcome, s->welcome_len, NULL, 0);
+    if (s->ps.welcome && !e->via_session) {
+        zf_pipe_put(p, zf_sock_end(s, p), s->ps.welcome, s->ps.welcome_len, NULL, 0);
         zf_pipe_commit(p, zf_sock_end(s, p));
         zf_pipe_wake_peer(p, zf_sock_end(s, p));
     }
@@ -384,13 +384,13 @@ static void pub_detach(zf_sock *s, zf_pipe *p)
         return;
     /* the subscriber is gone: so are its subscriptions (XPUB reports the last ones); this costs
      * what it subscribed to, not the size of the trie */
-    zf_subs_leave_all(&s->subs, ps, topic_gone, s);
+    zf_subs_leave_all(&s->ps.subs, ps, topic_gone, s);
     free(ps);
     e->pat = NULL;
     /* and it leaves the fan-out of a multipart message in progress */
-    for (int i = 0; i < s->ndist; i++)
-        if (s->dist[i] == p) {
-            s->dist[i] = s->dist[--s->ndist];
+    for (int i = 0; i < s->ps.ndist; i++)
+        if (s->ps.dist[i] == p) {
+            s->ps.dist[i] = s->ps.dist[--s->ps.ndist];
             break;
         }
 }
@@ -412,25 +412,25 @@ static void pub_read(zf_sock *s, zf_pipe *p)
         if (r->flags & ZF_REC_CMD) {
             if (r->aux == ZF_AUX_SUBSCRIBE || r->aux == ZF_AUX_CANCEL)
                 subscribe(s, p, r->aux == ZF_AUX_SUBSCRIBE, zf_rec_data(r), (size_t)r->size);
-            else if (r->aux == ZF_AUX_PEER && s->welcome) {
-                zf_pipe_put(p, e, s->welcome, s->welcome_len, NULL, 0);
+            else if (r->aux == ZF_AUX_PEER && s->ps.welcome) {
+                zf_pipe_put(p, e, s->ps.welcome, s->ps.welcome_len, NULL, 0);
                 zf_pipe_commit(p, e);
                 zf_pipe_wake_peer(p, e);
             }
         } else {
             /* as libzmq: any part may be a subscription, unless ONLY_FIRST_SUBSCRIBE and the
              * first part was not one */
-            int first = !s->rx_more_in;
+            int first = !s->ps.rx_more_in;
             const uint8_t *d = zf_rec_data(r);
-            int is_sub = (first || s->parts_subscribe) && r->size >= 1 && (d[0] == 1 || d[0] == 0);
+            int is_sub = (first || s->ps.parts_subscribe) && r->size >= 1 && (d[0] == 1 || d[0] == 0);
             if (is_sub)
                 subscribe(s, p, d[0] == 1, d + 1, (size_t)r->size - 1);
             else
                 note_data(s, d, (size_t)r->size, more);
             if (first)
-                s->parts_subscribe = !s->only_first_subscribe || is_sub;
+                s->ps.parts_subscribe = !s->ps.only_first_subscribe || is_sub;
         }
-        s->rx_more_in = more;
+        s->ps.rx_more_in = more;
         zf_queue_drop(q, r);
         if (!more)
             zf_pipe_msg_read(p, e);
@@ -443,9 +443,9 @@ static void pub_scan(zf_sock *s, int force)
 {
     if (!force) {
         int64_t now = zf_coarse_ms();
-        if (now == s->last_scan)
+        if (now == s->ps.last_scan)
             return;
-        s->last_scan = now;
+        s->ps.last_scan = now;
     }
     for (int i = s->npipes - 1; i >= 0; i--)
         if (i < s->npipes)
@@ -456,7 +456,7 @@ static void pub_scan(zf_sock *s, int force)
  * found is marked with this message's generation, so one subscribed to several prefixes of the
  * message (a, ab) is taken once, without a per-message pass to clear marks (a mark is a store
  * into the subscriber's entry, which the walk reads anyway; a bitmap or a sort would cost a pass
- * over all pipes or an allocation). The chosen pipes go into s->dist, a per-socket array that
+ * over all pipes or an allocation). The chosen pipes go into s->ps.dist, a per-socket array that
  * only grows (no allocation on the steady state), which the message's later frames reuse. With
  * INVERT_MATCHING the walk only marks, and the fan-out is every other pipe: O(pipes), as
  * matching is then about what is not subscribed. */
@@ -466,7 +466,7 @@ static inline void fan_take(zf_sock *s, zf_pipe *p, zf_pipe *only, int *full)
     if (p->end[e].peer_gone || (only && p != only) || *full)
         return;
     if (!zf_pipe_writable(p, e)) {
-        if (s->xpub_nodrop)
+        if (s->ps.xpub_nodrop)
             *full = 1;
         return; /* without NODROP: this subscriber is too slow, it misses the message */
     }
@@ -477,13 +477,13 @@ static int pub_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int f
 {
     if (!s->tx_more) {
         pub_scan(s, 0);
-        s->ndist = 0;
+        s->ps.ndist = 0;
         /* XPUB_MANUAL_LAST_VALUE: the first message after a manual subscription goes only to
          * the subscriber it was for (a last-value cache answering the newcomer) */
-        zf_pipe *only = s->xpub_manual && s->xpub_last_value ? s->manual_pipe : NULL;
+        zf_pipe *only = s->ps.xpub_manual && s->ps.xpub_last_value ? s->ps.manual_pipe : NULL;
         if (only)
-            s->manual_pipe = NULL; /* its reference goes once the fan-out is chosen */
-        uint32_t gen = ++s->subs.gen;
+            s->ps.manual_pipe = NULL; /* its reference goes once the fan-out is chosen */
+        uint32_t gen = ++s->ps.subs.gen;
         if (gen == 0) {
             /* the generation wrapped (once in 2^32 messages): forget every mark */
             for (int i = 0; i < s->npipes; i++) {
@@ -491,11 +491,11 @@ static int pub_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int f
                 if (sub)
                     sub->mark = 0;
             }
-            gen = s->subs.gen = 1;
+            gen = s->ps.subs.gen = 1;
         }
         int pick = !s->opts.invert_matching, full = 0;
         size_t pos = 0;
-        for (const zf_tnode *n = s->subs.root; n; n = zf_tnode_step(n, data, len, &pos)) {
+        for (const zf_tnode *n = s->ps.subs.root; n; n = zf_tnode_step(n, data, len, &pos)) {
             for (uint32_t i = 0; i < n->count; i++) {
                 zf_subscriber *sub = n->set[i];
                 if (sub->mark == gen)
@@ -513,9 +513,9 @@ static int pub_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int f
             }
         }
         if (full) {
-            s->ndist = 0; /* buf stays the caller's: a send that fails does not consume it */
+            s->ps.ndist = 0; /* buf stays the caller's: a send that fails does not consume it */
             if (only)
-                s->manual_pipe = only; /* not sent: still due to that subscriber */
+                s->ps.manual_pipe = only; /* not sent: still due to that subscriber */
             return -EAGAIN;
         }
         if (only)
@@ -526,7 +526,7 @@ static int pub_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int f
 
 static int pub_has_out(zf_sock *s, int arm)
 {
-    if (!s->xpub_nodrop)
+    if (!s->ps.xpub_nodrop)
         return 1;
     pub_scan(s, 1);
     for (int i = 0; i < s->npipes; i++) {
@@ -567,16 +567,16 @@ const zf_sock_ops zf_pub_ops = {
 static int xpub_recv(zf_sock *s, zf_frame *f)
 {
     pub_scan(s, 1);
-    zf_buf *b = s->notes_head;
+    zf_buf *b = s->ps.notes_head;
     if (!b)
         return -EAGAIN;
-    s->notes_head = b->next;
-    if (!s->notes_head)
-        s->notes_tail = NULL;
+    s->ps.notes_head = b->next;
+    if (!s->ps.notes_head)
+        s->ps.notes_tail = NULL;
     if (b->tag & NOTE_SUB) {
-        if (s->manual_pipe)
-            zf_pipe_unref(s->manual_pipe);
-        s->manual_pipe = b->hint; /* XPUB_MANUAL: the subscriber a SUBSCRIBE now applies to */
+        if (s->ps.manual_pipe)
+            zf_pipe_unref(s->ps.manual_pipe);
+        s->ps.manual_pipe = b->hint; /* XPUB_MANUAL: the subscriber a SUBSCRIBE now applies to */
         b->hint = NULL;
     }
     f->data = b->data;
@@ -589,7 +589,7 @@ static int xpub_recv(zf_sock *s, zf_frame *f)
 static int xpub_has_in(zf_sock *s)
 {
     pub_scan(s, 1);
-    return s->notes_head != NULL;
+    return s->ps.notes_head != NULL;
 }
 
 static int xpub_setopt(zf_sock *s, int option, const void *value, size_t len)
@@ -609,43 +609,43 @@ static int xpub_setopt(zf_sock *s, int option, const void *value, size_t len)
         break;
     }
     switch (option) {
-    case OPT_XPUB_VERBOSE: s->xpub_verbose = (int)v; return 0;
-    case OPT_XPUB_VERBOSER: s->xpub_verboser = (int)v; return 0;
-    case OPT_XPUB_NODROP: s->xpub_nodrop = (int)v; return 0;
-    case OPT_XPUB_MANUAL: s->xpub_manual = (int)v; return 0;
+    case OPT_XPUB_VERBOSE: s->ps.xpub_verbose = (int)v; return 0;
+    case OPT_XPUB_VERBOSER: s->ps.xpub_verboser = (int)v; return 0;
+    case OPT_XPUB_NODROP: s->ps.xpub_nodrop = (int)v; return 0;
+    case OPT_XPUB_MANUAL: s->ps.xpub_manual = (int)v; return 0;
     case OPT_XPUB_MANUAL_LAST_VALUE:
         /* libzmq: XPUB_MANUAL, and the next message goes only to the last subscriber */
-        s->xpub_manual = (int)v;
-        s->xpub_last_value = (int)v;
+        s->ps.xpub_manual = (int)v;
+        s->ps.xpub_last_value = (int)v;
         return 0;
     case OPT_ONLY_FIRST_SUBSCRIBE:
-        s->only_first_subscribe = (int)v;
+        s->ps.only_first_subscribe = (int)v;
         return 0;
     case OPT_XPUB_WELCOME_MSG:
-        free(s->welcome);
-        s->welcome = NULL;
-        s->welcome_len = 0;
+        free(s->ps.welcome);
+        s->ps.welcome = NULL;
+        s->ps.welcome_len = 0;
         if (len) {
-            s->welcome = malloc(len);
-            if (!s->welcome)
+            s->ps.welcome = malloc(len);
+            if (!s->ps.welcome)
                 return -ENOMEM;
-            memcpy(s->welcome, value, len);
-            s->welcome_len = len;
+            memcpy(s->ps.welcome, value, len);
+            s->ps.welcome_len = len;
         }
         return 0;
     case ZF_OPT_SUBSCRIBE:
     case ZF_OPT_UNSUBSCRIBE: {
         /* XPUB_MANUAL: apply to the subscriber of the last subscription message received */
-        zf_pipe *p = s->manual_pipe;
+        zf_pipe *p = s->ps.manual_pipe;
         zf_subscriber *ps = p ? pipe_subs(s, p) : NULL;
-        if (!s->xpub_manual)
+        if (!s->ps.xpub_manual)
             return -EINVAL; /* as libzmq: only a manual XPUB subscribes on a peer's behalf */
         if (!ps)
             return 0;
         const uint8_t *t = value;
         if (option == ZF_OPT_SUBSCRIBE)
-            return zf_subs_join(&s->subs, ps, t, len) < 0 ? -ENOMEM : 0;
-        zf_subs_leave(&s->subs, ps, t, len);
+            return zf_subs_join(&s->ps.subs, ps, t, len) < 0 ? -ENOMEM : 0;
+        zf_subs_leave(&s->ps.subs, ps, t, len);
         return 0;
     }
     default: return -ENOTSUP;

@@ -33,7 +33,7 @@ static int int_arg(const void *value, size_t len, int *out)
 static int dealer_setopt(zf_sock *s, int option, const void *value, size_t len)
 {
     if (option == OPT_PROBE_ROUTER)
-        return int_arg(value, len, &s->probe_router);
+        return int_arg(value, len, &s->rr.probe_router);
     return -ENOTSUP;
 }
 
@@ -65,19 +65,19 @@ static void identify(zf_sock *s, zf_pipe *p, const uint8_t *peer_id, size_t peer
             zf_routing_auto_id(s, e);
         }
     }
-    zf_pipe *old = zf_routing_find(&s->routes, e->route_id, e->route_id_len);
+    zf_pipe *old = zf_routing_find(&s->rr.routes, e->route_id, e->route_id_len);
     if (old) {
-        if (!s->router_handover) {
+        if (!s->rr.router_handover) {
             zf_sock_detach(s, p);
             return;
         }
         zf_sock_detach(s, old); /* router_detach takes its entry out */
     }
-    if (zf_routing_insert(&s->routes, p, end) < 0) { /* -ENOMEM: a peer we cannot address */
+    if (zf_routing_insert(&s->rr.routes, p, end) < 0) { /* -ENOMEM: a peer we cannot address */
         zf_sock_detach(s, p);
         return;
     }
-    zf_routing_unpend(&s->routes, p);
+    zf_routing_unpend(&s->rr.routes, p);
     e->identified = 1;
 }
 
@@ -97,7 +97,7 @@ static void identify_plain(zf_sock *s, zf_pipe *p)
  * next send or receive identifies it. */
 static void router_attached(zf_sock *s, zf_pipe *p)
 {
-    if (zf_routing_pend(&s->routes, p) < 0)
+    if (zf_routing_pend(&s->rr.routes, p) < 0)
         zf_sock_detach(s, p);
 }
 
@@ -106,10 +106,10 @@ static void router_detach(zf_sock *s, zf_pipe *p)
     int end = zf_sock_end(s, p);
     zf_pipe_end *e = &p->end[end];
     if (e->identified) {
-        zf_routing_remove(&s->routes, p, end);
+        zf_routing_remove(&s->rr.routes, p, end);
         e->identified = 0; /* a pipe refused or handed over keeps no claim on its id */
     } else {
-        zf_routing_unpend(&s->routes, p);
+        zf_routing_unpend(&s->rr.routes, p);
     }
 }
 
@@ -129,7 +129,7 @@ static void router_on_cmd(zf_sock *s, zf_pipe *p, zf_rec *r)
  * has its id: only the waiting ones are looked at. */
 static void identify_pending(zf_sock *s)
 {
-    zf_routing *t = &s->routes;
+    zf_routing *t = &s->rr.routes;
     /* from the end: identify() removes p by moving the last one into its place */
     for (int i = t->npending - 1; i >= 0; i--) {
         if (i >= t->npending)
@@ -186,18 +186,18 @@ static int router_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, in
             zf_buf_unref(buf);
         return 0; /* a lone routing id: nothing to send */
     }
-    if (s->routes.npending)
+    if (s->rr.routes.npending)
         identify_pending(s);
-    zf_pipe *p = len && len <= 255 ? zf_routing_find(&s->routes, data, len) : NULL;
-    s->blocked_pipe = NULL;
+    zf_pipe *p = len && len <= 255 ? zf_routing_find(&s->rr.routes, data, len) : NULL;
+    s->rr.blocked_pipe = NULL;
     if (p && (p->end[zf_sock_end(s, p)].peer_gone))
         p = NULL;
     if (!p) {
-        if (s->router_mandatory)
+        if (s->rr.router_mandatory)
             return -EHOSTUNREACH;
     } else if (!zf_pipe_writable(p, zf_sock_end(s, p))) {
-        if (s->router_mandatory) {
-            s->blocked_pipe = p;
+        if (s->rr.router_mandatory) {
+            s->rr.blocked_pipe = p;
             return -EAGAIN;
         }
         p = NULL; /* at HWM: the message is dropped, as libzmq does */
@@ -211,7 +211,7 @@ static int router_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, in
 
 static int router_has_out(zf_sock *s, int arm)
 {
-    zf_pipe *p = s->blocked_pipe;
+    zf_pipe *p = s->rr.blocked_pipe;
     if (p && !s->tx_more) {
         int e = zf_sock_end(s, p);
         return arm ? zf_pipe_check_write(p, e) : zf_pipe_writable(p, e);
@@ -222,9 +222,9 @@ static int router_has_out(zf_sock *s, int arm)
 static int router_setopt(zf_sock *s, int option, const void *value, size_t len)
 {
     switch (option) {
-    case OPT_ROUTER_MANDATORY: return int_arg(value, len, &s->router_mandatory);
-    case OPT_ROUTER_HANDOVER: return int_arg(value, len, &s->router_handover);
-    case OPT_PROBE_ROUTER: return int_arg(value, len, &s->probe_router);
+    case OPT_ROUTER_MANDATORY: return int_arg(value, len, &s->rr.router_mandatory);
+    case OPT_ROUTER_HANDOVER: return int_arg(value, len, &s->rr.router_handover);
+    case OPT_PROBE_ROUTER: return int_arg(value, len, &s->rr.probe_router);
     case OPT_ROUTER_RAW: { /* any positive value turns it on, as libzmq's */
         int64_t v;
         if (len != sizeof v)
@@ -238,8 +238,8 @@ static int router_setopt(zf_sock *s, int option, const void *value, size_t len)
     case OPT_CONNECT_ROUTING_ID:
         if (len < 1 || len > 255)
             return -EINVAL;
-        memcpy(s->connect_rid, value, len);
-        s->connect_rid_len = (uint8_t)len;
+        memcpy(s->rr.connect_rid, value, len);
+        s->rr.connect_rid_len = (uint8_t)len;
         return 0;
     default: return -ENOTSUP;
     }
@@ -277,50 +277,50 @@ const zf_sock_ops zf_router_ops = {
 static int req_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags)
 {
     if (!s->tx_more) {
-        if (s->waiting && !s->req_relaxed)
+        if (s->rr.waiting && !s->rr.req_relaxed)
             return -ZF_EFSM;
         zf_pipe *p = zf_lb_choose(s);
         if (!p)
             return -EAGAIN;
         s->tx_pipe = p;
-        s->req_id++;
-        if (s->req_correlate)
-            zf_route_put(s, &s->req_id, sizeof s->req_id, NULL, ZF_SNDMORE);
+        s->rr.req_id++;
+        if (s->rr.req_correlate)
+            zf_route_put(s, &s->rr.req_id, sizeof s->rr.req_id, NULL, ZF_SNDMORE);
         zf_route_put(s, NULL, 0, NULL, ZF_SNDMORE); /* the empty delimiter */
-        s->reply_pipe = p;
-        s->waiting = 0;
+        s->rr.reply_pipe = p;
+        s->rr.waiting = 0;
         if (s->rx_more) { /* a reply to an abandoned request was half read: drop the rest */
             zf_route_skip_message(s, s->rx_pipe);
         }
     }
     int rc = zf_route_put(s, data, len, buf, flags);
     if (rc == 0 && !(flags & ZF_SNDMORE))
-        s->waiting = 1;
+        s->rr.waiting = 1;
     return rc;
 }
 
 static int req_recv(zf_sock *s, zf_frame *f)
 {
-    if (!s->waiting)
+    if (!s->rr.waiting)
         return -ZF_EFSM;
     if (s->rx_more) {
         int rc = zf_route_recv_frame(s, s->rx_pipe, f);
         if (rc == 0 && !f->more)
-            s->waiting = 0;
+            s->rr.waiting = 0;
         return rc;
     }
     for (;;) {
         zf_pipe *p = zf_fq_peek(s);
         if (!p)
             return -EAGAIN;
-        if (p != s->reply_pipe) {
+        if (p != s->rr.reply_pipe) {
             zf_route_skip_message(s, p); /* not from the peer we asked */
             continue;
         }
         zf_frame h;
-        if (s->req_correlate) {
+        if (s->rr.req_correlate) {
             zf_route_recv_frame(s, p, &h);
-            int ok = h.more && h.size == sizeof s->req_id && memcmp(h.data, &s->req_id, sizeof s->req_id) == 0;
+            int ok = h.more && h.size == sizeof s->rr.req_id && memcmp(h.data, &s->rr.req_id, sizeof s->rr.req_id) == 0;
             if (h.buf)
                 zf_buf_unref(h.buf);
             if (!ok) {
@@ -339,25 +339,25 @@ static int req_recv(zf_sock *s, zf_frame *f)
         }
         int rc = zf_route_recv_frame(s, p, f);
         if (rc == 0 && !f->more)
-            s->waiting = 0;
+            s->rr.waiting = 0;
         return rc;
     }
 }
 
-static int req_has_in(zf_sock *s) { return s->waiting && zf_fq_has_in(s); }
+static int req_has_in(zf_sock *s) { return s->rr.waiting && zf_fq_has_in(s); }
 static int req_has_out(zf_sock *s, int arm)
 {
-    return (!s->waiting || s->req_relaxed || s->tx_more) && zf_lb_has_out(s, arm);
+    return (!s->rr.waiting || s->rr.req_relaxed || s->tx_more) && zf_lb_has_out(s, arm);
 }
 
 static int req_setopt(zf_sock *s, int option, const void *value, size_t len)
 {
     if (option == OPT_REQ_RELAXED)
-        return int_arg(value, len, &s->req_relaxed);
+        return int_arg(value, len, &s->rr.req_relaxed);
     if (option == OPT_REQ_CORRELATE)
-        return int_arg(value, len, &s->req_correlate);
+        return int_arg(value, len, &s->rr.req_correlate);
     if (option == OPT_PROBE_ROUTER) /* a REQ is a DEALER underneath in libzmq */
-        return int_arg(value, len, &s->probe_router);
+        return int_arg(value, len, &s->rr.probe_router);
     return -ENOTSUP;
 }
 
@@ -374,32 +374,32 @@ const zf_sock_ops zf_req_ops = {
 
 static int env_add(zf_sock *s, const zf_frame *f)
 {
-    size_t need = s->env_len + 4 + f->size;
-    if (need > s->env_cap) {
+    size_t need = s->rr.env_len + 4 + f->size;
+    if (need > s->rr.env_cap) {
         size_t cap = need * 2 < 256 ? 256 : need * 2;
-        uint8_t *n = realloc(s->env, cap);
+        uint8_t *n = realloc(s->rr.env, cap);
         if (!n)
             return -1;
-        s->env = n;
-        s->env_cap = cap;
+        s->rr.env = n;
+        s->rr.env_cap = cap;
     }
     uint32_t n = (uint32_t)f->size;
-    memcpy(s->env + s->env_len, &n, 4);
-    memcpy(s->env + s->env_len + 4, f->data, f->size);
-    s->env_len = need;
+    memcpy(s->rr.env + s->rr.env_len, &n, 4);
+    memcpy(s->rr.env + s->rr.env_len + 4, f->data, f->size);
+    s->rr.env_len = need;
     return 0;
 }
 
 static int rep_recv(zf_sock *s, zf_frame *f)
 {
-    if (s->waiting)
+    if (s->rr.waiting)
         return -ZF_EFSM;
     if (!s->rx_more) {
         for (;;) {
             zf_pipe *p = zf_fq_peek(s);
             if (!p)
                 return -EAGAIN;
-            s->env_len = 0;
+            s->rr.env_len = 0;
             zf_frame h;
             int found = 0, more = 1;
             while (more) {
@@ -421,46 +421,46 @@ static int rep_recv(zf_sock *s, zf_frame *f)
             }
             if (!found)
                 continue; /* no envelope: not a request we can answer */
-            s->reply_pipe = p;
+            s->rr.reply_pipe = p;
             break;
         }
     }
     int rc = zf_route_recv_frame(s, s->rx_pipe, f);
     if (rc == 0 && !f->more)
-        s->waiting = 1;
+        s->rr.waiting = 1;
     return rc;
 }
 
 static int rep_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags)
 {
-    if (!s->waiting)
+    if (!s->rr.waiting)
         return -ZF_EFSM;
     if (!s->tx_more) {
-        zf_pipe *p = s->reply_pipe;
+        zf_pipe *p = s->rr.reply_pipe;
         if (p && (p->end[zf_sock_end(s, p)].peer_gone || !zf_pipe_writable(p, zf_sock_end(s, p))))
             p = NULL; /* the requester is gone or stuck: the reply is dropped, as libzmq does */
         s->tx_pipe = p;
-        for (size_t off = 0; p && off < s->env_len;) {
+        for (size_t off = 0; p && off < s->rr.env_len;) {
             uint32_t n;
-            memcpy(&n, s->env + off, 4);
-            zf_route_put(s, s->env + off + 4, n, NULL, ZF_SNDMORE);
+            memcpy(&n, s->rr.env + off, 4);
+            zf_route_put(s, s->rr.env + off + 4, n, NULL, ZF_SNDMORE);
             off += 4 + n;
         }
         s->tx_more = 1;
     }
     int rc = zf_route_put(s, data, len, buf, flags);
     if (rc == 0 && !(flags & ZF_SNDMORE)) {
-        s->waiting = 0;
-        s->reply_pipe = NULL;
+        s->rr.waiting = 0;
+        s->rr.reply_pipe = NULL;
     }
     return rc;
 }
 
-static int rep_has_in(zf_sock *s) { return !s->waiting && zf_fq_has_in(s); }
+static int rep_has_in(zf_sock *s) { return !s->rr.waiting && zf_fq_has_in(s); }
 static int rep_has_out(zf_sock *s, int arm)
 {
     (void)arm;
-    return s->waiting;
+    return s->rr.waiting;
 }
 
 /* A REP is a ROUTER underneath in libzmq and takes the ROUTER's options; the flags are kept
@@ -468,9 +468,9 @@ static int rep_has_out(zf_sock *s, int arm)
 static int rep_setopt(zf_sock *s, int option, const void *value, size_t len)
 {
     switch (option) {
-    case OPT_ROUTER_MANDATORY: return int_arg(value, len, &s->router_mandatory);
-    case OPT_ROUTER_HANDOVER: return int_arg(value, len, &s->router_handover);
-    case OPT_PROBE_ROUTER: return int_arg(value, len, &s->probe_router);
+    case OPT_ROUTER_MANDATORY: return int_arg(value, len, &s->rr.router_mandatory);
+    case OPT_ROUTER_HANDOVER: return int_arg(value, len, &s->rr.router_handover);
+    case OPT_PROBE_ROUTER: return int_arg(value, len, &s->rr.probe_router);
     default: return -ENOTSUP;
     }
 }

@@ -36,7 +36,7 @@ static void stream_attached(zf_sock *s, zf_pipe *p)
     }
     /* -EEXIST: a CONNECT_ROUTING_ID that another connection took meanwhile (connect refuses
      * one in use, so only a race); -ENOMEM. Either way this connection cannot be addressed. */
-    if (zf_routing_insert(&s->routes, p, end) < 0) {
+    if (zf_routing_insert(&s->rr.routes, p, end) < 0) {
         zf_sock_detach(s, p);
         return;
     }
@@ -47,7 +47,7 @@ static void stream_detach(zf_sock *s, zf_pipe *p)
 {
     int end = zf_sock_end(s, p);
     if (p->end[end].identified) {
-        zf_routing_remove(&s->routes, p, end);
+        zf_routing_remove(&s->rr.routes, p, end);
         p->end[end].identified = 0;
     }
 }
@@ -86,9 +86,9 @@ static int raw_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int f
         /* buf, if any, holds the id's bytes: let go of it after the lookup, and only when the
          * send succeeds (a failed one leaves it to the caller, zf_sock_ops.send) */
         s->tx_pipe = NULL;
-        s->blocked_pipe = NULL;
+        s->rr.blocked_pipe = NULL;
         if (flags & ZF_SNDMORE) {
-            zf_pipe *p = len && len <= 255 ? zf_routing_find(&s->routes, data, len) : NULL;
+            zf_pipe *p = len && len <= 255 ? zf_routing_find(&s->rr.routes, data, len) : NULL;
             if (p && p->end[zf_sock_end(s, p)].peer_gone)
                 p = NULL;
             if (!p) {
@@ -96,7 +96,7 @@ static int raw_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int f
                     return -EHOSTUNREACH;
             } else if (!zf_pipe_writable(p, zf_sock_end(s, p))) {
                 if (mandatory) {
-                    s->blocked_pipe = p;
+                    s->rr.blocked_pipe = p;
                     return -EAGAIN;
                 }
                 p = NULL;
@@ -137,14 +137,14 @@ static int stream_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, in
 
 static int router_raw_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags)
 {
-    return raw_send(s, data, len, buf, flags, s->router_mandatory);
+    return raw_send(s, data, len, buf, flags, s->rr.router_mandatory);
 }
 
 /* Always writable (libzmq's answer), except right after a send found its pipe full: then when
  * that pipe has room, so that a blocking send sleeps instead of spinning. */
 static int stream_has_out(zf_sock *s, int arm)
 {
-    zf_pipe *p = s->blocked_pipe;
+    zf_pipe *p = s->rr.blocked_pipe;
     if (p && !s->tx_more) {
         int e = zf_sock_end(s, p);
         return arm ? zf_pipe_check_write(p, e) : zf_pipe_writable(p, e);
@@ -181,10 +181,10 @@ static int stream_setopt(zf_sock *s, int option, const void *value, size_t len)
     if (option == OPT_STREAM_NOTIFY)
         return bool_arg(value, len, &s->opts.raw_notify);
     if (option == OPT_CONNECT_ROUTING_ID) {
-        if (len < 1 || len > sizeof s->connect_rid)
+        if (len < 1 || len > sizeof s->rr.connect_rid)
             return -EINVAL;
-        memcpy(s->connect_rid, value, len);
-        s->connect_rid_len = (uint8_t)len;
+        memcpy(s->rr.connect_rid, value, len);
+        s->rr.connect_rid_len = (uint8_t)len;
         return 0;
     }
     return foreign_option(option) ? -EINVAL : -ENOTSUP;

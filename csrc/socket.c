@@ -54,7 +54,7 @@ int zf_sock_new(zf_ctx *c, int type, zf_sock **out)
     pthread_mutex_init(&s->blank_lock, NULL);
     s->ops = ops;
     s->ctx = c;
-    s->next_rid = (uint32_t)zf_now_ms() * 2654435761u; /* ROUTER ids start anywhere, as libzmq's do */
+    s->rr.next_rid = (uint32_t)zf_now_ms() * 2654435761u; /* ROUTER ids start anywhere, as libzmq's do */
     zf_opts_defaults(&s->opts, type);
     s->opts.ipv6 = c->ipv6;
     pthread_mutex_lock(&c->lock);
@@ -92,15 +92,15 @@ void zf_sock_unref(zf_sock *s)
     pthread_mutex_destroy(&s->blank_lock);
     zf_monitor_free(atomic_load(&s->monitor));
     free(s->pipes);
-    free(s->env);
-    free(s->dist);
-    free(s->welcome);
-    zf_subs_clear(&s->subs);
+    free(s->rr.env);
+    free(s->ps.dist);
+    free(s->ps.welcome);
+    zf_subs_clear(&s->ps.subs);
     zf_opts_forget_secret(&s->opts);
-    while (s->notes_head) {
-        zf_buf *n = s->notes_head->next;
-        zf_buf_unref(s->notes_head);
-        s->notes_head = n;
+    while (s->ps.notes_head) {
+        zf_buf *n = s->ps.notes_head->next;
+        zf_buf_unref(s->ps.notes_head);
+        s->ps.notes_head = n;
     }
     free(s);
 }
@@ -254,7 +254,7 @@ void zf_sock_attach(zf_sock *s, zf_pipe *p)
     }
     if (s->ops->attached)
         s->ops->attached(s, p);
-    if (s->probe_router && p->end[e].slot >= 0) {
+    if (s->rr.probe_router && p->end[e].slot >= 0) {
         /* PROBE_ROUTER: an empty message tells a ROUTER peer we exist */
         zf_pipe_put(p, e, NULL, 0, NULL, 0);
         zf_pipe_commit(p, e);
@@ -284,12 +284,12 @@ void zf_sock_detach(zf_sock *s, zf_pipe *p)
         s->rx_pipe = NULL;
         s->rx_more = 0;
     }
-    if (s->reply_pipe == p)
-        s->reply_pipe = NULL;
+    if (s->rr.reply_pipe == p)
+        s->rr.reply_pipe = NULL;
     if (s->last_pipe == p)
         s->last_pipe = NULL;
-    if (s->blocked_pipe == p)
-        s->blocked_pipe = NULL;
+    if (s->rr.blocked_pipe == p)
+        s->rr.blocked_pipe = NULL;
     if (s->ops->detach)
         s->ops->detach(s, p);
     p->end[e].linger = s->opts.linger;
@@ -367,19 +367,19 @@ int zf_sock_bind(zf_sock *s, const char *endpoint)
 /* CONNECT_ROUTING_ID names the next connection's pipe (ROUTER). */
 static void take_connect_rid(zf_sock *s, zf_pipe *p, int e)
 {
-    if (!s->connect_rid_len)
+    if (!s->rr.connect_rid_len)
         return;
-    memcpy(p->end[e].route_id, s->connect_rid, s->connect_rid_len);
-    p->end[e].route_id_len = s->connect_rid_len;
-    s->connect_rid_len = 0;
+    memcpy(p->end[e].route_id, s->rr.connect_rid, s->rr.connect_rid_len);
+    p->end[e].route_id_len = s->rr.connect_rid_len;
+    s->rr.connect_rid_len = 0;
 }
 
 /* A CONNECT_ROUTING_ID some pipe already goes by (libzmq asserts; we refuse the connect). */
 static int connect_rid_taken(zf_sock *s)
 {
-    for (int i = 0; s->connect_rid_len && i < s->npipes; i++) {
+    for (int i = 0; s->rr.connect_rid_len && i < s->npipes; i++) {
         zf_pipe_end *e = &s->pipes[i]->end[zf_sock_end(s, s->pipes[i])];
-        if (e->route_id_len == s->connect_rid_len && memcmp(e->route_id, s->connect_rid, s->connect_rid_len) == 0)
+        if (e->route_id_len == s->rr.connect_rid_len && memcmp(e->route_id, s->rr.connect_rid, s->rr.connect_rid_len) == 0)
             return 1;
     }
     return 0;
@@ -593,14 +593,14 @@ int zf_sock_close(zf_sock *s, int linger_set, int linger)
     while (s->npipes)
         zf_sock_detach(s, s->pipes[s->npipes - 1]);
     /* XPUB_MANUAL's pipe references: a pipe holds its socket, so these must go before free */
-    for (zf_buf *b = s->notes_head; b; b = b->next)
+    for (zf_buf *b = s->ps.notes_head; b; b = b->next)
         if (b->hint) {
             zf_pipe_unref(b->hint);
             b->hint = NULL;
         }
-    if (s->manual_pipe) {
-        zf_pipe_unref(s->manual_pipe);
-        s->manual_pipe = NULL;
+    if (s->ps.manual_pipe) {
+        zf_pipe_unref(s->ps.manual_pipe);
+        s->ps.manual_pipe = NULL;
     }
     zf_ctx *c = s->ctx;
     pthread_mutex_lock(&c->lock);

@@ -47,6 +47,42 @@ typedef struct zf_sock_ops {
     int (*getopt)(zf_sock *s, int option, void *value, size_t *len);
 } zf_sock_ops;
 
+/* The request-reply patterns' state (REQ, REP, DEALER, ROUTER; STREAM and ROUTER_RAW use its
+ * routing table). Owner thread only. */
+typedef struct zf_reqrep_state {
+    int probe_router;
+    int req_relaxed, req_correlate;
+    int waiting;          /* REQ: a reply is due; REP: a reply is being sent */
+    zf_pipe *reply_pipe;  /* REQ: where the request went; REP: where the reply goes */
+    uint32_t req_id;
+    int router_mandatory, router_handover;
+    uint32_t next_rid;
+    zf_routing routes;     /* ROUTER, ROUTER_RAW, STREAM: routing id -> pipe (routing.h) */
+    zf_pipe *blocked_pipe; /* ROUTER_MANDATORY: the pipe a send found full */
+    uint8_t connect_rid[255];
+    uint8_t connect_rid_len;
+    uint8_t *env;         /* REP: the request's envelope, frames as (u32 length, bytes) */
+    size_t env_len, env_cap;
+} zf_reqrep_state;
+
+/* The publish-subscribe patterns' state (PUB, SUB, XPUB, XSUB). Owner thread only. */
+typedef struct zf_pubsub_state {
+    zf_subs subs;         /* SUB/XSUB: our subscriptions (counted); PUB/XPUB: the subscribers of
+                           * each prefix, one trie for all pipes (see subs.h) */
+    zf_pipe **dist;       /* PUB/XPUB: pipes the message being sent goes to */
+    int ndist, dist_cap;
+    int64_t last_scan;    /* PUB/XPUB: when subscriber input was last read */
+    int xpub_verbose, xpub_verboser, xpub_nodrop, xpub_manual;
+    int xpub_last_value;      /* XPUB_MANUAL_LAST_VALUE */
+    int only_first_subscribe; /* ONLY_FIRST_SUBSCRIBE (XPUB, XSUB) */
+    int parts_subscribe;      /* XPUB, XSUB: the rest of this message may hold subscriptions */
+    zf_pipe *manual_pipe; /* XPUB_MANUAL: referenced */
+    uint8_t *welcome;     /* XPUB_WELCOME_MSG */
+    size_t welcome_len;
+    zf_buf *notes_head, *notes_tail; /* XPUB: subscription messages for the application */
+    int rx_more_in;       /* PUB/XPUB: inside a multipart message from a subscriber */
+} zf_pubsub_state;
+
 struct zf_sock {
     zf_ctx *ctx;
     zf_io *io;
@@ -84,35 +120,8 @@ struct zf_sock {
     int rx_since_tx; /* a frame was received since the last direct transmit (direct_send.c) */
     zf_endpoint *endpoints;
     char last_endpoint[300];
-    /* pattern state (request-reply) */
-    int probe_router;
-    int req_relaxed, req_correlate;
-    int waiting;          /* REQ: a reply is due; REP: a reply is being sent */
-    zf_pipe *reply_pipe;  /* REQ: where the request went; REP: where the reply goes */
-    uint32_t req_id;
-    int router_mandatory, router_handover;
-    uint32_t next_rid;
-    zf_routing routes;     /* ROUTER, ROUTER_RAW, STREAM: routing id -> pipe (routing.h) */
-    zf_pipe *blocked_pipe; /* ROUTER_MANDATORY: the pipe a send found full */
-    uint8_t connect_rid[255];
-    uint8_t connect_rid_len;
-    uint8_t *env;         /* REP: the request's envelope, frames as (u32 length, bytes) */
-    size_t env_len, env_cap;
-    /* pattern state (publish-subscribe) */
-    zf_subs subs;         /* SUB/XSUB: our subscriptions (counted); PUB/XPUB: the subscribers of
-                           * each prefix, one trie for all pipes (see subs.h) */
-    zf_pipe **dist;       /* PUB/XPUB: pipes the message being sent goes to */
-    int ndist, dist_cap;
-    int64_t last_scan;    /* PUB/XPUB: when subscriber input was last read */
-    int xpub_verbose, xpub_verboser, xpub_nodrop, xpub_manual;
-    int xpub_last_value;      /* XPUB_MANUAL_LAST_VALUE */
-    int only_first_subscribe; /* ONLY_FIRST_SUBSCRIBE (XPUB, XSUB) */
-    int parts_subscribe;      /* XPUB, XSUB: the rest of this message may hold subscriptions */
-    zf_pipe *manual_pipe; /* XPUB_MANUAL: referenced */
-    uint8_t *welcome;     /* XPUB_WELCOME_MSG */
-    size_t welcome_len;
-    zf_buf *notes_head, *notes_tail; /* XPUB: subscription messages for the application */
-    int rx_more_in;       /* PUB/XPUB: inside a multipart message from a subscriber */
+    zf_reqrep_state rr; /* REQ, REP, DEALER, ROUTER, STREAM */
+    zf_pubsub_state ps; /* PUB, SUB, XPUB, XSUB */
     _Atomic(struct zf_monitor *) monitor; /* read by the I/O thread to report events */
     _Atomic int disconnected; /* RECONNECT_STOP_AFTER_DISCONNECT: the application removed an endpoint */
     struct zf_sock *ctx_next, *ctx_prev;
@@ -149,7 +158,7 @@ int zf_route_recv_frame(zf_sock *s, zf_pipe *p, zf_frame *f);
 void zf_route_skip_message(zf_sock *s, zf_pipe *p);
 void zf_route_take_meta(zf_sock *s, zf_pipe *p, zf_rec *r);
 
-/* A generated routing id for end e (a zero byte, then s->next_rid as 32 bits big-endian, as
+/* A generated routing id for end e (a zero byte, then s->rr.next_rid as 32 bits big-endian, as
  * libzmq's), shared by ROUTER and STREAM (routing.c). */
 void zf_routing_auto_id(zf_sock *s, zf_pipe_end *e);
 
