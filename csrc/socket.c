@@ -582,6 +582,9 @@ int zf_sock_close(zf_sock *s, int linger_set, int linger)
     s->mclosed = 1; /* from now on posters keep their pipes */
     pthread_mutex_unlock(&s->mlock);
     s->closed = 1;
+    /* Left raised: a thread polling this socket's fd (a Poller) beside threads blocked in it may
+     * have had release_waiters' wake-ups drained by them; it must wake too and find it closed. */
+    zf_signal_raise(&s->sig);
     zf_sock_process(s); /* what slipped in before the door closed */
     while (s->endpoints) {
         zf_endpoint *ep = s->endpoints;

@@ -242,8 +242,6 @@ def test_closing_a_socket_wakes_every_thread_blocked_in_it_with_enotsock(zmq, ct
 # 3.11 (5 runs of 6) and 3.14t (4 of 4); the engine's to fix. The polls are bounded (3 s), so a
 # missed wake-up shows as a late return, never as a thread left behind.
 @pytest.mark.zmqfast_only
-@pytest.mark.xfail(reason="engine: close does not re-raise the socket's signal once closed; a "
-                          "Poller beside blocked recv() calls may sleep on", strict=False)
 def test_closing_a_socket_wakes_pollers_sleeping_on_it_beside_blocked_receivers(zmq, ctx, bind):
     pull = ctx.socket(zmq.PULL)
     bind(pull, "inproc")

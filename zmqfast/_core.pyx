@@ -28,15 +28,17 @@ from ._zf cimport *
 from . import error as _error
 from . import constants as _constants
 
-cdef int _DONTWAIT = 1
-cdef int _SNDMORE = 2
-cdef int _OPT_RCVMORE = 13
-cdef int _OPT_FD = 14
-cdef int _OPT_EVENTS = 15
-cdef int _OPT_TYPE = 16
-cdef int _OPT_LINGER = 17
-cdef int _OPT_RCVTIMEO = 27
-cdef int _OPT_SNDTIMEO = 28
+# The numbers come from where they are defined once: the flags from zf.h (through _zf.pxd), the
+# options from constants.py (libzmq's numbers, which options.h uses too); C ints for the hot paths.
+cdef int _DONTWAIT = ZF_DONTWAIT
+cdef int _SNDMORE = ZF_SNDMORE
+cdef int _OPT_RCVMORE = _constants.SocketOption.RCVMORE
+cdef int _OPT_FD = _constants.SocketOption.FD
+cdef int _OPT_EVENTS = _constants.SocketOption.EVENTS
+cdef int _OPT_TYPE = _constants.SocketOption.TYPE
+cdef int _OPT_LINGER = _constants.SocketOption.LINGER
+cdef int _OPT_RCVTIMEO = _constants.SocketOption.RCVTIMEO
+cdef int _OPT_SNDTIMEO = _constants.SocketOption.SNDTIMEO
 
 COPY_THRESHOLD = 65536
 
