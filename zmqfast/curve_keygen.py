@@ -2,8 +2,9 @@
 Generate a zmq curve keypair.
 
 Prints a public and a secret key, both Z85-encoded (ASCII), in libzmq's curve_keygen layout.
-``--json`` prints them as a JSON object instead; ``--secret SECRET`` derives the public key
-belonging to an existing secret key rather than making a new pair.
+``--json`` prints them as a JSON object instead; ``--secret=SECRET`` derives the public key
+belonging to an existing secret key rather than making a new pair (write it with ``=``: a Z85
+key may begin with ``-``, which would otherwise be read as an option).
 
 Run it as ``python -m zmqfast.curve_keygen``.
 """
