@@ -58,7 +58,14 @@ struct zf_io {
     int stopping;
     void (*on_stop)(zf_io *io); /* at stop, before the last commands: close what is left */
     uint64_t rng;              /* reconnect jitter */
+    /* Sessions and listeners attached, or on their way (zf_ctx_choose_io counts them before
+     * they arrive; each gives its count back when it goes). Read by any thread choosing where
+     * a new one goes: a hint, hence relaxed. */
+    _Atomic int load;
 };
+
+/* Any thread: an object counted by zf_ctx_choose_io has gone (or never came). */
+static inline void zf_io_unload(zf_io *io) { atomic_fetch_sub_explicit(&io->load, 1, memory_order_relaxed); }
 
 int zf_io_start(zf_io *io, zf_ctx *ctx);
 void zf_io_stop(zf_io *io); /* posts STOP and joins */

@@ -70,7 +70,7 @@ int zf_sock_new(zf_ctx *c, int type, zf_sock **out)
         free(s);
         return -EMFILE;
     }
-    s->io = zf_ctx_choose_io(c);
+    zf_ctx_start_io(c); /* each connection and listener then picks its thread (zf_ctx_choose_io) */
     c->nsockets++;
     s->ctx_next = c->sockets;
     if (c->sockets)
@@ -342,7 +342,11 @@ int zf_sock_bind(zf_sock *s, const char *endpoint)
     zf_listener *l = calloc(1, sizeof *l);
     if (!l)
         return -ENOMEM;
-    l->io = s->io;
+    l->io = zf_ctx_choose_io(s->ctx, (uint64_t)s->opts.affinity);
+    if (!l->io) {
+        free(l);
+        return -EMFILE; /* AFFINITY names no I/O thread of this context: libzmq's error */
+    }
     l->sock = s;
     l->opts = s->opts;
     l->addr = a;
@@ -351,6 +355,7 @@ int zf_sock_bind(zf_sock *s, const char *endpoint)
     if (rc < 0) {
         zf_monitor_event(s, ZF_EVENT_BIND_FAILED, -rc, endpoint);
         zf_opts_forget_secret(&l->opts);
+        zf_io_unload(l->io);
         free(l);
         return rc;
     }
@@ -411,25 +416,34 @@ int zf_sock_connect(zf_sock *s, const char *endpoint)
         snprintf(s->last_endpoint, sizeof s->last_endpoint, "%s", endpoint);
         return 0;
     }
+    /* The session (which is also the connecter: it reconnects on the same thread) lives on the
+     * I/O thread chosen for it now, as libzmq chooses one per connect. */
+    zf_io *io = zf_ctx_choose_io(s->ctx, (uint64_t)s->opts.affinity);
+    if (!io)
+        return -EMFILE; /* AFFINITY names no I/O thread of this context: libzmq's error */
     zf_pipe *p = NULL;
     if (!s->opts.immediate) {
         p = zf_pipe_new(s->opts.sndhwm > 0 ? (uint64_t)s->opts.sndhwm : 0,
                         s->opts.rcvhwm > 0 && !s->opts.conflate ? (uint64_t)s->opts.rcvhwm : 0);
-        if (!p)
+        if (!p) {
+            zf_io_unload(io);
             return -ENOMEM;
+        }
         zf_sock_own_end(s, p, 0);
         p->end[0].via_session = 1;
         take_connect_rid(s, p, 0);
     }
-    zf_session *ss = zf_session_new_connect(s->io, s, &s->opts, &a, endpoint, p);
+    zf_session *ss = zf_session_new_connect(io, s, &s->opts, &a, endpoint, p);
     if (!ss) {
         if (p)
             zf_pipe_unref(p);
+        zf_io_unload(io);
         return -ENOMEM;
     }
     zf_endpoint *ep = add_endpoint(s, endpoint, a.transport, 0);
     if (ep) {
         ep->session = ss;
+        ep->io = io;
         ep->session_id = zf_session_id(ss);
         if (p) {
             zf_pipe_ref(p);
@@ -456,7 +470,7 @@ static void end_endpoint(zf_sock *s, zf_endpoint *ep, int closing)
         zf_pipe_unref(ep->pipe);
     }
     if (ep->session_id)
-        zf_session_post_sock_closed(s->io, ep->session_id);
+        zf_session_post_sock_closed(ep->io, ep->session_id);
     if (ep->transport == ZF_INPROC && ep->bound) {
         zf_addr a;
         if (zf_addr_parse(ep->uri, 1, &a) == 0)

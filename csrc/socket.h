@@ -28,6 +28,7 @@ typedef struct zf_endpoint {
     int bound;
     zf_listener *listener; /* tcp/ipc bind */
     zf_session *session;   /* tcp/ipc connect: handed to the I/O thread, never dereferenced here */
+    zf_io *io;             /* tcp/ipc connect: the session's I/O thread (its commands go there) */
     uint64_t session_id;
     zf_pipe *pipe;         /* connect: the pipe made for it (referenced), if any */
 } zf_endpoint;
@@ -84,8 +85,7 @@ typedef struct zf_pubsub_state {
 } zf_pubsub_state;
 
 struct zf_sock {
-    zf_ctx *ctx;
-    zf_io *io;
+    zf_ctx *ctx; /* no I/O thread of its own: each listener and session has one (ctx.c) */
     _Atomic int refs;
     zf_signal sig;
     const zf_sock_ops *ops;
