@@ -47,8 +47,8 @@ struct zf_ctx {
 void zf_ctx_start_io(zf_ctx *c);
 /* Any thread, once started: the I/O thread a new session, listener or connecter is to live on,
  * chosen as libzmq does (see ctx.c), with that object counted in its load; the object gives it
- * back with zf_io_unload when it goes. NULL when affinity names no running thread (libzmq's
- * bind and connect then fail with EMFILE). */
+ * back with zf_io_unload when it goes. NULL when affinity names no running thread (bind and
+ * connect then fail with EMTHREAD, as libzmq's). */
 zf_io *zf_ctx_choose_io(zf_ctx *c, uint64_t affinity);
 /* The number of objects attached to I/O thread i (for tests and the bench), or -EINVAL. */
 int zf_ctx_io_load(zf_ctx *c, int i);

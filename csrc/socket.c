@@ -345,7 +345,7 @@ int zf_sock_bind(zf_sock *s, const char *endpoint)
     l->io = zf_ctx_choose_io(s->ctx, (uint64_t)s->opts.affinity);
     if (!l->io) {
         free(l);
-        return -EMFILE; /* AFFINITY names no I/O thread of this context: libzmq's error */
+        return -ZF_EMTHREAD; /* AFFINITY names no I/O thread of this context: as libzmq */
     }
     l->sock = s;
     l->opts = s->opts;
@@ -420,7 +420,7 @@ int zf_sock_connect(zf_sock *s, const char *endpoint)
      * I/O thread chosen for it now, as libzmq chooses one per connect. */
     zf_io *io = zf_ctx_choose_io(s->ctx, (uint64_t)s->opts.affinity);
     if (!io)
-        return -EMFILE; /* AFFINITY names no I/O thread of this context: libzmq's error */
+        return -ZF_EMTHREAD; /* AFFINITY names no I/O thread of this context: as libzmq */
     zf_pipe *p = NULL;
     if (!s->opts.immediate) {
         p = zf_pipe_new(s->opts.sndhwm > 0 ? (uint64_t)s->opts.sndhwm : 0,
