@@ -87,13 +87,6 @@ zf_io *zf_ctx_choose_io(zf_ctx *c, uint64_t affinity)
     return best;
 }
 
-int zf_ctx_io_load(zf_ctx *c, int i)
-{
-    if (i < 0 || i >= c->nio || !c->io)
-        return -EINVAL;
-    return atomic_load_explicit(&c->io[i].load, memory_order_relaxed);
-}
-
 int zf_ctx_set(zf_ctx *c, int option, int value)
 {
     switch (option) {

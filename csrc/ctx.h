@@ -50,8 +50,6 @@ void zf_ctx_start_io(zf_ctx *c);
  * back with zf_io_unload when it goes. NULL when affinity names no running thread (bind and
  * connect then fail with EMTHREAD, as libzmq's). */
 zf_io *zf_ctx_choose_io(zf_ctx *c, uint64_t affinity);
-/* The number of objects attached to I/O thread i (for tests and the bench), or -EINVAL. */
-int zf_ctx_io_load(zf_ctx *c, int i);
 void zf_ctx_session_born(zf_ctx *c);
 void zf_ctx_session_died(zf_ctx *c);
 int zf_ctx_inproc_bind(zf_ctx *c, zf_sock *s, const char *name);
