@@ -506,7 +506,7 @@ def test_close_and_term_with_connections_on_every_thread_are_quick(zmq, linger):
         router.close()
         push.close()
         c.term()
-        assert time.monotonic() - t0 < 0.2 + linger / 1000
+        assert time.monotonic() - t0 < 1.0 + linger / 1000  # slack for a loaded machine
         for d in dealers:
             assert d.recv() == b"hi"
             d.close(0)
