@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "socket.h"
 #include "sys.h"
 
 /* libzmq hands raw data over in pieces of at most its read batch (8 KiB): keep that granularity,

@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "mech_plain.h"
-#include "socket.h"
 #include "sys.h"
 #include "zmtp.h"
 
@@ -230,7 +229,7 @@ int zf_zmtp_frame_put_big(zf_session *s, zf_rec *r, int flags)
  * object. */
 zf_buf *zf_zmtp_frame_rx_buf(zf_session *s, size_t size)
 {
-    zf_buf *b = zf_sock_take_blank(s->sock, size);
+    zf_buf *b = s->sock->ops->take_blank(s->sock, size);
     return b ? b : zf_buf_new(size);
 }
 

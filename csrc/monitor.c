@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "socket.h"
+#include "sock_link.h"
 
 static void noop_wake(void *arg, zf_pipe *p, int end) { (void)arg; (void)p; (void)end; }
 
@@ -40,7 +40,7 @@ static void put(zf_pipe *p, int event, int64_t value, const char *endpoint)
     zf_pipe_wake_peer(p, 1);
 }
 
-void zf_monitor_event(zf_sock *s, int event, int64_t value, const char *endpoint)
+void zf_monitor_event(zf_sock_link *s, int event, int64_t value, const char *endpoint)
 {
     zf_monitor *m = atomic_load_explicit(&s->monitor, memory_order_acquire);
     if (!m)

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ctx.h"
+#include "monitor.h"
 #include "session.h"
 #include "sys.h"
 #include "zmtp.h"
@@ -34,7 +34,9 @@ static const zf_sock_ops *ops_for(int type)
     }
 }
 
-int zf_sock_new(zf_ctx *c, int type, zf_sock **out)
+static const zf_sock_link_ops link_ops;
+
+int zf_sock_create(zf_ctx_link *c, int type, zf_sock **out)
 {
     if (type < 0 || type >= ZF_NTYPES)
         return -EINVAL;
@@ -53,30 +55,10 @@ int zf_sock_new(zf_ctx *c, int type, zf_sock **out)
     pthread_mutex_init(&s->mlock, NULL);
     pthread_mutex_init(&s->blank_lock, NULL);
     s->ops = ops;
-    s->ctx = c;
+    s->link.ops = &link_ops;
+    s->link.ctx = c;
     s->rr.next_rid = (uint32_t)zf_now_ms() * 2654435761u; /* ROUTER ids start anywhere, as libzmq's do */
     zf_opts_defaults(&s->opts, type);
-    s->opts.ipv6 = c->ipv6;
-    pthread_mutex_lock(&c->lock);
-    if (c->terminating || c->forgotten) {
-        pthread_mutex_unlock(&c->lock);
-        zf_signal_close(&s->sig);
-        free(s);
-        return -ZF_ETERM;
-    }
-    if (c->nsockets >= c->max_sockets) {
-        pthread_mutex_unlock(&c->lock);
-        zf_signal_close(&s->sig);
-        free(s);
-        return -EMFILE;
-    }
-    s->io = zf_ctx_choose_io(c);
-    c->nsockets++;
-    s->ctx_next = c->sockets;
-    if (c->sockets)
-        c->sockets->ctx_prev = s;
-    c->sockets = s;
-    pthread_mutex_unlock(&c->lock);
     *out = s;
     return 0;
 }
@@ -90,7 +72,7 @@ void zf_sock_unref(zf_sock *s)
     zf_signal_close(&s->sig);
     pthread_mutex_destroy(&s->mlock);
     pthread_mutex_destroy(&s->blank_lock);
-    zf_monitor_free(atomic_load(&s->monitor));
+    zf_monitor_free(atomic_load(&s->link.monitor));
     free(s->pipes);
     free(s->rr.env);
     free(s->ps.dist);
@@ -316,7 +298,7 @@ static int check_usable(zf_sock *s)
 {
     if (zf_unlikely(s->closed))
         return -ENOTSOCK;
-    if (zf_unlikely(atomic_load_explicit(&s->ctx->terminating, memory_order_relaxed)))
+    if (zf_unlikely(atomic_load_explicit(&s->link.ctx->terminating, memory_order_relaxed)))
         return -ZF_ETERM;
     check_mail(s);
     return 0;
@@ -332,7 +314,7 @@ int zf_sock_bind(zf_sock *s, const char *endpoint)
     if (rc < 0)
         return rc;
     if (a.transport == ZF_INPROC) {
-        rc = zf_ctx_inproc_bind(s->ctx, s, a.name);
+        rc = s->link.ctx->ops->inproc_bind(s->link.ctx, s, a.name);
         if (rc < 0)
             return rc;
         add_endpoint(s, endpoint, ZF_INPROC, 1);
@@ -343,18 +325,18 @@ int zf_sock_bind(zf_sock *s, const char *endpoint)
     if (!l)
         return -ENOMEM;
     l->io = s->io;
-    l->sock = s;
+    l->sock = &s->link;
     l->opts = s->opts;
     l->addr = a;
     l->h.fd = -1;
     rc = zf_listener_open(l);
     if (rc < 0) {
-        zf_monitor_event(s, ZF_EVENT_BIND_FAILED, -rc, endpoint);
+        zf_monitor_event(&s->link, ZF_EVENT_BIND_FAILED, -rc, endpoint);
         zf_opts_forget_secret(&l->opts);
         free(l);
         return rc;
     }
-    zf_monitor_event(s, ZF_EVENT_LISTENING, l->h.fd, l->endpoint);
+    zf_monitor_event(&s->link, ZF_EVENT_LISTENING, l->h.fd, l->endpoint);
     zf_sock_ref(s);
     zf_endpoint *ep = add_endpoint(s, l->endpoint, a.transport, 1);
     if (ep)
@@ -398,7 +380,7 @@ int zf_sock_connect(zf_sock *s, const char *endpoint)
         return rc;
     if (a.transport == ZF_INPROC) {
         zf_pipe *p = NULL;
-        rc = zf_ctx_inproc_connect(s->ctx, s, a.name, &p);
+        rc = s->link.ctx->ops->inproc_connect(s->link.ctx, s, a.name, &p);
         if (rc == 0 && p)
             take_connect_rid(s, p, zf_sock_end(s, p));
         if (rc < 0)
@@ -421,7 +403,7 @@ int zf_sock_connect(zf_sock *s, const char *endpoint)
         p->end[0].via_session = 1;
         take_connect_rid(s, p, 0);
     }
-    zf_session *ss = zf_session_new_connect(s->io, s, &s->opts, &a, endpoint, p);
+    zf_session *ss = zf_session_new_connect(s->io, &s->link, &s->opts, &a, endpoint, p);
     if (!ss) {
         if (p)
             zf_pipe_unref(p);
@@ -460,7 +442,7 @@ static void end_endpoint(zf_sock *s, zf_endpoint *ep, int closing)
     if (ep->transport == ZF_INPROC && ep->bound) {
         zf_addr a;
         if (zf_addr_parse(ep->uri, 1, &a) == 0)
-            zf_ctx_inproc_unbind(s->ctx, s, a.name);
+            s->link.ctx->ops->inproc_unbind(s->link.ctx, s, a.name);
     }
     free(ep);
 }
@@ -489,7 +471,7 @@ static int remove_endpoint(zf_sock *s, const char *endpoint, int bound)
 static int endpoint_removed(zf_sock *s, int rc)
 {
     if (rc == 0 && (s->opts.reconnect_stop & ZF_RECONNECT_STOP_AFTER_DISCONNECT))
-        atomic_store(&s->disconnected, 1);
+        atomic_store(&s->link.disconnected, 1);
     return rc;
 }
 
@@ -591,8 +573,8 @@ int zf_sock_close(zf_sock *s, int linger_set, int linger)
         s->endpoints = ep->next;
         end_endpoint(s, ep, 1);
     }
-    zf_ctx_inproc_unbind(s->ctx, s, NULL);
-    zf_sock_monitor(s, NULL, 0);
+    s->link.ctx->ops->inproc_unbind(s->link.ctx, s, NULL);
+    s->link.ctx->ops->monitor(s->link.ctx, s, NULL, 0);
     while (s->npipes)
         zf_sock_detach(s, s->pipes[s->npipes - 1]);
     /* XPUB_MANUAL's pipe references: a pipe holds its socket, so these must go before free */
@@ -605,17 +587,7 @@ int zf_sock_close(zf_sock *s, int linger_set, int linger)
         zf_pipe_unref(s->ps.manual_pipe);
         s->ps.manual_pipe = NULL;
     }
-    zf_ctx *c = s->ctx;
-    pthread_mutex_lock(&c->lock);
-    if (s->ctx_prev)
-        s->ctx_prev->ctx_next = s->ctx_next;
-    else
-        c->sockets = s->ctx_next;
-    if (s->ctx_next)
-        s->ctx_next->ctx_prev = s->ctx_prev;
-    c->nsockets--;
-    pthread_cond_broadcast(&c->cond);
-    pthread_mutex_unlock(&c->lock);
+    s->link.ctx->ops->sock_closed(s->link.ctx, s);
     zf_sock_unref(s);
     return 0;
 }
@@ -628,7 +600,7 @@ static int check_usable_tx(zf_sock *s)
 {
     if (zf_unlikely(s->closed))
         return -ENOTSOCK;
-    if (zf_unlikely(atomic_load_explicit(&s->ctx->terminating, memory_order_relaxed)))
+    if (zf_unlikely(atomic_load_explicit(&s->link.ctx->terminating, memory_order_relaxed)))
         return -ZF_ETERM;
     return send_mail_deferred(s);
 }
@@ -674,7 +646,7 @@ int zf_sock_recv(zf_sock *s, zf_frame *f)
         return -ENOTSUP;
     rc = s->ops->recv(s, f);
     if (rc == 0)
-        s->rx_since_tx = 1;
+        s->link.rx_since_tx = 1;
     return rc;
 }
 
@@ -702,7 +674,7 @@ int zf_sock_events(zf_sock *s)
 {
     if (s->closed)
         return 0;
-    if (atomic_load(&s->ctx->terminating))
+    if (atomic_load(&s->link.ctx->terminating))
         return 0;
     return arm_and_look(s);
 }
@@ -721,9 +693,9 @@ static int wait_ready(zf_sock *s, int events, int timeout_ms)
 {
     if (atomic_load(&s->closing))
         return -ENOTSOCK;
-    if (atomic_load(&s->ctx->terminating))
+    if (atomic_load(&s->link.ctx->terminating))
         return -ZF_ETERM;
-    int spin = s->ctx->spin_us >= 0 ? s->ctx->spin_us : (only_inproc(s) ? 50 : 0);
+    int spin = s->link.ctx->spin_us >= 0 ? s->link.ctx->spin_us : (only_inproc(s) ? 50 : 0);
     if (spin > 0 && timeout_ms != 0) {
         /* A reply often comes within microseconds: look for it a little before parking, since a
          * parked reader costs its writer a syscall and itself a scheduler wake-up. By default
@@ -740,7 +712,7 @@ static int wait_ready(zf_sock *s, int events, int timeout_ms)
     int ready = arm_and_look(s) & events;
     if (ready || atomic_load(&s->mpending))
         return 0;
-    if (atomic_load(&s->ctx->terminating))
+    if (atomic_load(&s->link.ctx->terminating))
         return -ZF_ETERM;
     if (atomic_load(&s->closing)) /* after arm_and_look's drain: a close's raise is not lost */
         return -ENOTSOCK;
@@ -778,7 +750,7 @@ int zf_poll_scan(zf_pollitem *items, int n, int arm)
                     free(pfd);
                 return -ENOTSOCK;
             }
-            if (atomic_load(&it->sock->ctx->terminating)) {
+            if (atomic_load(&it->sock->link.ctx->terminating)) {
                 if (pfd != small)
                     free(pfd);
                 return -ZF_ETERM;
@@ -838,3 +810,21 @@ int zf_poll_wait(zf_pollitem *items, int n, int timeout_ms)
         return -err;
     return rc == 0 ? -EAGAIN : 0;
 }
+
+/* ---- the link (sock_link.h): what sessions, listeners and the monitor may ask ------------- */
+
+/* The link is the socket's first member: a pointer to one is a pointer to the other. */
+static zf_sock *sock_of(zf_sock_link *l) { return (zf_sock *)l; }
+static void link_ref(zf_sock_link *l) { zf_sock_ref(sock_of(l)); }
+static void link_unref(zf_sock_link *l) { zf_sock_unref(sock_of(l)); }
+static int link_post(zf_sock_link *l, int type, zf_pipe *p) { return zf_sock_post(sock_of(l), type, p); }
+static void link_own_end(zf_sock_link *l, zf_pipe *p, int e) { zf_sock_own_end(sock_of(l), p, e); }
+static zf_buf *link_take_blank(zf_sock_link *l, size_t n) { return zf_sock_take_blank(sock_of(l), n); }
+
+static const zf_sock_link_ops link_ops = {
+    .ref = link_ref,
+    .unref = link_unref,
+    .post = link_post,
+    .own_end = link_own_end,
+    .take_blank = link_take_blank,
+};

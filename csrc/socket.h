@@ -8,16 +8,16 @@
 
 #include "io.h"
 #include "routing.h"
+#include "sock_link.h"
 #include "subs.h"
 #include "zf.h"
 
 typedef struct zf_sock_cmd {
     struct zf_sock_cmd *next;
-    int type; /* ZF_SCMD_* */
+    int type; /* ZF_SCMD_* (sock_link.h) */
     zf_pipe *pipe; /* referenced by the command */
 } zf_sock_cmd;
 
-enum { ZF_SCMD_ATTACH = 1, ZF_SCMD_TERM };
 enum { ZF_MAIL_OTHER = 1, ZF_MAIL_TERM = 2 }; /* zf_sock.mpending bits */
 
 /* What the socket bound or connected, so unbind/disconnect/close can find it. */
@@ -84,7 +84,9 @@ typedef struct zf_pubsub_state {
 } zf_pubsub_state;
 
 struct zf_sock {
-    zf_ctx *ctx;
+    /* What the layers below see of the socket, and its context (link.ctx). First: a pipe end's
+     * owner pointer is read as a zf_sock_link by direct transmit (sock_link.h). */
+    zf_sock_link link;
     zf_io *io;
     _Atomic int refs;
     zf_signal sig;
@@ -117,16 +119,16 @@ struct zf_sock {
     zf_pipe *rx_pipe; /* pipe of the multipart message being received */
     zf_pipe *last_pipe; /* where the last frame received came from (for its metadata) */
     int rx_more;
-    int rx_since_tx; /* a frame was received since the last direct transmit (direct_send.c) */
     zf_endpoint *endpoints;
     char last_endpoint[300];
     zf_reqrep_state rr; /* REQ, REP, DEALER, ROUTER, STREAM */
     zf_pubsub_state ps; /* PUB, SUB, XPUB, XSUB */
-    _Atomic(struct zf_monitor *) monitor; /* read by the I/O thread to report events */
-    _Atomic int disconnected; /* RECONNECT_STOP_AFTER_DISCONNECT: the application removed an endpoint */
     struct zf_sock *ctx_next, *ctx_prev;
 };
 
+/* The socket alone, in context c but not yet registered there: the context's zf_sock_new (ctx.c)
+ * makes it with this and registers it (undoing it with zf_sock_unref if it cannot). */
+int zf_sock_create(zf_ctx_link *c, int type, zf_sock **out);
 void zf_sock_ref(zf_sock *s);
 void zf_sock_unref(zf_sock *s);
 /* Any thread: make pipe end e belong to socket s (waker, release, a reference on s). */
