@@ -169,7 +169,14 @@ extern const zf_sock_ops zf_pair_ops, zf_push_ops, zf_pull_ops;
 extern const zf_sock_ops zf_dealer_ops, zf_router_ops, zf_req_ops, zf_rep_ops;
 extern const zf_sock_ops zf_pub_ops, zf_sub_ops, zf_xpub_ops, zf_xsub_ops;
 extern const zf_sock_ops zf_stream_ops;
-/* sock_stream.c: ROUTER_RAW on a ROUTER (before any bind or connect): STREAM's raw mode. */
-int zf_stream_router_raw(zf_sock *s, int on);
+
+/* sock_raw.c: raw routing, the ops STREAM's table and ROUTER_RAW's (sock_reqrep.c) share. send:
+ * mandatory makes an unknown id EHOSTUNREACH and a full pipe EAGAIN, else the message is
+ * dropped. */
+void zf_raw_attached(zf_sock *s, zf_pipe *p);
+void zf_raw_detach(zf_sock *s, zf_pipe *p);
+int zf_raw_recv(zf_sock *s, zf_frame *f);
+int zf_raw_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags, int mandatory);
+int zf_raw_has_out(zf_sock *s, int arm);
 
 #endif
