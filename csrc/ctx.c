@@ -246,12 +246,38 @@ void zf_ctx_session_died(zf_ctx *c)
     pthread_mutex_unlock(&c->lock);
 }
 
+/* The pattern of each socket type: the context names them, as libzmq's socket factory does, so
+ * that the socket core never names the patterns above it. */
+static const zf_sock_ops *ops_for(int type)
+{
+    switch (type) {
+    case ZF_PAIR: return &zf_pair_ops;
+    case ZF_PUSH: return &zf_push_ops;
+    case ZF_PULL: return &zf_pull_ops;
+    case ZF_DEALER: return &zf_dealer_ops;
+    case ZF_ROUTER: return &zf_router_ops;
+    case ZF_REQ: return &zf_req_ops;
+    case ZF_REP: return &zf_rep_ops;
+    case ZF_PUB: return &zf_pub_ops;
+    case ZF_SUB: return &zf_sub_ops;
+    case ZF_XPUB: return &zf_xpub_ops;
+    case ZF_XSUB: return &zf_xsub_ops;
+    case ZF_STREAM: return &zf_stream_ops;
+    default: return NULL;
+    }
+}
+
 /* zmq_socket: the context makes the socket (socket.c) and registers it; the socket tells it when
  * it has closed (sock_closed, through its link). */
 int zf_sock_new(zf_ctx *c, int type, zf_sock **out)
 {
+    if (type < 0 || type >= ZF_NTYPES)
+        return -EINVAL;
+    const zf_sock_ops *ops = ops_for(type);
+    if (!ops)
+        return -ENOTSUP;
     zf_sock *s;
-    int rc = zf_sock_create(&c->link, type, &s);
+    int rc = zf_sock_create(&c->link, type, ops, &s);
     if (rc < 0)
         return rc;
     s->opts.ipv6 = c->ipv6;

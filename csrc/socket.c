@@ -15,34 +15,10 @@
 
 /* ---- lifetime and references ------------------------------------------------------------- */
 
-static const zf_sock_ops *ops_for(int type)
-{
-    switch (type) {
-    case ZF_PAIR: return &zf_pair_ops;
-    case ZF_PUSH: return &zf_push_ops;
-    case ZF_PULL: return &zf_pull_ops;
-    case ZF_DEALER: return &zf_dealer_ops;
-    case ZF_ROUTER: return &zf_router_ops;
-    case ZF_REQ: return &zf_req_ops;
-    case ZF_REP: return &zf_rep_ops;
-    case ZF_PUB: return &zf_pub_ops;
-    case ZF_SUB: return &zf_sub_ops;
-    case ZF_XPUB: return &zf_xpub_ops;
-    case ZF_XSUB: return &zf_xsub_ops;
-    case ZF_STREAM: return &zf_stream_ops;
-    default: return NULL;
-    }
-}
-
 static const zf_sock_link_ops link_ops;
 
-int zf_sock_create(zf_ctx_link *c, int type, zf_sock **out)
+int zf_sock_create(zf_ctx_link *c, int type, const zf_sock_ops *ops, zf_sock **out)
 {
-    if (type < 0 || type >= ZF_NTYPES)
-        return -EINVAL;
-    const zf_sock_ops *ops = ops_for(type);
-    if (!ops)
-        return -ENOTSUP;
     zf_sock *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;

@@ -126,9 +126,10 @@ struct zf_sock {
     struct zf_sock *ctx_next, *ctx_prev;
 };
 
-/* The socket alone, in context c but not yet registered there: the context's zf_sock_new (ctx.c)
- * makes it with this and registers it (undoing it with zf_sock_unref if it cannot). */
-int zf_sock_create(zf_ctx_link *c, int type, zf_sock **out);
+/* A socket of this type running the pattern ops, in context c but not yet registered there: the
+ * context's zf_sock_new (ctx.c) makes it with this and registers it (undoing it with
+ * zf_sock_unref if it cannot). 0 or -ENOMEM (or the signaler's error). */
+int zf_sock_create(zf_ctx_link *c, int type, const zf_sock_ops *ops, zf_sock **out);
 void zf_sock_ref(zf_sock *s);
 void zf_sock_unref(zf_sock *s);
 /* Any thread: make pipe end e belong to socket s (waker, release, a reference on s). */
