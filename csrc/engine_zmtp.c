@@ -582,14 +582,9 @@ static void zmtp_fill(zf_session *s)
     if (!s->tx_mid)
         take_ctl(s);
     while (!s->tx_big && !s->tx_failed) {
-        zf_rec *r = zf_queue_peek(q);
+        zf_rec *r = zf_session_next_rec(s, q);
         if (!r)
             return;
-        if (r->flags & ZF_REC_DELIM) {
-            zf_queue_pop(q, r);
-            s->tx_done = 1;
-            return;
-        }
         int more = r->flags & ZF_REC_MORE;
         if (r->flags & ZF_REC_CMD) {
             if (encode_sub(s, r) <= 0)

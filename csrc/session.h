@@ -227,6 +227,19 @@ static inline void zf_session_tx_leave(zf_session *s, zf_pipe *p)
     zf_pipe_unref(p);
 }
 
+/* The next record an engine's fill encodes, or NULL when there is none or it is the socket's
+ * delimiter (taken, and tx_done set: nothing follows it). Inline: once per frame sent. */
+static inline zf_rec *zf_session_next_rec(zf_session *s, zf_queue *q)
+{
+    zf_rec *r = zf_queue_peek(q);
+    if (r && (r->flags & ZF_REC_DELIM)) {
+        zf_queue_pop(q, r);
+        s->tx_done = 1;
+        return NULL;
+    }
+    return r;
+}
+
 /* engine_zmtp.c: what the mechanisms call back */
 int zf_zmtp_handshake_done(zf_session *s);
 int zf_zmtp_handle_command(zf_session *s, const uint8_t *body, size_t len);
