@@ -1,5 +1,6 @@
 /* monitor.c: emitting socket events to the monitor's pipe. Binding the monitor's inproc address
- * is the context's (ctx.c, zf_sock_monitor): this file knows sockets and pipes only. */
+ * is the context's (ctx.c, zf_sock_monitor): this file knows a socket's link (sock_link.h, where
+ * the monitor hangs) and pipes only, so sessions below the socket can report events. */
 #include "monitor.h"
 
 #include <errno.h>

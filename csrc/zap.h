@@ -23,7 +23,8 @@ typedef struct zf_zap_reply {
     size_t meta_len;
 } zf_zap_reply;
 
-/* Send a request for a peer at peer_addr, speaking mechanism, with credentials cred[0..ncred).
+/* Send a request for a peer at peer_addr, speaking mechanism, with credentials cred[0..ncred),
+ * to the handler c's inproc table holds (asked through c's ops: ctx_link.h).
  * wake/wake_arg/owner: how end 0 of the new pipe wakes its owner. Returns the pipe (the caller's
  * reference), or NULL with *err = -ECONNREFUSED (no handler bound) or -ENOMEM. */
 zf_pipe *zf_zap_request(zf_ctx_link *c, const zf_opts *o, const char *mechanism, const char *peer_addr,
