@@ -186,6 +186,9 @@ def problems(csrc):
     return found
 
 
+@pytest.mark.skipif(not os.path.isdir(CSRC),
+                    reason="the engine's sources are not here (the suite runs from a copy: "
+                           ".ci/check-packaging's wheel test)")
 def test_engine_layers_point_one_way_and_files_stay_small():
     found = problems(CSRC)
     assert not found, "\n".join(found)
