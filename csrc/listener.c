@@ -9,9 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctx.h"
 #include "net.h"
-#include "socket.h"
 #include "sys.h"
 
 static void on_accept(zf_handler *h, uint32_t ev)
@@ -34,7 +32,8 @@ static void on_accept(zf_handler *h, uint32_t ev)
         zf_monitor_event(l->sock, ZF_EVENT_ACCEPTED, fd, l->endpoint);
         /* Each connection gets its own thread, as in libzmq: the least loaded of those the
          * listener's AFFINITY allows (the listener's own thread is one of them). */
-        zf_io *io = zf_ctx_choose_io(l->sock->ctx, (uint64_t)l->opts.affinity);
+        zf_ctx_link *c = l->sock->ctx;
+        zf_io *io = c->ops->choose_io(c, (uint64_t)l->opts.affinity);
         if (!io) {
             io = l->io;
             atomic_fetch_add_explicit(&io->load, 1, memory_order_relaxed);
@@ -193,7 +192,7 @@ void zf_listener_close(zf_listener *l, int with_sessions)
     zf_listener_stop(l);
     zf_listener_release_sessions(io, l, with_sessions);
     zf_opts_forget_secret(&l->opts);
-    zf_sock_unref(l->sock);
+    zf_sock_link_unref(l->sock);
     zf_io_bury(io, l);
     zf_io_unload(io);
 }
