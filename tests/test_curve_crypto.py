@@ -174,14 +174,19 @@ def test_secretbox_both_directions(lib, rng):
         assert lib.secretbox_open(theirs, nonce, key) == msg2, n
 
 
-@pytest.mark.zmqfast_only
-def test_secretbox_with_subkey_is_secretbox(lib, rng):
-    # CURVE's MESSAGE boxes: HSalsa20 of the nonce's fixed first 16 bytes done once, then the
-    # box from its last 8 (opened in place); byte for byte libsodium's crypto_secretbox
-    for n in LENGTHS + [31, 32, 33, 63, 64, 65, 1000, 4096]:
+# Where a MESSAGE box's first keystream call (64, 256 or 512 bytes, crypto.c's ks_chunk) ends:
+# 32 bytes of it are the Poly1305 key, so message lengths 32, 224 and 480 are the last ones it
+# covers whole, and the rest comes from a second call
+CHUNK_EDGES = [31, 32, 33, 63, 64, 65, 223, 224, 225, 255, 256, 257, 479, 480, 481, 511, 512,
+               513, 1000, 4096]
+
+
+def _check_subkey_boxes(lib, rng, lengths):
+    for n in lengths:
         key, nonce, msg = _rand(rng, 32), _rand(rng, 24), _rand(rng, n)
         ours = lib.secretbox_sub(msg, nonce, key)
         assert ours == nacl.crypto_secretbox(msg, nonce, key), n
+        assert lib.secretbox_sub_in_place(msg, nonce, key) == ours, n
         msg2 = _rand(rng, n)
         theirs = nacl.crypto_secretbox(msg2, nonce, key)
         assert lib.secretbox_open_sub(theirs, nonce, key) == msg2, n
@@ -190,6 +195,23 @@ def test_secretbox_with_subkey_is_secretbox(lib, rng):
             bad[pos] ^= 1
             _assert_bad(lib.secretbox_open_sub, bytes(bad), nonce, key)
     _assert_bad(lib.secretbox_open_sub, b"x" * 15, nonce, key)
+
+
+@pytest.mark.zmqfast_only
+def test_secretbox_with_subkey_is_secretbox(lib, rng):
+    # CURVE's MESSAGE boxes: HSalsa20 of the nonce's fixed first 16 bytes done once, then the
+    # box from its last 8 (opened in place); byte for byte libsodium's crypto_secretbox, with
+    # this machine's Salsa20 (SIMD on x86: the first keystream call makes 256 or 512 bytes)
+    _check_subkey_boxes(lib, rng, LENGTHS + CHUNK_EDGES)
+
+
+@pytest.mark.zmqfast_only
+def test_secretbox_with_subkey_on_portable_libsodium(rng):
+    # the same on the portable C (aarch64, arm64 macOS: one keystream block, then the rest),
+    # built here with ZF_SODIUM_PORTABLE whatever this machine is
+    import crypto_lib
+
+    _check_subkey_boxes(crypto_lib.crypto(portable=True), rng, list(range(0, 100)) + CHUNK_EDGES)
 
 
 @pytest.mark.zmqfast_only
