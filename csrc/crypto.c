@@ -317,21 +317,30 @@ void zf_crypto_xsalsa20_subkey(uint8_t sub[32], const uint8_t k[32], const uint8
     crypto_core_hsalsa20(sub, prefix, k, NULL);
 }
 
-void zf_crypto_secretbox_sub(uint8_t *c, const uint8_t *m, size_t mlen, const uint8_t n8[8],
-                             const uint8_t sub[32])
+void zf_crypto_secretbox_sub_parts(uint8_t *c, const uint8_t *head, size_t hlen, const uint8_t *m,
+                                   size_t mlen, const uint8_t n8[8], const uint8_t sub[32])
 {
     uint8_t ks[KS_MAX];
     ready();
-    size_t chunk = ks_chunk(32 + mlen), head = mlen < chunk - 32 ? mlen : chunk - 32;
+    size_t total = hlen + mlen, chunk = ks_chunk(32 + total);
+    size_t room = chunk - 32; /* plaintext bytes the first call covers: at least 32 >= hlen */
+    size_t first = total < room ? mlen : room - hlen; /* of them, bytes of m */
     uint8_t *ct = c + ZF_CRYPTO_TAGBYTES;
-    /* keystream bytes 0-31: the Poly1305 key; 32 on: XORed into m. Each byte of m is read
-     * before the same byte of ct is written, so ct == m (c + 16 == m) is safe. */
+    /* keystream bytes 0-31: the Poly1305 key; 32 on: XORed into head, then m. Each byte of m
+     * is read before the same byte of ct is written, so m == ct + hlen (in place) is safe. */
     crypto_stream_salsa20(ks, chunk, n8, sub);
-    xor_bytes(ct, m, ks + 32, head);
-    if (mlen > head)
-        crypto_stream_salsa20_xor_ic(ct + head, m + head, mlen - head, n8, chunk / 64, sub);
-    crypto_onetimeauth_poly1305(c, ct, mlen, ks);
+    xor_bytes(ct, head, ks + 32, hlen);
+    xor_bytes(ct + hlen, m, ks + 32 + hlen, first);
+    if (mlen > first) /* ct + room starts keystream block chunk / 64 */
+        crypto_stream_salsa20_xor_ic(ct + room, m + first, mlen - first, n8, chunk / 64, sub);
+    crypto_onetimeauth_poly1305(c, ct, total, ks);
     zf_crypto_wipe(ks, chunk);
+}
+
+void zf_crypto_secretbox_sub(uint8_t *c, const uint8_t *m, size_t mlen, const uint8_t n8[8],
+                             const uint8_t sub[32])
+{
+    zf_crypto_secretbox_sub_parts(c, NULL, 0, m, mlen, n8, sub);
 }
 
 int zf_crypto_secretbox_open_sub(uint8_t *m, const uint8_t *c, size_t clen, const uint8_t n8[8],

@@ -73,6 +73,12 @@ static inline int zf_crypto_box_open_afternm(uint8_t *m, const uint8_t *c, size_
 void zf_crypto_xsalsa20_subkey(uint8_t sub[32], const uint8_t k[32], const uint8_t prefix[16]);
 void zf_crypto_secretbox_sub(uint8_t *c, const uint8_t *m, size_t mlen, const uint8_t n8[8],
                              const uint8_t sub[32]);
+/* The box of a message in two parts, head (hlen bytes, at most 32) then m, sealed without
+ * joining them first (CURVE's flags byte and a frame's data: a large frame is not copied before
+ * it is encrypted). c gets 16 + hlen + mlen bytes. head must not overlap c; m may lie where its
+ * ciphertext goes (m == c + 16 + hlen) or apart from c. */
+void zf_crypto_secretbox_sub_parts(uint8_t *c, const uint8_t *head, size_t hlen, const uint8_t *m,
+                                   size_t mlen, const uint8_t n8[8], const uint8_t sub[32]);
 int zf_crypto_secretbox_open_sub(uint8_t *m, const uint8_t *c, size_t clen, const uint8_t n8[8],
                                  const uint8_t sub[32]);
 

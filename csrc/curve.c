@@ -428,11 +428,10 @@ long zf_curve_encode(zf_curve *c, uint8_t *out, size_t cap, const uint8_t *data,
     if (rc < 0)
         return broken(c, rc);
     put_name(out, "MESSAGE");
-    uint8_t *pt = out + MESSAGE_BOX + TAG;
-    pt[0] = (uint8_t)flags;
-    if (len)
-        memcpy(pt + 1, data, len);
-    zf_crypto_secretbox_sub(out + MESSAGE_BOX, pt, len + 1, out + MESSAGE_NONCE, c->msg_tx);
+    /* the flags byte and the data sealed as they lie: the data is read once, not copied first */
+    uint8_t fl = (uint8_t)flags;
+    zf_crypto_secretbox_sub_parts(out + MESSAGE_BOX, &fl, 1, data, len, out + MESSAGE_NONCE,
+                                  c->msg_tx);
     return (long)(ZF_CURVE_MESSAGE_MIN + len);
 }
 

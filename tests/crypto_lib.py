@@ -116,6 +116,7 @@ class Crypto:
             ("zf_crypto_xsalsa20_subkey", [p, p, p], None),
             ("zf_crypto_secretbox_sub", [p, p, n, p, p], None),
             ("zf_crypto_secretbox_open_sub", [p, p, n, p, p], ctypes.c_int),
+            ("zf_crypto_secretbox_sub_parts", [p, p, n, p, n, p, p], None),
             ("zf_crypto_poly1305", [p, p, n, p], None),
             ("zf_crypto_wipe", [p, n], None),
         ]:
@@ -208,6 +209,17 @@ class Crypto:
         self.lib.zf_crypto_secretbox_sub(b, m, len(msg), _bytes(nonce)[16:],
                                          self._subkey(nonce, key))
         return b.raw
+
+    def secretbox_sub_parts(self, head, msg, nonce, key, in_place=False):
+        # the box of head + msg from the two parts as they lie (head at most 32 bytes);
+        # in_place: msg already where its ciphertext goes
+        hd, m = _bytes(head), _bytes(msg)
+        size = 16 + len(hd) + len(m)
+        c = ctypes.create_string_buffer(b"\0" * (16 + len(hd)) + m if in_place else b"", size)
+        src = ctypes.cast(ctypes.addressof(c) + 16 + len(hd), ctypes.c_char_p) if in_place else m
+        self.lib.zf_crypto_secretbox_sub_parts(c, hd, len(hd), src, len(m), _bytes(nonce)[16:],
+                                               self._subkey(nonce, key))
+        return c.raw
 
     def secretbox_open_sub(self, box, nonce, key):
         # the opening counterpart, in place (m == c + 16), as zf_curve_decode opens

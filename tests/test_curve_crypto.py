@@ -206,12 +206,30 @@ def test_secretbox_with_subkey_is_secretbox(lib, rng):
 
 
 @pytest.mark.zmqfast_only
+def test_secretbox_of_two_parts_is_the_box_of_their_join(lib, rng):
+    # zf_curve_encode seals the flags byte and the frame's data without joining them: the same
+    # bytes as crypto_secretbox of the joined message, the data apart or already in place
+    for hlen in (0, 1, 2, 31, 32):
+        for n in [0, 1, 30, 31, 32, 33, 64, 65, 100] + CHUNK_EDGES + [70001]:
+            key, nonce = _rand(rng, 32), _rand(rng, 24)
+            head, msg = _rand(rng, hlen), _rand(rng, n)
+            want = nacl.crypto_secretbox(head + msg, nonce, key)
+            assert lib.secretbox_sub_parts(head, msg, nonce, key) == want, (hlen, n)
+            assert lib.secretbox_sub_parts(head, msg, nonce, key, in_place=True) == want, (hlen, n)
+
+
+@pytest.mark.zmqfast_only
 def test_secretbox_with_subkey_on_portable_libsodium(rng):
     # the same on the portable C (aarch64, arm64 macOS: one keystream block, then the rest),
     # built here with ZF_SODIUM_PORTABLE whatever this machine is
     import crypto_lib
 
-    _check_subkey_boxes(crypto_lib.crypto(portable=True), rng, list(range(0, 100)) + CHUNK_EDGES)
+    lib = crypto_lib.crypto(portable=True)
+    _check_subkey_boxes(lib, rng, list(range(0, 100)) + CHUNK_EDGES)
+    for n in [0, 1, 31, 32, 33, 64, 65] + CHUNK_EDGES:
+        key, nonce, msg = _rand(rng, 32), _rand(rng, 24), _rand(rng, n)
+        assert lib.secretbox_sub_parts(b"\x01", msg, nonce, key) == \
+            nacl.crypto_secretbox(b"\x01" + msg, nonce, key), n
 
 
 @pytest.mark.zmqfast_only
