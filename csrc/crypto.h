@@ -69,10 +69,17 @@ static inline int zf_crypto_box_open_afternm(uint8_t *m, const uint8_t *c, size_
  * take the nonce's last 8 bytes. Byte for byte the boxes of zf_crypto_secretbox and
  * zf_crypto_secretbox_open with nonce = prefix + n8, at two Salsa20 blocks less per small box
  * (no HSalsa20 per box, and opening computes the first block once where libsodium's open
- * computes it twice). Same overlap rules. */
+ * computes it twice), and with the first keystream made in one call, four or eight blocks side
+ * by side where libsodium's SIMD Salsa20 runs (crypto.c, ks_chunk). Same overlap rules. */
 void zf_crypto_xsalsa20_subkey(uint8_t sub[32], const uint8_t k[32], const uint8_t prefix[16]);
 void zf_crypto_secretbox_sub(uint8_t *c, const uint8_t *m, size_t mlen, const uint8_t n8[8],
                              const uint8_t sub[32]);
+/* The box of a message in two parts, head (hlen bytes, at most 32) then m, sealed without
+ * joining them first (CURVE's flags byte and a frame's data: a large frame is not copied before
+ * it is encrypted). c gets 16 + hlen + mlen bytes. head must not overlap c; m may lie where its
+ * ciphertext goes (m == c + 16 + hlen) or apart from c. */
+void zf_crypto_secretbox_sub_parts(uint8_t *c, const uint8_t *head, size_t hlen, const uint8_t *m,
+                                   size_t mlen, const uint8_t n8[8], const uint8_t sub[32]);
 int zf_crypto_secretbox_open_sub(uint8_t *m, const uint8_t *c, size_t clen, const uint8_t n8[8],
                                  const uint8_t sub[32]);
 

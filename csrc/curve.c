@@ -23,18 +23,20 @@
 
 #define TAG ZF_CRYPTO_TAGBYTES
 
+/* Spelled out byte by byte rather than as loops: GCC and clang turn this form into one load or
+ * store and a byte swap (the loops stayed eight shifts and ors, twice per MESSAGE received). */
 static void put_be64(uint8_t *p, uint64_t v)
 {
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (56 - 8 * i));
+    p[0] = (uint8_t)(v >> 56), p[1] = (uint8_t)(v >> 48), p[2] = (uint8_t)(v >> 40);
+    p[3] = (uint8_t)(v >> 32), p[4] = (uint8_t)(v >> 24), p[5] = (uint8_t)(v >> 16);
+    p[6] = (uint8_t)(v >> 8), p[7] = (uint8_t)v;
 }
 
 static uint64_t get_be64(const uint8_t *p)
 {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = (v << 8) | p[i];
-    return v;
+    return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
+           (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+           (uint64_t)p[6] << 8 | (uint64_t)p[7];
 }
 
 /* A short nonce: a 16-character prefix naming the command, then the 8-byte counter. */
@@ -426,11 +428,10 @@ long zf_curve_encode(zf_curve *c, uint8_t *out, size_t cap, const uint8_t *data,
     if (rc < 0)
         return broken(c, rc);
     put_name(out, "MESSAGE");
-    uint8_t *pt = out + MESSAGE_BOX + TAG;
-    pt[0] = (uint8_t)flags;
-    if (len)
-        memcpy(pt + 1, data, len);
-    zf_crypto_secretbox_sub(out + MESSAGE_BOX, pt, len + 1, out + MESSAGE_NONCE, c->msg_tx);
+    /* the flags byte and the data sealed as they lie: the data is read once, not copied first */
+    uint8_t fl = (uint8_t)flags;
+    zf_crypto_secretbox_sub_parts(out + MESSAGE_BOX, &fl, 1, data, len, out + MESSAGE_NONCE,
+                                  c->msg_tx);
     return (long)(ZF_CURVE_MESSAGE_MIN + len);
 }
 

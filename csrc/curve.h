@@ -100,7 +100,8 @@ long zf_curve_ready(zf_curve *c, uint8_t *out, size_t cap, const uint8_t *meta, 
 int zf_curve_client_ready(zf_curve *c, uint8_t *cmd, size_t len, const uint8_t **meta,
                           size_t *metalen);
 
-/* One message frame as a MESSAGE command: ZF_CURVE_MESSAGE_MIN + len bytes. */
+/* One message frame as a MESSAGE command: ZF_CURVE_MESSAGE_MIN + len bytes. data is encrypted
+ * from where it lies, and must not overlap out. */
 long zf_curve_encode(zf_curve *c, uint8_t *out, size_t cap, const uint8_t *data, size_t len,
                      int flags);
 int zf_curve_decode(zf_curve *c, uint8_t *cmd, size_t len, const uint8_t **data,

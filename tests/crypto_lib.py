@@ -35,7 +35,7 @@ def _sources():
     return [(line.split("\t")[0], line.split("\t")[1].split()) for line in out.splitlines() if line]
 
 
-def _build(cc):
+def _build(cc, extra=()):
     sodium = _sources()
     inputs = ["csrc/crypto.c", "csrc/crypto.h", "csrc/sodium_config.h"] + [s for s, _ in sodium]
     h = hashlib.sha256(cc.encode())
@@ -44,6 +44,7 @@ def _build(cc):
             h.update(rel.encode() + b"\0" + f.read())
     for _, defines in sodium:
         h.update(" ".join(defines).encode())
+    h.update(" ".join(extra).encode())
     out_dir = os.path.join(REPO_ROOT, "build", "test-crypto", h.hexdigest()[:16])
     lib = os.path.join(out_dir, "libzfcrypto.so")
     if os.path.exists(lib):
@@ -53,7 +54,7 @@ def _build(cc):
     try:
         sodium_flags = ["-O2", "-w", "-fPIC", "-fvisibility=hidden", "-include",
                         "csrc/sodium_config.h", "-I" + os.path.join(SODIUM_INC, "sodium")]
-        jobs = [[cc, *sodium_flags, *defines, "-c", src, "-o", os.path.join(work, f"s{i}.o")]
+        jobs = [[cc, *sodium_flags, *extra, *defines, "-c", src, "-o", os.path.join(work, f"s{i}.o")]
                 for i, (src, defines) in enumerate(sodium)]
         jobs.append([cc, "-std=c11", "-D_GNU_SOURCE", "-O2", "-fPIC", "-Icsrc", "-I" + SODIUM_INC,
                      "-c", "csrc/crypto.c", "-o", os.path.join(work, "crypto.o")])
@@ -115,6 +116,7 @@ class Crypto:
             ("zf_crypto_xsalsa20_subkey", [p, p, p], None),
             ("zf_crypto_secretbox_sub", [p, p, n, p, p], None),
             ("zf_crypto_secretbox_open_sub", [p, p, n, p, p], ctypes.c_int),
+            ("zf_crypto_secretbox_sub_parts", [p, p, n, p, n, p, p], None),
             ("zf_crypto_poly1305", [p, p, n, p], None),
             ("zf_crypto_wipe", [p, n], None),
         ]:
@@ -200,6 +202,25 @@ class Crypto:
         self.lib.zf_crypto_secretbox_sub(c, m, len(m), _bytes(nonce)[16:], self._subkey(nonce, key))
         return c.raw
 
+    def secretbox_sub_in_place(self, msg, nonce, key):
+        # sealed where the message lies (c + 16 == m), as zf_curve_encode seals
+        b = ctypes.create_string_buffer(b"\0" * 16 + _bytes(msg), 16 + len(msg))
+        m = ctypes.cast(ctypes.addressof(b) + 16, ctypes.c_char_p)
+        self.lib.zf_crypto_secretbox_sub(b, m, len(msg), _bytes(nonce)[16:],
+                                         self._subkey(nonce, key))
+        return b.raw
+
+    def secretbox_sub_parts(self, head, msg, nonce, key, in_place=False):
+        # the box of head + msg from the two parts as they lie (head at most 32 bytes);
+        # in_place: msg already where its ciphertext goes
+        hd, m = _bytes(head), _bytes(msg)
+        size = 16 + len(hd) + len(m)
+        c = ctypes.create_string_buffer(b"\0" * (16 + len(hd)) + m if in_place else b"", size)
+        src = ctypes.cast(ctypes.addressof(c) + 16 + len(hd), ctypes.c_char_p) if in_place else m
+        self.lib.zf_crypto_secretbox_sub_parts(c, hd, len(hd), src, len(m), _bytes(nonce)[16:],
+                                               self._subkey(nonce, key))
+        return c.raw
+
     def secretbox_open_sub(self, box, nonce, key):
         # the opening counterpart, in place (m == c + 16), as zf_curve_decode opens
         b = ctypes.create_string_buffer(_bytes(box), len(box))
@@ -215,18 +236,20 @@ class Crypto:
         return tag.raw
 
 
-_loaded = None
+_loaded = {}
 
 
-def crypto():
-    """The library (built on first use), or a skip of the calling test with the reason."""
-    global _loaded
-    if _loaded is None:
+def crypto(portable=False):
+    """The library (built on first use), or a skip of the calling test with the reason.
+
+    ``portable``: libsodium built with ZF_SODIUM_PORTABLE (sodium_config.h), the portable C that
+    aarch64 and arm64 macOS run, with no SIMD files and no CPU detection, on any machine."""
+    if portable not in _loaded:
         if not os.path.exists(os.path.join(REPO_ROOT, "csrc", "crypto.c")):
             pytest.skip("the engine's sources are not here (the suite runs from a copy)")
         cc = os.environ.get("CC", "gcc")
         if not shutil.which(cc):
             pytest.skip(f"no C compiler ({cc}) to build crypto.c for the tests")
-        _loaded = Crypto(_build(cc))
-    return _loaded
+        _loaded[portable] = Crypto(_build(cc, ["-DZF_SODIUM_PORTABLE"] if portable else []))
+    return _loaded[portable]
 

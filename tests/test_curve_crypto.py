@@ -174,14 +174,19 @@ def test_secretbox_both_directions(lib, rng):
         assert lib.secretbox_open(theirs, nonce, key) == msg2, n
 
 
-@pytest.mark.zmqfast_only
-def test_secretbox_with_subkey_is_secretbox(lib, rng):
-    # CURVE's MESSAGE boxes: HSalsa20 of the nonce's fixed first 16 bytes done once, then the
-    # box from its last 8 (opened in place); byte for byte libsodium's crypto_secretbox
-    for n in LENGTHS + [31, 32, 33, 63, 64, 65, 1000, 4096]:
+# Where a MESSAGE box's first keystream call (64, 256 or 512 bytes, crypto.c's ks_chunk) ends:
+# 32 bytes of it are the Poly1305 key, so message lengths 32, 224 and 480 are the last ones it
+# covers whole, and the rest comes from a second call
+CHUNK_EDGES = [31, 32, 33, 63, 64, 65, 223, 224, 225, 255, 256, 257, 479, 480, 481, 511, 512,
+               513, 1000, 4096]
+
+
+def _check_subkey_boxes(lib, rng, lengths):
+    for n in lengths:
         key, nonce, msg = _rand(rng, 32), _rand(rng, 24), _rand(rng, n)
         ours = lib.secretbox_sub(msg, nonce, key)
         assert ours == nacl.crypto_secretbox(msg, nonce, key), n
+        assert lib.secretbox_sub_in_place(msg, nonce, key) == ours, n
         msg2 = _rand(rng, n)
         theirs = nacl.crypto_secretbox(msg2, nonce, key)
         assert lib.secretbox_open_sub(theirs, nonce, key) == msg2, n
@@ -190,6 +195,41 @@ def test_secretbox_with_subkey_is_secretbox(lib, rng):
             bad[pos] ^= 1
             _assert_bad(lib.secretbox_open_sub, bytes(bad), nonce, key)
     _assert_bad(lib.secretbox_open_sub, b"x" * 15, nonce, key)
+
+
+@pytest.mark.zmqfast_only
+def test_secretbox_with_subkey_is_secretbox(lib, rng):
+    # CURVE's MESSAGE boxes: HSalsa20 of the nonce's fixed first 16 bytes done once, then the
+    # box from its last 8 (opened in place); byte for byte libsodium's crypto_secretbox, with
+    # this machine's Salsa20 (SIMD on x86: the first keystream call makes 256 or 512 bytes)
+    _check_subkey_boxes(lib, rng, LENGTHS + CHUNK_EDGES)
+
+
+@pytest.mark.zmqfast_only
+def test_secretbox_of_two_parts_is_the_box_of_their_join(lib, rng):
+    # zf_curve_encode seals the flags byte and the frame's data without joining them: the same
+    # bytes as crypto_secretbox of the joined message, the data apart or already in place
+    for hlen in (0, 1, 2, 31, 32):
+        for n in [0, 1, 30, 31, 32, 33, 64, 65, 100] + CHUNK_EDGES + [70001]:
+            key, nonce = _rand(rng, 32), _rand(rng, 24)
+            head, msg = _rand(rng, hlen), _rand(rng, n)
+            want = nacl.crypto_secretbox(head + msg, nonce, key)
+            assert lib.secretbox_sub_parts(head, msg, nonce, key) == want, (hlen, n)
+            assert lib.secretbox_sub_parts(head, msg, nonce, key, in_place=True) == want, (hlen, n)
+
+
+@pytest.mark.zmqfast_only
+def test_secretbox_with_subkey_on_portable_libsodium(rng):
+    # the same on the portable C (aarch64, arm64 macOS: one keystream block, then the rest),
+    # built here with ZF_SODIUM_PORTABLE whatever this machine is
+    import crypto_lib
+
+    lib = crypto_lib.crypto(portable=True)
+    _check_subkey_boxes(lib, rng, list(range(0, 100)) + CHUNK_EDGES)
+    for n in [0, 1, 31, 32, 33, 64, 65] + CHUNK_EDGES:
+        key, nonce, msg = _rand(rng, 32), _rand(rng, 24), _rand(rng, n)
+        assert lib.secretbox_sub_parts(b"\x01", msg, nonce, key) == \
+            nacl.crypto_secretbox(b"\x01" + msg, nonce, key), n
 
 
 @pytest.mark.zmqfast_only

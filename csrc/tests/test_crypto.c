@@ -226,11 +226,18 @@ static void test_subkey_boxes_equal_plain_boxes(void)
     static uint8_t m[5000], want[5016], got[5016], back[5000];
     for (size_t i = 0; i < sizeof m; i++)
         m[i] = (uint8_t)(i * 13 + 5);
-    size_t lens[] = {0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 131, 1000, 4096, 5000};
+    /* block and Poly1305 edges, and where the first keystream call (64, 256 or 512 bytes,
+     * 32 of them the Poly1305 key) stops covering the message */
+    size_t lens[] = {0,   1,   15,  16,  17,  31,  32,  33,  63,   64,   65,  131,
+                     223, 224, 225, 479, 480, 481, 512, 1000, 4096, 5000};
     for (size_t j = 0; j < sizeof lens / sizeof lens[0]; j++) {
         size_t n = lens[j];
         zf_crypto_secretbox(want, m, n, nonce, k);
         zf_crypto_secretbox_sub(got, m, n, nonce + 16, sub);
+        CHECK_MEM(got, want, n + 16);
+        /* sealed in place (c + 16 == m), as zf_curve_encode does */
+        memcpy(got + 16, m, n);
+        zf_crypto_secretbox_sub(got, got + 16, n, nonce + 16, sub);
         CHECK_MEM(got, want, n + 16);
         CHECK_EQ(zf_crypto_secretbox_open_sub(back, want, n + 16, nonce + 16, sub), 0);
         CHECK_MEM(back, m, n);
