@@ -51,6 +51,11 @@ int zf_sock_new(zf_ctx *c, int type, zf_sock **out)
     }
     atomic_init(&s->refs, 1);
     pthread_mutex_init(&s->mlock, NULL);
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&s->lock, &ma);
+    pthread_mutexattr_destroy(&ma);
     pthread_mutex_init(&s->blank_lock, NULL);
     s->ops = ops;
     s->ctx = c;
@@ -61,12 +66,14 @@ int zf_sock_new(zf_ctx *c, int type, zf_sock **out)
     if (c->terminating || c->forgotten) {
         pthread_mutex_unlock(&c->lock);
         zf_signal_close(&s->sig);
+        pthread_mutex_destroy(&s->lock);
         free(s);
         return -ZF_ETERM;
     }
     if (c->nsockets >= c->max_sockets) {
         pthread_mutex_unlock(&c->lock);
         zf_signal_close(&s->sig);
+        pthread_mutex_destroy(&s->lock);
         free(s);
         return -EMFILE;
     }
@@ -90,6 +97,7 @@ void zf_sock_unref(zf_sock *s)
     zf_signal_close(&s->sig);
     pthread_mutex_destroy(&s->mlock);
     pthread_mutex_destroy(&s->blank_lock);
+    pthread_mutex_destroy(&s->lock);
     zf_monitor_free(atomic_load(&s->monitor));
     free(s->pipes);
     free(s->rr.env);
@@ -124,6 +132,40 @@ void zf_sock_own_end(zf_sock *s, zf_pipe *p, int e)
     end->release = sock_release;
     zf_sock_ref(s);
 }
+
+/* ---- sharing a socket between threads -----------------------------------------------------
+ *
+ * A socket's own state (its pipes, cursors, pattern state, mailbox processing) has no lock of
+ * its own on the hot path: the binding keeps a socket's callers apart with the GIL. What that
+ * leaves out is every call made without the GIL: a thread blocked in zf_sock_wait looks at the
+ * socket (its spin, its last look before sleeping, the mail it processes, which attaches pipes)
+ * while another thread, holding the GIL, may be sending; a nogil close or bind; the proxy; and,
+ * on a free-threaded CPython, every call. Such a caller declares itself first, still inside
+ * the exclusion (zf_sock_share), and from then on until it is gone every entry point takes
+ * s->lock, it included. A caller holding the GIL that finds shared at 0 knows that no such
+ * caller exists and none can appear before it lets the GIL go: it pays one relaxed load. The
+ * free-threaded binding shares each socket for good: each call there pays an uncontended mutex
+ * (two atomic operations), about what a critical section costs. The lock is recursive because
+ * getsockopt(EVENTS), taken under zf_sock_enter by the binding, calls zf_sock_events. Lock order:
+ * s->lock, then the context's or the mailbox's lock; the I/O thread never takes it. */
+
+static inline int sock_enter(zf_sock *s)
+{
+    if (zf_likely(!atomic_load_explicit(&s->shared, memory_order_relaxed)))
+        return 0;
+    pthread_mutex_lock(&s->lock);
+    return 1;
+}
+
+static inline void sock_leave(zf_sock *s, int entered)
+{
+    if (entered)
+        pthread_mutex_unlock(&s->lock);
+}
+
+void zf_sock_share(zf_sock *s, int delta) { atomic_fetch_add(&s->shared, delta); }
+int zf_sock_enter(zf_sock *s) { return sock_enter(s); }
+void zf_sock_leave(zf_sock *s, int entered) { sock_leave(s, entered); }
 
 /* ---- mailbox ----------------------------------------------------------------------------- */
 
@@ -502,14 +544,14 @@ int zf_sock_disconnect(zf_sock *s, const char *endpoint)
     return endpoint_removed(s, remove_endpoint(s, endpoint, 0));
 }
 
-/* Wake every thread blocked in zf_sock_wait on s (they see closing and leave with -ENOTSOCK)
+/* Wake every thread blocked in zf_sock_wait on s (closing is set: they leave with -ENOTSOCK)
  * and wait until none is left inside, so that none reads the socket while close takes it
  * apart. A waiter leaves within one wake-up; the raise is repeated in case one drained the
  * first between its last look at closing and its sleep. Also wakes a Poller sleeping on the
- * socket's fd (the binding then sees the socket gone). */
+ * socket's fd (the binding then sees the socket gone). Called without s->lock: a waiter takes
+ * it for each look. */
 static void release_waiters(zf_sock *s)
 {
-    atomic_store(&s->closing, 1);
     zf_signal_raise(&s->sig);
     while (atomic_load(&s->waiters)) {
         zf_sys_sleep_us(100);
@@ -571,9 +613,12 @@ static void drop_blanks(zf_sock *s)
 
 int zf_sock_close(zf_sock *s, int linger_set, int linger)
 {
-    if (s->closed)
+    /* One close goes ahead: two threads closing one socket (through two Socket objects sharing
+     * it) must not both take it apart. */
+    if (s->closed || atomic_exchange(&s->closing, 1))
         return -ENOTSOCK;
     release_waiters(s);
+    int entered = sock_enter(s); /* a caller that still holds s (a shadow) waits for the end */
     drop_blanks(s);
     if (linger_set)
         s->opts.linger = linger;
@@ -616,6 +661,7 @@ int zf_sock_close(zf_sock *s, int linger_set, int linger)
     c->nsockets--;
     pthread_cond_broadcast(&c->cond);
     pthread_mutex_unlock(&c->lock);
+    sock_leave(s, entered);
     zf_sock_unref(s);
     return 0;
 }
@@ -633,7 +679,7 @@ static int check_usable_tx(zf_sock *s)
     return send_mail_deferred(s);
 }
 
-int zf_sock_send(zf_sock *s, const void *data, size_t len, int flags)
+static int sock_send(zf_sock *s, const void *data, size_t len, int flags)
 {
     int deferred = check_usable_tx(s);
     if (deferred < 0)
@@ -650,7 +696,7 @@ int zf_sock_send(zf_sock *s, const void *data, size_t len, int flags)
 
 /* buf: the caller's reference is taken either way. A pattern's send consumes it only when it
  * succeeds, so a failed first try leaves it here for the second. */
-int zf_sock_send_buf(zf_sock *s, zf_buf *buf, const void *data, size_t len, int flags)
+static int sock_send_buf(zf_sock *s, zf_buf *buf, const void *data, size_t len, int flags)
 {
     int deferred = check_usable_tx(s);
     int rc = deferred;
@@ -665,7 +711,7 @@ int zf_sock_send_buf(zf_sock *s, zf_buf *buf, const void *data, size_t len, int 
     return rc;
 }
 
-int zf_sock_recv(zf_sock *s, zf_frame *f)
+static int sock_recv(zf_sock *s, zf_frame *f)
 {
     int rc = check_usable(s);
     if (rc < 0)
@@ -675,6 +721,31 @@ int zf_sock_recv(zf_sock *s, zf_frame *f)
     rc = s->ops->recv(s, f);
     if (rc == 0)
         s->rx_since_tx = 1;
+    return rc;
+}
+
+/* The entry points, under the lock while the socket is shared (above). */
+int zf_sock_send(zf_sock *s, const void *data, size_t len, int flags)
+{
+    int entered = sock_enter(s);
+    int rc = sock_send(s, data, len, flags);
+    sock_leave(s, entered);
+    return rc;
+}
+
+int zf_sock_send_buf(zf_sock *s, zf_buf *buf, const void *data, size_t len, int flags)
+{
+    int entered = sock_enter(s);
+    int rc = sock_send_buf(s, buf, data, len, flags);
+    sock_leave(s, entered);
+    return rc;
+}
+
+int zf_sock_recv(zf_sock *s, zf_frame *f)
+{
+    int entered = sock_enter(s);
+    int rc = sock_recv(s, f);
+    sock_leave(s, entered);
     return rc;
 }
 
@@ -688,23 +759,49 @@ static int readiness(zf_sock *s, int arm)
     return ev;
 }
 
+/* Threads asleep on the socket's fd, counted by the events they wait for (zf_sock_wait, a
+ * Poller between its armed scan and the end of its wait). Counted before their last look. */
+static void want(zf_sock *s, int events, int delta)
+{
+    if (events & ZF_POLLIN)
+        atomic_fetch_add_explicit(&s->want_in, delta, memory_order_relaxed);
+    if (events & ZF_POLLOUT)
+        atomic_fetch_add_explicit(&s->want_out, delta, memory_order_relaxed);
+}
+
 /* Drain the fd, declare ourselves parked, then look: any change after this look raises the fd
- * again, so a caller that waits on the fd after a "not ready" answer cannot miss a wake-up. */
-static int arm_and_look(zf_sock *s)
+ * again, so a caller that waits on the fd after a "not ready" answer cannot miss a wake-up.
+ *
+ * With several threads on one socket the drain is where wake-ups got lost: a change raises the
+ * fd once (the parked flag lets one notifier through), every thread asleep on it is woken, but
+ * one that drains before another's poll has seen the fd readable leaves that one asleep (four
+ * senders and four receivers on one pair stalled so). So a drain answers for what it took: if
+ * the look that follows finds the socket ready for what another counted sleeper waits for, the
+ * fd is raised again for it. Nothing is ready that anyone waits for: nobody is woken, so
+ * sleepers cannot wake each other in a loop. mine: the events the caller is counted for
+ * (want), not another's. Cost: two relaxed loads; a raise only with other sleepers. Caller holds
+ * the socket (sock_enter). */
+static int arm_and_look(zf_sock *s, int mine)
 {
     zf_signal_drain(&s->sig);
     zf_signal_park(&s->sig);
     check_mail(s);
-    return readiness(s, 1);
+    int ev = readiness(s, 1);
+    int in = atomic_load_explicit(&s->want_in, memory_order_relaxed) - !!(mine & ZF_POLLIN);
+    int out = atomic_load_explicit(&s->want_out, memory_order_relaxed) - !!(mine & ZF_POLLOUT);
+    if (((ev & ZF_POLLIN) && in > 0) || ((ev & ZF_POLLOUT) && out > 0))
+        zf_signal_raise(&s->sig);
+    return ev;
 }
 
 int zf_sock_events(zf_sock *s)
 {
-    if (s->closed)
-        return 0;
-    if (atomic_load(&s->ctx->terminating))
-        return 0;
-    return arm_and_look(s);
+    int entered = sock_enter(s);
+    int ev = 0;
+    if (!s->closed && !atomic_load(&s->ctx->terminating))
+        ev = arm_and_look(s, 0);
+    sock_leave(s, entered);
+    return ev;
 }
 
 static int only_inproc(zf_sock *s)
@@ -717,34 +814,49 @@ static int only_inproc(zf_sock *s)
     return 1;
 }
 
+/* Every look at the socket here is under its lock (the caller shared it: see above); the
+ * sleep is not. */
 static int wait_ready(zf_sock *s, int events, int timeout_ms)
 {
     if (atomic_load(&s->closing))
         return -ENOTSOCK;
     if (atomic_load(&s->ctx->terminating))
         return -ZF_ETERM;
+    int entered = sock_enter(s);
     int spin = s->ctx->spin_us >= 0 ? s->ctx->spin_us : (only_inproc(s) ? 50 : 0);
+    sock_leave(s, entered);
     if (spin > 0 && timeout_ms != 0) {
         /* A reply often comes within microseconds: look for it a little before parking, since a
          * parked reader costs its writer a syscall and itself a scheduler wake-up. By default
          * only when every peer is an application thread (inproc): where an I/O thread sits in
-         * between, spinning takes the CPU that thread needs (measured: slower on 2 cores). */
+         * between, spinning takes the CPU that thread needs (measured: slower on 2 cores). The
+         * lock is let go between looks, so that the threads the socket is shared with (the
+         * peer, often) get in. */
         int64_t until = zf_now_us() + spin;
         do {
+            entered = sock_enter(s);
             check_mail(s);
-            if (readiness(s, 0) & events)
+            int ready = readiness(s, 0) & events;
+            sock_leave(s, entered);
+            if (ready)
                 return 0;
             zf_cpu_relax();
         } while (zf_now_us() < until);
     }
-    int ready = arm_and_look(s) & events;
+    entered = sock_enter(s);
+    want(s, events, 1);
+    int ready = arm_and_look(s, events) & events;
+    sock_leave(s, entered);
+    int rc;
     if (ready || atomic_load(&s->mpending))
-        return 0;
-    if (atomic_load(&s->ctx->terminating))
-        return -ZF_ETERM;
-    if (atomic_load(&s->closing)) /* after arm_and_look's drain: a close's raise is not lost */
-        return -ENOTSOCK;
-    int rc = zf_signal_wait(&s->sig, timeout_ms);
+        rc = 0;
+    else if (atomic_load(&s->ctx->terminating))
+        rc = -ZF_ETERM;
+    else if (atomic_load(&s->closing)) /* after arm_and_look's drain: a close's raise is not lost */
+        rc = -ENOTSOCK;
+    else
+        rc = zf_signal_sleep(&s->sig, timeout_ms); /* not drained: see zf_signal_sleep */
+    want(s, events, -1);
     return atomic_load(&s->closing) ? -ENOTSOCK : rc;
 }
 
@@ -760,6 +872,15 @@ int zf_sock_wait(zf_sock *s, int events, int timeout_ms)
 
 /* ---- polling ----------------------------------------------------------------------------- */
 
+/* An armed scan counts its caller asleep on each socket (want) before looking at it, and the
+ * count lasts until zf_poll_wait has slept, unless the scan itself answers (ready or failed). */
+static void poll_unwant(zf_pollitem *items, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (items[i].sock)
+            want(items[i].sock, items[i].events, -1);
+}
+
 int zf_poll_scan(zf_pollitem *items, int n, int arm)
 {
     int ready = 0, nfds = 0;
@@ -773,21 +894,30 @@ int zf_poll_scan(zf_pollitem *items, int n, int arm)
         zf_pollitem *it = &items[i];
         it->revents = 0;
         if (it->sock) {
-            if (it->sock->closed) {
+            zf_sock *s = it->sock;
+            int entered = sock_enter(s), rc = 0;
+            if (arm)
+                want(s, it->events, 1);
+            if (s->closed)
+                rc = -ENOTSOCK;
+            else if (atomic_load(&s->ctx->terminating))
+                rc = -ZF_ETERM;
+            else if (arm)
+                it->revents = (short)(arm_and_look(s, it->events) & it->events);
+            else {
+                check_mail(s);
+                it->revents = (short)(readiness(s, 0) & it->events);
+            }
+            /* after the drain too: a term's raise it took is not lost */
+            if (!rc && arm && atomic_load(&s->ctx->terminating))
+                rc = -ZF_ETERM;
+            sock_leave(s, entered);
+            if (rc < 0) {
+                if (arm)
+                    poll_unwant(items, i + 1);
                 if (pfd != small)
                     free(pfd);
-                return -ENOTSOCK;
-            }
-            if (atomic_load(&it->sock->ctx->terminating)) {
-                if (pfd != small)
-                    free(pfd);
-                return -ZF_ETERM;
-            }
-            if (arm) {
-                it->revents = (short)(arm_and_look(it->sock) & it->events);
-            } else {
-                check_mail(it->sock);
-                it->revents = (short)(readiness(it->sock, 0) & it->events);
+                return rc;
             }
         } else {
             pfd[k].fd = it->fd;
@@ -811,14 +941,18 @@ int zf_poll_scan(zf_pollitem *items, int n, int arm)
         ready += items[i].revents != 0;
     if (pfd != small)
         free(pfd);
+    if (arm && ready)
+        poll_unwant(items, n);
     return ready;
 }
 
 int zf_poll_wait(zf_pollitem *items, int n, int timeout_ms)
 {
     struct pollfd small[32], *pfd = small;
-    if (n > 32 && !(pfd = malloc((size_t)n * sizeof *pfd)))
+    if (n > 32 && !(pfd = malloc((size_t)n * sizeof *pfd))) {
+        poll_unwant(items, n);
         return -ENOMEM;
+    }
     for (int i = 0; i < n; i++) {
         zf_pollitem *it = &items[i];
         if (it->sock) {
@@ -830,10 +964,11 @@ int zf_poll_wait(zf_pollitem *items, int n, int timeout_ms)
         }
         pfd[i].revents = 0;
     }
-    int rc = zf_sys_poll(pfd, (unsigned)n, timeout_ms);
+    int rc = zf_sys_poll(pfd, (unsigned)n, timeout_ms); /* no drain: see zf_signal_sleep */
     int err = errno;
     if (pfd != small)
         free(pfd);
+    poll_unwant(items, n); /* the armed scan's */
     if (rc < 0)
         return -err;
     return rc == 0 ? -EAGAIN : 0;

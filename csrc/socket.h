@@ -97,8 +97,17 @@ struct zf_sock {
     int64_t mail_us; /* owner thread: when the mailbox was last processed (zf_now_us) */
     /* close() from another thread: a thread blocked in zf_sock_wait must wake up and leave
      * before the socket is taken apart (libzmq aborts here) */
-    _Atomic int closing; /* set first thing in close: waiters return -ENOTSOCK */
+    _Atomic int closing; /* set first thing in close (by the one close that goes ahead): waiters
+                          * return -ENOTSOCK */
     _Atomic int waiters; /* threads inside zf_sock_wait */
+    /* Sharing (see "sharing a socket between threads" in socket.c). While shared > 0 the
+     * entry points take lock (recursive: getopt(EVENTS) calls zf_sock_events); at 0 the caller's
+     * own exclusion (the GIL) covers them and the lock costs one relaxed load. */
+    pthread_mutex_t lock;
+    _Atomic int shared;  /* callers using the socket without the binding's exclusion; the
+                          * free-threaded binding holds one for the socket's whole life */
+    _Atomic int want_in, want_out; /* threads armed to sleep on sig for POLLIN / POLLOUT
+                                    * (zf_sock_wait, a Poller between scan and wait) */
     /* zf_sock_give_blank's buffers: given by application threads, taken by the I/O thread. A
      * lock, not a lock-free stack: close takes them back while the I/O thread may be popping,
      * and it is held for a few instructions once per large frame. */

@@ -420,7 +420,7 @@ cdef class _AioOp:
             if self.copy:
                 return _bytes_recv(sock, &f)
             fr = _frame_from(&f, sock)
-            fr._meta = zf_sock_meta(sock._s)
+            fr._meta = _meta(sock._s)
             return fr
         if self.kind == _AIO_SEND:
             data = self.data
@@ -536,7 +536,7 @@ cdef object _aio_start(Socket sock, int kind, int want, int flags, bint copy, bi
     w.state = _AIO_WAITING
     op.w = w
     op.st = _OP_QUEUED
-    zf_sock_getopt_int(sock._s, _OPT_RCVTIMEO if want == ZF_POLLIN else _OPT_SNDTIMEO, &t)
+    _getopt_int(sock._s, _OPT_RCVTIMEO if want == ZF_POLLIN else _OPT_SNDTIMEO, &t)
     if t >= 0:
         op.timer = w.loop.call_later(t / 1000.0, op._expire)
     _aio_service(sock, False)  # arm the fd; serve what became possible meanwhile

@@ -4,6 +4,12 @@
 send, recv, send_multipart and recv_multipart are methods of the extension type itself, so a
 call from Python goes straight to C. The GIL is released only to wait (zf_sock_wait and
 friends); everything that cannot block runs with it held, which is cheaper than releasing it.
+
+Threads: the engine assumes that the GIL keeps a socket's callers apart, except while a call
+made without it is under way; such a call shares the socket first (zf_sock_share, with the GIL
+still held: see csrc/zf.h), and until it ends every engine call on that socket takes the
+socket's lock. On a free-threaded CPython there is no GIL: each socket is shared for its whole
+life, so every engine call on it takes its lock (uncontended: two atomic operations).
 """
 cimport cython
 from cpython.buffer cimport (PyBUF_ANY_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_FillInfo,
@@ -108,6 +114,63 @@ cdef int _addr_error(int rc, addr) except -1:
 
 cdef int _raise_closed() except -1:
     raise _error.ZMQError(ENOTSOCK)
+
+
+# ---- sharing sockets between threads -------------------------------------------------------------
+
+cdef extern from *:
+    """
+    #ifdef Py_GIL_DISABLED
+    #define ZF_FREE_THREADED 1
+    #else
+    #define ZF_FREE_THREADED 0
+    #endif
+    """
+    const bint ZF_FREE_THREADED
+
+# The engine calls that do not take the socket's lock themselves (csrc/zf.h): between
+# zf_sock_enter and zf_sock_leave, which cost one relaxed load while nobody shares the socket.
+
+cdef inline int _setopt_int(zf_sock *s, int option, int64_t v) noexcept nogil:
+    cdef int e = zf_sock_enter(s)
+    cdef int rc = zf_sock_setopt_int(s, option, v)
+    zf_sock_leave(s, e)
+    return rc
+
+
+cdef inline int _setopt_bytes(zf_sock *s, int option, const void *v, size_t n) noexcept nogil:
+    cdef int e = zf_sock_enter(s)
+    cdef int rc = zf_sock_setopt_bytes(s, option, v, n)
+    zf_sock_leave(s, e)
+    return rc
+
+
+cdef inline int _getopt_int(zf_sock *s, int option, int64_t *v) noexcept nogil:
+    cdef int e = zf_sock_enter(s)
+    cdef int rc = zf_sock_getopt_int(s, option, v)
+    zf_sock_leave(s, e)
+    return rc
+
+
+cdef inline int _getopt_bytes(zf_sock *s, int option, void *v, size_t *n) noexcept nogil:
+    cdef int e = zf_sock_enter(s)
+    cdef int rc = zf_sock_getopt_bytes(s, option, v, n)
+    zf_sock_leave(s, e)
+    return rc
+
+
+cdef inline int _rcvmore(zf_sock *s) noexcept nogil:
+    cdef int e = zf_sock_enter(s)
+    cdef int rc = zf_sock_rcvmore(s)
+    zf_sock_leave(s, e)
+    return rc
+
+
+cdef inline zf_buf *_meta(zf_sock *s) noexcept nogil:
+    cdef int e = zf_sock_enter(s)
+    cdef zf_buf *m = zf_sock_meta(s)
+    zf_sock_leave(s, e)
+    return m
 
 
 # ---- zero-copy sends ---------------------------------------------------------------------------
@@ -611,6 +674,8 @@ cdef class Socket:
             _raise(rc)
         self._type = socket_type
         self._ref = self._s
+        if ZF_FREE_THREADED:
+            zf_sock_share(self._s, 1)  # for good: no GIL keeps its callers apart (see the top)
         zf_sock_ref(self._ref)  # this object's own reference, dropped at dealloc
         _live_sockets[<size_t>self._s] = self
         self.copy_threshold = COPY_THRESHOLD if copy_threshold is None else copy_threshold
@@ -619,8 +684,10 @@ cdef class Socket:
         cdef zf_sock *s = self._ref
         if s != NULL and self._pid == getpid():
             if not self._shadow and not zf_sock_closed(s):
+                zf_sock_share(s, 1)  # a shadow made from its address may still be in use
                 with nogil:  # closing listeners waits for the I/O thread
                     zf_sock_close(s, 0, 0)
+                    zf_sock_share(s, -1)
             zf_sock_unref(s)
         self._s = self._ref = NULL
 
@@ -674,8 +741,10 @@ cdef class Socket:
             s = self._s
             self._s = NULL
         if s != NULL and not zf_sock_closed(s):
+            zf_sock_share(s, 1)  # a shadow of it may be in use by another thread
             with nogil:  # it waits for blocked threads to leave and for the I/O thread
                 zf_sock_close(s, linger_set, ms)
+                zf_sock_share(s, -1)
 
     # -- endpoints --
 
@@ -686,9 +755,13 @@ cdef class Socket:
         cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
         cdef const char *ep = b
         cdef zf_sock *s = self._s
-        cdef int rc
+        cdef int rc, e
+        zf_sock_share(s, 1)
         with nogil:  # the I/O thread takes it over
+            e = zf_sock_enter(s)
             rc = zf_sock_bind(s, ep)
+            zf_sock_leave(s, e)
+            zf_sock_share(s, -1)
         if rc < 0:
             _addr_error(rc, addr)
 
@@ -699,9 +772,13 @@ cdef class Socket:
         cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
         cdef const char *ep = b
         cdef zf_sock *s = self._s
-        cdef int rc
+        cdef int rc, e
+        zf_sock_share(s, 1)
         with nogil:  # the I/O thread takes it over
+            e = zf_sock_enter(s)
             rc = zf_sock_connect(s, ep)
+            zf_sock_leave(s, e)
+            zf_sock_share(s, -1)
         if rc < 0:
             _addr_error(rc, addr)
 
@@ -712,9 +789,13 @@ cdef class Socket:
         cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
         cdef const char *ep = b
         cdef zf_sock *s = self._s
-        cdef int rc
+        cdef int rc, e
+        zf_sock_share(s, 1)
         with nogil:  # the I/O thread takes it over
+            e = zf_sock_enter(s)
             rc = zf_sock_unbind(s, ep)
+            zf_sock_leave(s, e)
+            zf_sock_share(s, -1)
         if rc < 0:
             _addr_error(rc, addr)
 
@@ -725,9 +806,13 @@ cdef class Socket:
         cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
         cdef const char *ep = b
         cdef zf_sock *s = self._s
-        cdef int rc
+        cdef int rc, e
+        zf_sock_share(s, 1)
         with nogil:  # the I/O thread takes it over
+            e = zf_sock_enter(s)
             rc = zf_sock_disconnect(s, ep)
+            zf_sock_leave(s, e)
+            zf_sock_share(s, -1)
         if rc < 0:
             _addr_error(rc, addr)
 
@@ -762,11 +847,11 @@ cdef class Socket:
             if isinstance(optval, int):
                 raise TypeError(f"expected bytes, got: {optval!r}")
             b = bytes(optval)
-            rc = zf_sock_setopt_bytes(self._s, option, <const char *>b, len(b))
+            rc = _setopt_bytes(self._s, option, <const char *>b, len(b))
         else:
             if isinstance(optval, (str, bytes)):
                 raise TypeError(f"expected int, got: {optval!r}")
-            rc = zf_sock_setopt_int(self._s, option, int(optval))
+            rc = _setopt_int(self._s, option, int(optval))
         if rc < 0:
             self._option_error(option, rc)
 
@@ -779,15 +864,15 @@ cdef class Socket:
         if self._s == NULL:
             _raise_closed()
         if option == _OPT_RCVMORE:
-            return zf_sock_rcvmore(self._s)
+            return _rcvmore(self._s)
         if option in _BYTES_OPTS:
-            rc = zf_sock_getopt_bytes(self._s, option, buf, &n)
+            rc = _getopt_bytes(self._s, option, buf, &n)
             if rc < 0:
                 self._option_error(option, rc)
             return PyBytes_FromStringAndSize(buf, n)
         if option == _OPT_EVENTS:
             _drain_releases(self._zctx)
-        rc = zf_sock_getopt_int(self._s, option, &v)
+        rc = _getopt_int(self._s, option, &v)
         if rc < 0:
             self._option_error(option, rc)
         return v
@@ -814,7 +899,7 @@ cdef class Socket:
 
     cdef int _timeout(self, int option):
         cdef int64_t v = -1
-        zf_sock_getopt_int(self._s, option, &v)
+        _getopt_int(self._s, option, &v)
         return <int>v
 
     cdef int _block(self, int events, int64_t deadline) except -1:
@@ -831,8 +916,10 @@ cdef class Socket:
             s = self._s  # read with the GIL: close() from another thread clears it
             if s == NULL:
                 _raise_closed()
+            zf_sock_share(s, 1)  # its looks take the lock, and so does every other caller's
             with nogil:
                 rc = zf_sock_wait(s, events, t)
+                zf_sock_share(s, -1)
             if self._s == NULL:
                 _raise_closed()  # closed by another thread while we slept
             if rc == -EINTR:
@@ -1011,7 +1098,7 @@ cdef class Socket:
         if copy:
             return _bytes_recv(self, &f)
         fr = _frame_from(&f, self)
-        fr._meta = zf_sock_meta(self._s)
+        fr._meta = _meta(self._s)
         return fr
 
     def try_recv(self, bint copy=True):
@@ -1046,7 +1133,7 @@ cdef class Socket:
                 parts.append(_bytes_recv(self, &f))
             else:
                 fr = _frame_from(&f, self)
-                fr._meta = zf_sock_meta(self._s)
+                fr._meta = _meta(self._s)
                 parts.append(fr)
             if not f.more:
                 return parts
@@ -1145,15 +1232,24 @@ def _proxy(Socket frontend, Socket backend, Socket capture=None, Socket control=
     px.paused = 0
     for i in range(8):
         px.stats[i] = 0
-    while True:
-        with nogil:
-            rc = zf_proxy_run(&px)
-        if rc == -EINTR:
-            PyErr_CheckSignals()
-            continue
-        if rc == 1:
-            return None
-        _raise(rc)
+    # The proxy's engine calls run without the GIL: its sockets are shared while it runs, so a
+    # thread that still uses one (or closes it) takes turns with it instead of racing it.
+    socks = [sock for sock in (frontend, backend, capture, control) if sock is not None]
+    for sock in socks:
+        zf_sock_share((<Socket>sock)._ref, 1)
+    try:
+        while True:
+            with nogil:
+                rc = zf_proxy_run(&px)
+            if rc == -EINTR:
+                PyErr_CheckSignals()
+                continue
+            if rc == 1:
+                return None
+            _raise(rc)
+    finally:
+        for sock in socks:
+            zf_sock_share((<Socket>sock)._ref, -1)
 
 
 cdef class Poller:
@@ -1282,17 +1378,20 @@ cdef class Poller:
             return []  # nothing can become ready: pyzmq returns at once, whatever the timeout
         deadline = -1 if timeout is None or timeout < 0 else zf_clock_ms() + <int64_t>timeout
         while True:
-            rc = zf_poll_scan(items, n, arm)
+            t = -1
+            if deadline >= 0:
+                t = <int>(deadline - zf_clock_ms())
+                if t < 0:
+                    t = 0
+            rc = zf_poll_scan(items, n, arm)  # an armed scan that finds nothing needs its wait
             if rc < 0:
                 _raise(rc)
             if rc > 0:
                 break
-            if deadline >= 0:
-                t = <int>(deadline - zf_clock_ms())
-                if t <= 0:
-                    return []
-            else:
-                t = -1
+            if t == 0:
+                if arm:
+                    zf_poll_wait(items, n, 0)  # ends what the armed scan began (csrc/zf.h)
+                return []
             if not arm:
                 arm = 1  # look again, armed, before sleeping: no wake-up can be missed
                 continue
