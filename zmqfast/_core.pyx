@@ -1,4 +1,5 @@
 # cython: language_level=3
+# cython: freethreading_compatible=True
 """The binding: Context, Socket, Frame and polling over the C engine.
 
 send, recv, send_multipart and recv_multipart are methods of the extension type itself, so a
@@ -589,12 +590,12 @@ cdef int _restock(Socket sock, size_t n) except -1:
     elif stock > _BLANK_STOCK_MAX:
         stock = _BLANK_STOCK_MAX
     _drain_releases(sock._zctx)  # blanks the engine did not use (another size) come back here
-    while sock._s != NULL and <size_t>zf_sock_blanks(sock._s) < stock:
+    while sock._s != NULL and <size_t>zf_sock_blanks(sock._ref) < stock:
         o = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>n)
         h = _Hold(o)
         b = _hold_buffer(sock._zctx, h, PyBytes_AS_STRING(o), n)
         b.tag = _BLANK_TAG
-        if zf_sock_give_blank(sock._s, b) < 0:
+        if zf_sock_give_blank(sock._ref, b) < 0:
             zf_buf_unref(b)
             break
     return 0
@@ -630,8 +631,10 @@ cdef Socket _find_socket(address):
 @cython.no_gc_clear
 cdef class Socket:
     """A socket of the engine (see zmqfast.Socket for the full pyzmq surface)."""
-    cdef zf_sock *_s           # NULL once this object has closed it
-    cdef zf_sock *_ref         # the engine socket this object holds a reference to
+    cdef zf_sock *_s           # NULL once this object has closed it: read only to say "closed"
+    cdef zf_sock *_ref         # the engine socket this object holds a reference to: every engine
+                               # call goes through it, since another thread's close() may clear
+                               # _s between a check and a call (the engine answers ENOTSOCK then)
     cdef zf_ctx *_zctx
     cdef Context _context
     cdef int _type
@@ -675,7 +678,7 @@ cdef class Socket:
         self._type = socket_type
         self._ref = self._s
         if ZF_FREE_THREADED:
-            zf_sock_share(self._s, 1)  # for good: no GIL keeps its callers apart (see the top)
+            zf_sock_share(self._ref, 1)  # for good: no GIL keeps its callers apart (see the top)
         zf_sock_ref(self._ref)  # this object's own reference, dropped at dealloc
         _live_sockets[<size_t>self._s] = self
         self.copy_threshold = COPY_THRESHOLD if copy_threshold is None else copy_threshold
@@ -709,7 +712,7 @@ cdef class Socket:
     @property
     def closed(self):
         """Whether close() has been called (on this object or on one sharing the socket)."""
-        return self._s == NULL or zf_sock_closed(self._s) != 0
+        return self._s == NULL or zf_sock_closed(self._ref) != 0
 
     @property
     def underlying(self):
@@ -754,7 +757,7 @@ cdef class Socket:
             _raise_closed()
         cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
         cdef const char *ep = b
-        cdef zf_sock *s = self._s
+        cdef zf_sock *s = self._ref
         cdef int rc, e
         zf_sock_share(s, 1)
         with nogil:  # the I/O thread takes it over
@@ -771,7 +774,7 @@ cdef class Socket:
             _raise_closed()
         cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
         cdef const char *ep = b
-        cdef zf_sock *s = self._s
+        cdef zf_sock *s = self._ref
         cdef int rc, e
         zf_sock_share(s, 1)
         with nogil:  # the I/O thread takes it over
@@ -788,7 +791,7 @@ cdef class Socket:
             _raise_closed()
         cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
         cdef const char *ep = b
-        cdef zf_sock *s = self._s
+        cdef zf_sock *s = self._ref
         cdef int rc, e
         zf_sock_share(s, 1)
         with nogil:  # the I/O thread takes it over
@@ -805,7 +808,7 @@ cdef class Socket:
             _raise_closed()
         cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
         cdef const char *ep = b
-        cdef zf_sock *s = self._s
+        cdef zf_sock *s = self._ref
         cdef int rc, e
         zf_sock_share(s, 1)
         with nogil:  # the I/O thread takes it over
@@ -847,11 +850,11 @@ cdef class Socket:
             if isinstance(optval, int):
                 raise TypeError(f"expected bytes, got: {optval!r}")
             b = bytes(optval)
-            rc = _setopt_bytes(self._s, option, <const char *>b, len(b))
+            rc = _setopt_bytes(self._ref, option, <const char *>b, len(b))
         else:
             if isinstance(optval, (str, bytes)):
                 raise TypeError(f"expected int, got: {optval!r}")
-            rc = _setopt_int(self._s, option, int(optval))
+            rc = _setopt_int(self._ref, option, int(optval))
         if rc < 0:
             self._option_error(option, rc)
 
@@ -864,15 +867,15 @@ cdef class Socket:
         if self._s == NULL:
             _raise_closed()
         if option == _OPT_RCVMORE:
-            return _rcvmore(self._s)
+            return _rcvmore(self._ref)
         if option in _BYTES_OPTS:
-            rc = _getopt_bytes(self._s, option, buf, &n)
+            rc = _getopt_bytes(self._ref, option, buf, &n)
             if rc < 0:
                 self._option_error(option, rc)
             return PyBytes_FromStringAndSize(buf, n)
         if option == _OPT_EVENTS:
             _drain_releases(self._zctx)
-        rc = _getopt_int(self._s, option, &v)
+        rc = _getopt_int(self._ref, option, &v)
         if rc < 0:
             self._option_error(option, rc)
         return v
@@ -883,7 +886,7 @@ cdef class Socket:
                 raise _error.ZMQError(
                     EINVAL, f"zmqfast has no GSSAPI support ({_OPT_NAMES[option]} is unavailable)")
             types = _PENDING_OPTS.get(option, ())
-            if types is None or zf_sock_type(self._s) in types:
+            if types is None or zf_sock_type(self._ref) in types:
                 raise _error.ZMQError(
                     ENOTSUP, f"zmqfast does not support socket option {_OPT_NAMES[option]} yet")
             raise _error.ZMQError(EINVAL)
@@ -893,13 +896,13 @@ cdef class Socket:
         """The socket's FD: readable when its EVENTS may have changed."""
         if self._s == NULL:
             _raise_closed()
-        return zf_sock_fd(self._s)
+        return zf_sock_fd(self._ref)
 
     # -- blocking --
 
     cdef int _timeout(self, int option):
         cdef int64_t v = -1
-        _getopt_int(self._s, option, &v)
+        _getopt_int(self._ref, option, &v)
         return <int>v
 
     cdef int _block(self, int events, int64_t deadline) except -1:
@@ -936,7 +939,7 @@ cdef class Socket:
     # -- sending --
 
     cdef int _send_raw(self, const void *data, size_t n, int flags) except -1:
-        cdef int rc = zf_sock_send(self._s, data, n, flags)
+        cdef int rc = zf_sock_send(self._ref, data, n, flags)
         cdef int64_t deadline
         if rc == 0:
             return 0
@@ -945,7 +948,7 @@ cdef class Socket:
         deadline = self._deadline(_OPT_SNDTIMEO)
         while rc == -EAGAIN:
             self._block(ZF_POLLOUT, deadline)
-            rc = zf_sock_send(self._s, data, n, flags)
+            rc = zf_sock_send(self._ref, data, n, flags)
         if rc < 0:
             _raise(rc)
         return 0
@@ -960,7 +963,7 @@ cdef class Socket:
         while True:
             hold = _Hold(owner)
             b = _hold_buffer(self._zctx, hold, data, n)
-            rc = zf_sock_send_buf(self._s, b, data, n, flags)  # takes the buffer either way
+            rc = zf_sock_send_buf(self._ref, b, data, n, flags)  # takes the buffer either way
             if rc != -EAGAIN or flags & _DONTWAIT:
                 break
             if deadline == -2:
@@ -1010,7 +1013,7 @@ cdef class Socket:
         if self._s == NULL:
             _raise_closed()
         if PyBytes_CheckExact(data) and PyBytes_GET_SIZE(data) < self.copy_threshold:
-            rc = zf_sock_send(self._s, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), flags)
+            rc = zf_sock_send(self._ref, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), flags)
             if rc != 0:
                 if rc == -EAGAIN and flags & _DONTWAIT:
                     raise _new_again()
@@ -1066,7 +1069,7 @@ cdef class Socket:
     # -- receiving --
 
     cdef int _recv_frame(self, zf_frame *f, int flags) except -1:
-        cdef int rc = zf_sock_recv(self._s, f)
+        cdef int rc = zf_sock_recv(self._ref, f)
         if rc == 0:
             return 0
         return self._recv_wait(f, flags, rc)
@@ -1079,7 +1082,7 @@ cdef class Socket:
         deadline = self._deadline(_OPT_RCVTIMEO)
         while rc == -EAGAIN:
             self._block(ZF_POLLIN, deadline)
-            rc = zf_sock_recv(self._s, f)
+            rc = zf_sock_recv(self._ref, f)
         if rc < 0:
             _raise(rc)
         return 0
@@ -1090,7 +1093,7 @@ cdef class Socket:
         cdef int rc
         if self._s == NULL:
             _raise_closed()
-        rc = zf_sock_recv(self._s, &f)
+        rc = zf_sock_recv(self._ref, &f)
         if rc != 0:
             if rc == -EAGAIN and flags & _DONTWAIT:
                 raise _new_again()
@@ -1098,7 +1101,7 @@ cdef class Socket:
         if copy:
             return _bytes_recv(self, &f)
         fr = _frame_from(&f, self)
-        fr._meta = _meta(self._s)
+        fr._meta = _meta(self._ref)
         return fr
 
     def try_recv(self, bint copy=True):
@@ -1107,7 +1110,7 @@ cdef class Socket:
         cdef int rc
         if self._s == NULL:
             _raise_closed()
-        rc = zf_sock_recv(self._s, &f)
+        rc = zf_sock_recv(self._ref, &f)
         if rc == -EAGAIN:
             return None
         if rc < 0:
@@ -1123,7 +1126,7 @@ cdef class Socket:
         cdef int rc
         if self._s == NULL:
             _raise_closed()
-        rc = zf_sock_recv(self._s, &f)
+        rc = zf_sock_recv(self._ref, &f)
         if rc != 0:
             if rc == -EAGAIN and flags & _DONTWAIT:
                 raise _new_again()
@@ -1133,7 +1136,7 @@ cdef class Socket:
                 parts.append(_bytes_recv(self, &f))
             else:
                 fr = _frame_from(&f, self)
-                fr._meta = _meta(self._s)
+                fr._meta = _meta(self._ref)
                 parts.append(fr)
             if not f.more:
                 return parts
@@ -1177,9 +1180,9 @@ cdef class Socket:
         cdef int ev
         cdef int64_t deadline
         cdef zf_pollitem it
-        if self._s == NULL or zf_sock_closed(self._s):
+        if self._s == NULL or zf_sock_closed(self._ref):
             raise _error.ZMQError(ENOTSUP)  # what pyzmq raises for poll() on a closed socket
-        it.sock = self._s
+        it.sock = self._ref
         it.fd = -1
         it.events = flags
         deadline = -1 if timeout is None or timeout < 0 else zf_clock_ms() + <int64_t>timeout
@@ -1187,7 +1190,7 @@ cdef class Socket:
             ev = zf_poll_scan(&it, 1, 0)  # a plain look first: arming costs a syscall
             if ev > 0:
                 return it.revents
-            ev = zf_sock_events(self._s) & flags
+            ev = zf_sock_events(self._ref) & flags
             if ev:
                 return ev
             if deadline >= 0 and zf_clock_ms() >= deadline:
@@ -1225,10 +1228,10 @@ def _proxy(Socket frontend, Socket backend, Socket capture=None, Socket control=
     for sock in (frontend, backend, capture, control):
         if sock is not None and (<Socket>sock)._s == NULL:
             _raise_closed()
-    px.front = frontend._s
-    px.back = backend._s
-    px.capture = capture._s if capture is not None else NULL
-    px.control = control._s if control is not None else NULL
+    px.front = frontend._ref
+    px.back = backend._ref
+    px.capture = capture._ref if capture is not None else NULL
+    px.control = control._ref if control is not None else NULL
     px.paused = 0
     for i in range(8):
         px.stats[i] = 0
@@ -1328,7 +1331,7 @@ cdef class Poller:
                 items[i].revents = 0
                 if isinstance(obj, Socket):
                     s = <Socket>obj
-                    items[i].sock = s._s
+                    items[i].sock = s._ref
                     items[i].fd = -1
                 else:
                     items[i].sock = NULL
