@@ -724,29 +724,56 @@ static int sock_recv(zf_sock *s, zf_frame *f)
     return rc;
 }
 
-/* The entry points, under the lock while the socket is shared (above). */
+/* The entry points, under the lock while the socket is shared (above). The locked path is a
+ * function of its own, kept out of line: the unshared path then saves no register and costs a
+ * load, a test and a branch (callgrind: 3 instructions per call; written with
+ * sock_enter/sock_leave in one function, 9-11). */
+#if defined(__GNUC__) || defined(__clang__)
+#define ZF_SLOW_PATH __attribute__((noinline, cold))
+#else
+#define ZF_SLOW_PATH
+#endif
+
+static inline int is_shared(zf_sock *s)
+{
+    return zf_unlikely(atomic_load_explicit(&s->shared, memory_order_relaxed) != 0);
+}
+
+static ZF_SLOW_PATH int send_locked(zf_sock *s, zf_buf *buf, const void *data, size_t len, int flags)
+{
+    pthread_mutex_lock(&s->lock);
+    int rc = buf ? sock_send_buf(s, buf, data, len, flags) : sock_send(s, data, len, flags);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static ZF_SLOW_PATH int recv_locked(zf_sock *s, zf_frame *f)
+{
+    pthread_mutex_lock(&s->lock);
+    int rc = sock_recv(s, f);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
 int zf_sock_send(zf_sock *s, const void *data, size_t len, int flags)
 {
-    int entered = sock_enter(s);
-    int rc = sock_send(s, data, len, flags);
-    sock_leave(s, entered);
-    return rc;
+    if (is_shared(s))
+        return send_locked(s, NULL, data, len, flags);
+    return sock_send(s, data, len, flags);
 }
 
 int zf_sock_send_buf(zf_sock *s, zf_buf *buf, const void *data, size_t len, int flags)
 {
-    int entered = sock_enter(s);
-    int rc = sock_send_buf(s, buf, data, len, flags);
-    sock_leave(s, entered);
-    return rc;
+    if (is_shared(s))
+        return send_locked(s, buf, data, len, flags);
+    return sock_send_buf(s, buf, data, len, flags);
 }
 
 int zf_sock_recv(zf_sock *s, zf_frame *f)
 {
-    int entered = sock_enter(s);
-    int rc = sock_recv(s, f);
-    sock_leave(s, entered);
-    return rc;
+    if (is_shared(s))
+        return recv_locked(s, f);
+    return sock_recv(s, f);
 }
 
 static int readiness(zf_sock *s, int arm)
