@@ -15,11 +15,13 @@ typedef struct zf_inproc {
 } zf_inproc;
 
 struct zf_ctx {
+    /* What sockets, sessions and ZAP requests see of the context (ctx_link.h): termination, the
+     * spin time, session ids, and the ops below them that reach this file. */
+    zf_ctx_link link;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int nsockets;             /* open (not yet closed) sockets */
     int live_sessions;        /* sessions not yet destroyed by their I/O thread */
-    _Atomic int terminating;
     int forgotten;            /* fork child: unusable */
     int io_running;
     zf_io *io;
@@ -28,11 +30,9 @@ struct zf_ctx {
     int max_sockets;
     int ipv6;
     int blocky;
-    int spin_us; /* how long a blocking call looks before it parks (-1: 50 us when all inproc) */
     zf_sock *sockets;
     zf_inproc *inproc;
     zf_release_stack release;
-    _Atomic uint64_t next_id; /* session ids */
     /* ---- libzmq's other context options (ctx.c, "more options") ---- */
     int io_threads_asked;   /* IO_THREADS as set: libzmq reports it even when it is 0 */
     int thread_priority;    /* THREAD_PRIORITY (-1: the default) */

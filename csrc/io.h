@@ -17,8 +17,7 @@
 #include "signaler.h"
 
 typedef struct zf_io zf_io;
-typedef struct zf_ctx zf_ctx;
-typedef struct zf_sock zf_sock;
+typedef struct zf_ctx zf_ctx; /* io->ctx: the owner's, opaque here */
 
 
 typedef struct zf_timer {

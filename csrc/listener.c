@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "net.h"
-#include "socket.h"
 #include "sys.h"
 
 static void on_accept(zf_handler *h, uint32_t ev)
@@ -164,6 +163,6 @@ void zf_listener_close(zf_listener *l, int with_sessions)
         s = n;
     }
     zf_opts_forget_secret(&l->opts);
-    zf_sock_unref(l->sock);
+    zf_sock_link_unref(l->sock);
     zf_io_bury(io, l);
 }

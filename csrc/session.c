@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctx.h"
 #include "mech.h"
 #include "net.h"
 #include "sys.h"
@@ -23,7 +22,7 @@ uint64_t zf_session_id(zf_session *s) { return s->id; }
 static void t_linger_fire(zf_timer *t);
 static void t_hb_fire(zf_timer *t);
 
-zf_session *zf_session_alloc(zf_io *io, zf_sock *sock, const zf_opts *opts)
+zf_session *zf_session_alloc(zf_io *io, zf_sock_link *sock, const zf_opts *opts)
 {
     zf_session *s = calloc(1, sizeof *s);
     if (!s)
@@ -41,7 +40,7 @@ zf_session *zf_session_alloc(zf_io *io, zf_sock *sock, const zf_opts *opts)
     s->h.on_event = zf_session_on_event;
     s->io = io;
     s->sock = sock;
-    zf_sock_ref(sock);
+    zf_sock_link_ref(sock);
     s->opts = *opts;
     s->engine = opts->raw ? &zf_engine_raw : &zf_engine_zmtp;
     s->mech = zf_mech_of(opts->mechanism);
@@ -53,7 +52,7 @@ zf_session *zf_session_alloc(zf_io *io, zf_sock *sock, const zf_opts *opts)
     s->t_hb.slot = -1;
     s->t_hb.fire = t_hb_fire;
     s->cur_ivl = opts->reconnect_ivl;
-    zf_ctx_session_born(sock->ctx);
+    sock->ctx->ops->session_born(sock->ctx);
     return s;
 }
 
@@ -76,7 +75,7 @@ static void own_end(zf_session *s, zf_pipe *p, int direct)
     p->end[1].waker.direct = direct ? zf_session_direct : NULL;
 }
 
-zf_session *zf_session_new_connect(zf_io *io, zf_sock *sock, const zf_opts *opts, const zf_addr *addr,
+zf_session *zf_session_new_connect(zf_io *io, zf_sock_link *sock, const zf_opts *opts, const zf_addr *addr,
                                    const char *endpoint, zf_pipe *pipe)
 {
     zf_session *s = zf_session_alloc(io, sock, opts);
@@ -115,9 +114,9 @@ int zf_session_attach_pipe(zf_session *s, int direct)
     own_end(s, p, direct);
     fill_peer_info(s, &p->end[0]);
     p->end[0].via_session = 1;
-    zf_sock_own_end(s->sock, p, 0);
+    s->sock->ops->own_end(s->sock, p, 0);
     zf_pipe_ref(p); /* the socket's */
-    if (zf_sock_post(s->sock, ZF_SCMD_ATTACH, p) < 0) {
+    if (s->sock->ops->post(s->sock, ZF_SCMD_ATTACH, p) < 0) {
         p->end[1].owner = NULL;
         zf_pipe_unref(p);
         zf_pipe_unref(p);
@@ -140,7 +139,7 @@ void zf_session_drop_pipe(zf_session *s)
     p->end[1].owner = NULL;
     if (!atomic_load(&p->end[0].closed)) {
         zf_pipe_ref(p);
-        if (zf_sock_post(s->sock, ZF_SCMD_TERM, p) < 0)
+        if (s->sock->ops->post(s->sock, ZF_SCMD_TERM, p) < 0)
             zf_pipe_unref(p);
     }
     zf_pipe_unref(p);
@@ -183,12 +182,12 @@ void zf_session_destroy(zf_session *s)
     if (s->mech->destroy)
         s->mech->destroy(s);
     zf_opts_forget_secret(&s->opts);
-    zf_ctx *ctx = s->sock->ctx;
-    zf_sock_unref(s->sock);
+    zf_ctx_link *ctx = s->sock->ctx;
+    zf_sock_link_unref(s->sock);
     zf_io_bury(s->io, s->rbuf);
     zf_io_bury(s->io, s->wbuf);
     zf_io_bury(s->io, s);
-    zf_ctx_session_died(ctx);
+    ctx->ops->session_died(ctx);
 }
 
 int zf_session_socket_closed(zf_session *s)

@@ -1,5 +1,6 @@
-/* socket.c: socket lifetime, mailbox, endpoints, and the data/wait entry points. Options are in
- * socket_options.c, routing in route.c and the patterns in sock_*.c. */
+/* socket.c: socket lifetime, mailbox, endpoints, the data entry points and sharing a socket
+ * between threads. Waiting and polling are in socket_wait.c, options in socket_options.c,
+ * routing in route.c and the patterns in sock_*.c. */
 #include "socket.h"
 
 #include <errno.h>
@@ -8,39 +9,17 @@
 #include <string.h>
 #include <time.h>
 
-#include "ctx.h"
+#include "monitor.h"
 #include "session.h"
 #include "sys.h"
 #include "zmtp.h"
 
 /* ---- lifetime and references ------------------------------------------------------------- */
 
-static const zf_sock_ops *ops_for(int type)
-{
-    switch (type) {
-    case ZF_PAIR: return &zf_pair_ops;
-    case ZF_PUSH: return &zf_push_ops;
-    case ZF_PULL: return &zf_pull_ops;
-    case ZF_DEALER: return &zf_dealer_ops;
-    case ZF_ROUTER: return &zf_router_ops;
-    case ZF_REQ: return &zf_req_ops;
-    case ZF_REP: return &zf_rep_ops;
-    case ZF_PUB: return &zf_pub_ops;
-    case ZF_SUB: return &zf_sub_ops;
-    case ZF_XPUB: return &zf_xpub_ops;
-    case ZF_XSUB: return &zf_xsub_ops;
-    case ZF_STREAM: return &zf_stream_ops;
-    default: return NULL;
-    }
-}
+static const zf_sock_link_ops link_ops;
 
-int zf_sock_new(zf_ctx *c, int type, zf_sock **out)
+int zf_sock_create(zf_ctx_link *c, int type, const zf_sock_ops *ops, zf_sock **out)
 {
-    if (type < 0 || type >= ZF_NTYPES)
-        return -EINVAL;
-    const zf_sock_ops *ops = ops_for(type);
-    if (!ops)
-        return -ENOTSUP;
     zf_sock *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
@@ -58,32 +37,10 @@ int zf_sock_new(zf_ctx *c, int type, zf_sock **out)
     pthread_mutexattr_destroy(&ma);
     pthread_mutex_init(&s->blank_lock, NULL);
     s->ops = ops;
-    s->ctx = c;
+    s->link.ops = &link_ops;
+    s->link.ctx = c;
     s->rr.next_rid = (uint32_t)zf_now_ms() * 2654435761u; /* ROUTER ids start anywhere, as libzmq's do */
     zf_opts_defaults(&s->opts, type);
-    s->opts.ipv6 = c->ipv6;
-    pthread_mutex_lock(&c->lock);
-    if (c->terminating || c->forgotten) {
-        pthread_mutex_unlock(&c->lock);
-        zf_signal_close(&s->sig);
-        pthread_mutex_destroy(&s->lock);
-        free(s);
-        return -ZF_ETERM;
-    }
-    if (c->nsockets >= c->max_sockets) {
-        pthread_mutex_unlock(&c->lock);
-        zf_signal_close(&s->sig);
-        pthread_mutex_destroy(&s->lock);
-        free(s);
-        return -EMFILE;
-    }
-    s->io = zf_ctx_choose_io(c);
-    c->nsockets++;
-    s->ctx_next = c->sockets;
-    if (c->sockets)
-        c->sockets->ctx_prev = s;
-    c->sockets = s;
-    pthread_mutex_unlock(&c->lock);
     *out = s;
     return 0;
 }
@@ -98,7 +55,7 @@ void zf_sock_unref(zf_sock *s)
     pthread_mutex_destroy(&s->mlock);
     pthread_mutex_destroy(&s->blank_lock);
     pthread_mutex_destroy(&s->lock);
-    zf_monitor_free(atomic_load(&s->monitor));
+    zf_monitor_free(atomic_load(&s->link.monitor));
     free(s->pipes);
     free(s->rr.env);
     free(s->ps.dist);
@@ -159,23 +116,9 @@ void zf_sock_own_end(zf_sock *s, zf_pipe *p, int e)
 #define ZF_HOT_BODY inline
 #endif
 
-static inline int sock_enter(zf_sock *s)
-{
-    if (zf_likely(!atomic_load_explicit(&s->shared, memory_order_relaxed)))
-        return 0;
-    pthread_mutex_lock(&s->lock);
-    return 1;
-}
-
-static inline void sock_leave(zf_sock *s, int entered)
-{
-    if (entered)
-        pthread_mutex_unlock(&s->lock);
-}
-
 void zf_sock_share(zf_sock *s, int delta) { atomic_fetch_add(&s->shared, delta); }
-int zf_sock_enter(zf_sock *s) { return sock_enter(s); }
-void zf_sock_leave(zf_sock *s, int entered) { sock_leave(s, entered); }
+int zf_sock_enter(zf_sock *s) { return zf_sock_lock_shared(s); }
+void zf_sock_leave(zf_sock *s, int entered) { zf_sock_unlock_shared(s, entered); }
 
 /* ---- mailbox ----------------------------------------------------------------------------- */
 
@@ -250,11 +193,6 @@ void zf_sock_process(zf_sock *s)
     }
 }
 
-static inline void check_mail(zf_sock *s)
-{
-    if (zf_unlikely(atomic_load_explicit(&s->mpending, memory_order_relaxed)))
-        zf_sock_process(s);
-}
 
 /* A send looks at a mailbox that holds only TERMs (a peer's pipe ending) at most once per
  * ZF_SEND_MAIL_US while it succeeds, as libzmq's send processes commands at most once per
@@ -368,9 +306,9 @@ static int check_usable(zf_sock *s)
 {
     if (zf_unlikely(s->closed))
         return -ENOTSOCK;
-    if (zf_unlikely(atomic_load_explicit(&s->ctx->terminating, memory_order_relaxed)))
+    if (zf_unlikely(atomic_load_explicit(&s->link.ctx->terminating, memory_order_relaxed)))
         return -ZF_ETERM;
-    check_mail(s);
+    zf_sock_check_mail(s);
     return 0;
 }
 
@@ -384,7 +322,7 @@ int zf_sock_bind(zf_sock *s, const char *endpoint)
     if (rc < 0)
         return rc;
     if (a.transport == ZF_INPROC) {
-        rc = zf_ctx_inproc_bind(s->ctx, s, a.name);
+        rc = s->link.ctx->ops->inproc_bind(s->link.ctx, s, a.name);
         if (rc < 0)
             return rc;
         add_endpoint(s, endpoint, ZF_INPROC, 1);
@@ -395,18 +333,18 @@ int zf_sock_bind(zf_sock *s, const char *endpoint)
     if (!l)
         return -ENOMEM;
     l->io = s->io;
-    l->sock = s;
+    l->sock = &s->link;
     l->opts = s->opts;
     l->addr = a;
     l->h.fd = -1;
     rc = zf_listener_open(l);
     if (rc < 0) {
-        zf_monitor_event(s, ZF_EVENT_BIND_FAILED, -rc, endpoint);
+        zf_monitor_event(&s->link, ZF_EVENT_BIND_FAILED, -rc, endpoint);
         zf_opts_forget_secret(&l->opts);
         free(l);
         return rc;
     }
-    zf_monitor_event(s, ZF_EVENT_LISTENING, l->h.fd, l->endpoint);
+    zf_monitor_event(&s->link, ZF_EVENT_LISTENING, l->h.fd, l->endpoint);
     zf_sock_ref(s);
     zf_endpoint *ep = add_endpoint(s, l->endpoint, a.transport, 1);
     if (ep)
@@ -450,7 +388,7 @@ int zf_sock_connect(zf_sock *s, const char *endpoint)
         return rc;
     if (a.transport == ZF_INPROC) {
         zf_pipe *p = NULL;
-        rc = zf_ctx_inproc_connect(s->ctx, s, a.name, &p);
+        rc = s->link.ctx->ops->inproc_connect(s->link.ctx, s, a.name, &p);
         if (rc == 0 && p)
             take_connect_rid(s, p, zf_sock_end(s, p));
         if (rc < 0)
@@ -473,7 +411,7 @@ int zf_sock_connect(zf_sock *s, const char *endpoint)
         p->end[0].via_session = 1;
         take_connect_rid(s, p, 0);
     }
-    zf_session *ss = zf_session_new_connect(s->io, s, &s->opts, &a, endpoint, p);
+    zf_session *ss = zf_session_new_connect(s->io, &s->link, &s->opts, &a, endpoint, p);
     if (!ss) {
         if (p)
             zf_pipe_unref(p);
@@ -512,7 +450,7 @@ static void end_endpoint(zf_sock *s, zf_endpoint *ep, int closing)
     if (ep->transport == ZF_INPROC && ep->bound) {
         zf_addr a;
         if (zf_addr_parse(ep->uri, 1, &a) == 0)
-            zf_ctx_inproc_unbind(s->ctx, s, a.name);
+            s->link.ctx->ops->inproc_unbind(s->link.ctx, s, a.name);
     }
     free(ep);
 }
@@ -541,7 +479,7 @@ static int remove_endpoint(zf_sock *s, const char *endpoint, int bound)
 static int endpoint_removed(zf_sock *s, int rc)
 {
     if (rc == 0 && (s->opts.reconnect_stop & ZF_RECONNECT_STOP_AFTER_DISCONNECT))
-        atomic_store(&s->disconnected, 1);
+        atomic_store(&s->link.disconnected, 1);
     return rc;
 }
 
@@ -628,7 +566,7 @@ int zf_sock_close(zf_sock *s, int linger_set, int linger)
     if (s->closed || atomic_exchange(&s->closing, 1))
         return -ENOTSOCK;
     release_waiters(s);
-    int entered = sock_enter(s); /* a caller that still holds s (a shadow) waits for the end */
+    int entered = zf_sock_lock_shared(s); /* a caller that still holds s (a shadow) waits for the end */
     drop_blanks(s);
     if (linger_set)
         s->opts.linger = linger;
@@ -646,8 +584,8 @@ int zf_sock_close(zf_sock *s, int linger_set, int linger)
         s->endpoints = ep->next;
         end_endpoint(s, ep, 1);
     }
-    zf_ctx_inproc_unbind(s->ctx, s, NULL);
-    zf_sock_monitor(s, NULL, 0);
+    s->link.ctx->ops->inproc_unbind(s->link.ctx, s, NULL);
+    s->link.ctx->ops->monitor(s->link.ctx, s, NULL, 0);
     while (s->npipes)
         zf_sock_detach(s, s->pipes[s->npipes - 1]);
     /* XPUB_MANUAL's pipe references: a pipe holds its socket, so these must go before free */
@@ -660,18 +598,8 @@ int zf_sock_close(zf_sock *s, int linger_set, int linger)
         zf_pipe_unref(s->ps.manual_pipe);
         s->ps.manual_pipe = NULL;
     }
-    zf_ctx *c = s->ctx;
-    pthread_mutex_lock(&c->lock);
-    if (s->ctx_prev)
-        s->ctx_prev->ctx_next = s->ctx_next;
-    else
-        c->sockets = s->ctx_next;
-    if (s->ctx_next)
-        s->ctx_next->ctx_prev = s->ctx_prev;
-    c->nsockets--;
-    pthread_cond_broadcast(&c->cond);
-    pthread_mutex_unlock(&c->lock);
-    sock_leave(s, entered);
+    s->link.ctx->ops->sock_closed(s->link.ctx, s);
+    zf_sock_unlock_shared(s, entered);
     zf_sock_unref(s);
     return 0;
 }
@@ -684,7 +612,7 @@ static int check_usable_tx(zf_sock *s)
 {
     if (zf_unlikely(s->closed))
         return -ENOTSOCK;
-    if (zf_unlikely(atomic_load_explicit(&s->ctx->terminating, memory_order_relaxed)))
+    if (zf_unlikely(atomic_load_explicit(&s->link.ctx->terminating, memory_order_relaxed)))
         return -ZF_ETERM;
     return send_mail_deferred(s);
 }
@@ -730,7 +658,7 @@ static ZF_HOT_BODY int sock_recv(zf_sock *s, zf_frame *f)
         return -ENOTSUP;
     rc = s->ops->recv(s, f);
     if (rc == 0)
-        s->rx_since_tx = 1;
+        s->link.rx_since_tx = 1;
     return rc;
 }
 
@@ -780,227 +708,20 @@ int zf_sock_recv(zf_sock *s, zf_frame *f)
     return sock_recv(s, f);
 }
 
-static int readiness(zf_sock *s, int arm)
-{
-    int ev = 0;
-    if (s->ops->has_in && s->ops->has_in(s))
-        ev |= ZF_POLLIN;
-    if (s->ops->has_out && s->ops->has_out(s, arm))
-        ev |= ZF_POLLOUT;
-    return ev;
-}
+/* ---- the link (sock_link.h): what sessions, listeners and the monitor may ask ------------- */
 
-/* Threads asleep on the socket's fd, counted by the events they wait for (zf_sock_wait, a
- * Poller between its armed scan and the end of its wait). Counted before their last look. */
-static void want(zf_sock *s, int events, int delta)
-{
-    if (events & ZF_POLLIN)
-        atomic_fetch_add_explicit(&s->want_in, delta, memory_order_relaxed);
-    if (events & ZF_POLLOUT)
-        atomic_fetch_add_explicit(&s->want_out, delta, memory_order_relaxed);
-}
+/* The link is the socket's first member: a pointer to one is a pointer to the other. */
+static zf_sock *sock_of(zf_sock_link *l) { return (zf_sock *)l; }
+static void link_ref(zf_sock_link *l) { zf_sock_ref(sock_of(l)); }
+static void link_unref(zf_sock_link *l) { zf_sock_unref(sock_of(l)); }
+static int link_post(zf_sock_link *l, int type, zf_pipe *p) { return zf_sock_post(sock_of(l), type, p); }
+static void link_own_end(zf_sock_link *l, zf_pipe *p, int e) { zf_sock_own_end(sock_of(l), p, e); }
+static zf_buf *link_take_blank(zf_sock_link *l, size_t n) { return zf_sock_take_blank(sock_of(l), n); }
 
-/* Drain the fd, declare ourselves parked, then look: any change after this look raises the fd
- * again, so a caller that waits on the fd after a "not ready" answer cannot miss a wake-up.
- *
- * With several threads on one socket the drain is where wake-ups got lost: a change raises the
- * fd once (the parked flag lets one notifier through), every thread asleep on it is woken, but
- * one that drains before another's poll has seen the fd readable leaves that one asleep (four
- * senders and four receivers on one pair stalled so). So a drain answers for what it took: if
- * the look that follows finds the socket ready for what another counted sleeper waits for, the
- * fd is raised again for it. Nothing is ready that anyone waits for: nobody is woken, so
- * sleepers cannot wake each other in a loop. mine: the events the caller is counted for
- * (want), not another's. Cost: two relaxed loads; a raise only with other sleepers. Caller holds
- * the socket (sock_enter). */
-static int arm_and_look(zf_sock *s, int mine)
-{
-    zf_signal_drain(&s->sig);
-    zf_signal_park(&s->sig);
-    check_mail(s);
-    int ev = readiness(s, 1);
-    int in = atomic_load_explicit(&s->want_in, memory_order_relaxed) - !!(mine & ZF_POLLIN);
-    int out = atomic_load_explicit(&s->want_out, memory_order_relaxed) - !!(mine & ZF_POLLOUT);
-    if (((ev & ZF_POLLIN) && in > 0) || ((ev & ZF_POLLOUT) && out > 0))
-        zf_signal_raise(&s->sig);
-    return ev;
-}
-
-int zf_sock_events(zf_sock *s)
-{
-    int entered = sock_enter(s);
-    int ev = 0;
-    if (!s->closed && !atomic_load(&s->ctx->terminating))
-        ev = arm_and_look(s, 0);
-    sock_leave(s, entered);
-    return ev;
-}
-
-static int only_inproc(zf_sock *s)
-{
-    if (!s->npipes)
-        return 0;
-    for (int i = 0; i < s->npipes; i++)
-        if (s->pipes[i]->end[zf_sock_end(s, s->pipes[i])].via_session)
-            return 0;
-    return 1;
-}
-
-/* Every look at the socket here is under its lock (the caller shared it: see above); the
- * sleep is not. */
-static int wait_ready(zf_sock *s, int events, int timeout_ms)
-{
-    if (atomic_load(&s->closing))
-        return -ENOTSOCK;
-    if (atomic_load(&s->ctx->terminating))
-        return -ZF_ETERM;
-    int entered = sock_enter(s);
-    int spin = s->ctx->spin_us >= 0 ? s->ctx->spin_us : (only_inproc(s) ? 50 : 0);
-    sock_leave(s, entered);
-    if (spin > 0 && timeout_ms != 0) {
-        /* A reply often comes within microseconds: look for it a little before parking, since a
-         * parked reader costs its writer a syscall and itself a scheduler wake-up. By default
-         * only when every peer is an application thread (inproc): where an I/O thread sits in
-         * between, spinning takes the CPU that thread needs (measured: slower on 2 cores). The
-         * lock is let go between looks, so that the threads the socket is shared with (the
-         * peer, often) get in. */
-        int64_t until = zf_now_us() + spin;
-        do {
-            entered = sock_enter(s);
-            check_mail(s);
-            int ready = readiness(s, 0) & events;
-            sock_leave(s, entered);
-            if (ready)
-                return 0;
-            zf_cpu_relax();
-        } while (zf_now_us() < until);
-    }
-    entered = sock_enter(s);
-    want(s, events, 1);
-    int ready = arm_and_look(s, events) & events;
-    sock_leave(s, entered);
-    int rc;
-    if (ready || atomic_load(&s->mpending))
-        rc = 0;
-    else if (atomic_load(&s->ctx->terminating))
-        rc = -ZF_ETERM;
-    else if (atomic_load(&s->closing)) /* after arm_and_look's drain: a close's raise is not lost */
-        rc = -ENOTSOCK;
-    else
-        rc = zf_signal_sleep(&s->sig, timeout_ms); /* not drained: see zf_signal_sleep */
-    want(s, events, -1);
-    return atomic_load(&s->closing) ? -ENOTSOCK : rc;
-}
-
-/* Counted (see release_waiters): the count goes up before closing is first read, so either
- * this thread sees closing or close sees this thread. */
-int zf_sock_wait(zf_sock *s, int events, int timeout_ms)
-{
-    atomic_fetch_add(&s->waiters, 1);
-    int rc = wait_ready(s, events, timeout_ms);
-    atomic_fetch_sub(&s->waiters, 1);
-    return rc;
-}
-
-/* ---- polling ----------------------------------------------------------------------------- */
-
-/* An armed scan counts its caller asleep on each socket (want) before looking at it, and the
- * count lasts until zf_poll_wait has slept, unless the scan itself answers (ready or failed). */
-static void poll_unwant(zf_pollitem *items, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (items[i].sock)
-            want(items[i].sock, items[i].events, -1);
-}
-
-int zf_poll_scan(zf_pollitem *items, int n, int arm)
-{
-    int ready = 0, nfds = 0;
-    struct pollfd small[32], *pfd = small;
-    for (int i = 0; i < n; i++)
-        nfds += items[i].sock == NULL;
-    if (nfds > 32 && !(pfd = malloc((size_t)nfds * sizeof *pfd)))
-        return -ENOMEM;
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-        zf_pollitem *it = &items[i];
-        it->revents = 0;
-        if (it->sock) {
-            zf_sock *s = it->sock;
-            int entered = sock_enter(s), rc = 0;
-            if (arm)
-                want(s, it->events, 1);
-            if (s->closed)
-                rc = -ENOTSOCK;
-            else if (atomic_load(&s->ctx->terminating))
-                rc = -ZF_ETERM;
-            else if (arm)
-                it->revents = (short)(arm_and_look(s, it->events) & it->events);
-            else {
-                check_mail(s);
-                it->revents = (short)(readiness(s, 0) & it->events);
-            }
-            /* after the drain too: a term's raise it took is not lost */
-            if (!rc && arm && atomic_load(&s->ctx->terminating))
-                rc = -ZF_ETERM;
-            sock_leave(s, entered);
-            if (rc < 0) {
-                if (arm)
-                    poll_unwant(items, i + 1);
-                if (pfd != small)
-                    free(pfd);
-                return rc;
-            }
-        } else {
-            pfd[k].fd = it->fd;
-            pfd[k].events = (short)((it->events & ZF_POLLIN ? POLLIN : 0) | (it->events & ZF_POLLOUT ? POLLOUT : 0));
-            pfd[k].revents = 0;
-            k++;
-        }
-    }
-    if (k && zf_sys_poll(pfd, (unsigned)k, 0) > 0) {
-        k = 0;
-        for (int i = 0; i < n; i++) {
-            if (items[i].sock)
-                continue;
-            short r = pfd[k++].revents;
-            items[i].revents = (short)((r & POLLIN ? ZF_POLLIN : 0) | (r & POLLOUT ? ZF_POLLOUT : 0) |
-                                       (r & (POLLERR | POLLHUP | POLLNVAL) ? ZF_POLLERR : 0));
-            items[i].revents &= (short)(items[i].events | ZF_POLLERR);
-        }
-    }
-    for (int i = 0; i < n; i++)
-        ready += items[i].revents != 0;
-    if (pfd != small)
-        free(pfd);
-    if (arm && ready)
-        poll_unwant(items, n);
-    return ready;
-}
-
-int zf_poll_wait(zf_pollitem *items, int n, int timeout_ms)
-{
-    struct pollfd small[32], *pfd = small;
-    if (n > 32 && !(pfd = malloc((size_t)n * sizeof *pfd))) {
-        poll_unwant(items, n);
-        return -ENOMEM;
-    }
-    for (int i = 0; i < n; i++) {
-        zf_pollitem *it = &items[i];
-        if (it->sock) {
-            pfd[i].fd = it->sock->sig.rfd;
-            pfd[i].events = POLLIN;
-        } else {
-            pfd[i].fd = it->fd;
-            pfd[i].events = (short)((it->events & ZF_POLLIN ? POLLIN : 0) | (it->events & ZF_POLLOUT ? POLLOUT : 0));
-        }
-        pfd[i].revents = 0;
-    }
-    int rc = zf_sys_poll(pfd, (unsigned)n, timeout_ms); /* no drain: see zf_signal_sleep */
-    int err = errno;
-    if (pfd != small)
-        free(pfd);
-    poll_unwant(items, n); /* the armed scan's */
-    if (rc < 0)
-        return -err;
-    return rc == 0 ? -EAGAIN : 0;
-}
+static const zf_sock_link_ops link_ops = {
+    .ref = link_ref,
+    .unref = link_unref,
+    .post = link_post,
+    .own_end = link_own_end,
+    .take_blank = link_take_blank,
+};

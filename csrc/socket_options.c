@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "ctx.h"
 
 int zf_sock_type(zf_sock *s) { return s->opts.type; }
 
@@ -54,7 +53,7 @@ int zf_sock_getopt_int(zf_sock *s, int option, int64_t *value)
     case ZF_OPT_EVENTS:
         /* as libzmq: once the context is terminating, EVENTS says so (an event loop waiting on
          * the FD must learn it, or it waits until the socket is closed) */
-        if (atomic_load_explicit(&s->ctx->terminating, memory_order_relaxed))
+        if (atomic_load_explicit(&s->link.ctx->terminating, memory_order_relaxed))
             return -ZF_ETERM;
         *value = zf_sock_events(s);
         return 0;
