@@ -538,8 +538,8 @@ def test_threads_polling_and_threads_receiving_on_one_socket_get_every_message_p
                               sender], timeout=60)
         assert not errors, errors[0]
         assert sorted(taken) == sorted(b"%d" % i for i in range(n))
-        # no poll slept through its 2 s while messages were coming in
-        assert not [t for t in slow_polls if t < 1.9], slow_polls
+        # no poll slept through its 2 s while messages were still coming in (a lost wake-up)
+        assert not slow_polls, slow_polls
         assert time.monotonic() - t0 < 20
     finally:
         push.close()
