@@ -49,28 +49,48 @@ zf_ctx *zf_ctx_new(int io_threads)
     return c;
 }
 
-/* I/O threads start with the first socket that needs one, so a context that only does inproc
- * (or nothing) costs no thread. */
-zf_io *zf_ctx_choose_io(zf_ctx *c)
+/* I/O threads start with the first socket, so a context that does nothing costs no thread.
+ * Under c->lock. From then on c->io and c->nio stay as they are until term has waited for every
+ * socket to close, which is what lets zf_ctx_choose_io read them without the lock. */
+void zf_ctx_start_io(zf_ctx *c)
 {
-    if (!c->io_running) {
-        c->io = calloc((size_t)c->nio, sizeof(zf_io));
-        int started = 0;
-        for (int i = 0; c->io && i < c->nio; i++)
-            if (zf_io_start(&c->io[i], c) == 0) {
-                tune_io_thread(c, &c->io[i], i);
-                started++;
-            }
-            else
-                break;
-        c->nio = started;
-        c->io_running = 1;
+    if (c->io_running)
+        return;
+    c->io = calloc((size_t)c->nio, sizeof(zf_io));
+    int started = 0;
+    for (int i = 0; c->io && i < c->nio; i++)
+        if (zf_io_start(&c->io[i], c) == 0) {
+            tune_io_thread(c, &c->io[i], i);
+            started++;
+        }
+        else
+            break;
+    c->nio = started;
+    c->io_running = 1;
+}
+
+/* libzmq's rule (ctx_t::choose_io_thread): among the threads whose index has its bit set in the
+ * AFFINITY mask (0: all of them), the one with the fewest objects attached; the lowest index
+ * wins a tie. The load is taken here, before the object reaches its thread, so a burst of
+ * connects or accepts spreads out instead of all reading the same counts. Costs one relaxed
+ * load per thread and one atomic add: once per connection or bind, never per message. Threads
+ * beyond the 64th are reachable with a mask of 0 only, as in libzmq. */
+zf_io *zf_ctx_choose_io(zf_ctx *c, uint64_t affinity)
+{
+    zf_io *best = NULL;
+    int best_load = 0;
+    for (int i = 0; c->io && i < c->nio; i++) {
+        if (affinity && (i >= 64 || !(affinity & (1ULL << i))))
+            continue;
+        int load = atomic_load_explicit(&c->io[i].load, memory_order_relaxed);
+        if (!best || load < best_load) {
+            best = &c->io[i];
+            best_load = load;
+        }
     }
-    if (c->nio == 0)
-        return NULL;
-    zf_io *io = &c->io[c->next_io];
-    c->next_io = (c->next_io + 1) % c->nio;
-    return io;
+    if (best)
+        atomic_fetch_add_explicit(&best->load, 1, memory_order_relaxed);
+    return best;
 }
 
 int zf_ctx_set(zf_ctx *c, int option, int value)
@@ -79,10 +99,13 @@ int zf_ctx_set(zf_ctx *c, int option, int value)
     case ZF_CTX_IO_THREADS:
         if (value < 0)
             return -EINVAL;
-        if (c->io_running)
-            return 0; /* libzmq ignores it once threads run */
-        c->nio = value > 0 ? value : 1;
+        /* As libzmq: the value is kept (and reported), but only the first socket starts
+         * threads; set after that, it changes nothing that runs. */
+        pthread_mutex_lock(&c->lock);
+        if (!c->io_running)
+            c->nio = value > 0 ? value : 1;
         c->io_threads_asked = value;
+        pthread_mutex_unlock(&c->lock);
         return 0;
     case ZF_CTX_MAX_SOCKETS:
         if (value < 1)
@@ -291,7 +314,7 @@ int zf_sock_new(zf_ctx *c, int type, zf_sock **out)
         zf_sock_unref(s);
         return rc;
     }
-    s->io = zf_ctx_choose_io(c);
+    zf_ctx_start_io(c); /* each connection and listener then picks its thread (choose_io) */
     c->nsockets++;
     s->ctx_next = c->sockets;
     if (c->sockets)
@@ -670,6 +693,12 @@ static int link_monitor(zf_ctx_link *l, zf_sock *s, const char *addr, int events
 static void link_sock_closed(zf_ctx_link *l, zf_sock *s) { sock_closed(ctx_of(l), s); }
 static void link_session_born(zf_ctx_link *l) { zf_ctx_session_born(ctx_of(l)); }
 static void link_session_died(zf_ctx_link *l) { zf_ctx_session_died(ctx_of(l)); }
+static zf_io *link_choose_io(zf_ctx_link *l, uint64_t affinity) { return zf_ctx_choose_io(ctx_of(l), affinity); }
+static zf_io *link_io_at(zf_ctx_link *l, int i)
+{
+    zf_ctx *c = ctx_of(l);
+    return c->io && i >= 0 && i < c->nio ? &c->io[i] : NULL;
+}
 
 static const zf_ctx_ops ctx_ops = {
     .inproc_bind = link_inproc_bind,
@@ -680,4 +709,6 @@ static const zf_ctx_ops ctx_ops = {
     .sock_closed = link_sock_closed,
     .session_born = link_session_born,
     .session_died = link_session_died,
+    .choose_io = link_choose_io,
+    .io_at = link_io_at,
 };

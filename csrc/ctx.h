@@ -26,7 +26,6 @@ struct zf_ctx {
     int io_running;
     zf_io *io;
     int nio;
-    int next_io;
     int max_sockets;
     int ipv6;
     int blocky;
@@ -44,7 +43,13 @@ struct zf_ctx {
 };
 
 
-zf_io *zf_ctx_choose_io(zf_ctx *c);
+/* Under c->lock: start the context's I/O threads, if they are not running yet. */
+void zf_ctx_start_io(zf_ctx *c);
+/* Any thread, once started: the I/O thread a new session, listener or connecter is to live on,
+ * chosen as libzmq does (see ctx.c), with that object counted in its load; the object gives it
+ * back with zf_io_unload when it goes. NULL when affinity names no running thread (bind and
+ * connect then fail with EMTHREAD, as libzmq's). */
+zf_io *zf_ctx_choose_io(zf_ctx *c, uint64_t affinity);
 void zf_ctx_session_born(zf_ctx *c);
 void zf_ctx_session_died(zf_ctx *c);
 int zf_ctx_inproc_bind(zf_ctx *c, zf_sock *s, const char *name);

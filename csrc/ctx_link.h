@@ -18,6 +18,7 @@
 typedef struct zf_ctx_link zf_ctx_link;
 struct zf_sock;
 struct zf_pipe;
+struct zf_io;
 
 typedef struct zf_ctx_ops {
     /* A socket's inproc endpoints (application thread; the context's lock is taken inside).
@@ -35,6 +36,12 @@ typedef struct zf_ctx_ops {
     /* A session was made / destroyed (any thread): termination waits for the last one. */
     void (*session_born)(zf_ctx_link *c);
     void (*session_died)(zf_ctx_link *c);
+    /* Any thread, once the context's I/O threads run: the one a new listener or connection is
+     * to live on (libzmq's choice: the least loaded that affinity allows, 0: any), its load
+     * counted (zf_io_unload gives it back); NULL when affinity names no thread. */
+    struct zf_io *(*choose_io)(zf_ctx_link *c, uint64_t affinity);
+    /* Any thread, once they run: I/O thread i, or NULL past the last one. */
+    struct zf_io *(*io_at)(zf_ctx_link *c, int i);
 } zf_ctx_ops;
 
 struct zf_ctx_link {

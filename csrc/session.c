@@ -187,6 +187,7 @@ void zf_session_destroy(zf_session *s)
     zf_io_bury(s->io, s->rbuf);
     zf_io_bury(s->io, s->wbuf);
     zf_io_bury(s->io, s);
+    zf_io_unload(s->io);
     ctx->ops->session_died(ctx);
 }
 
@@ -569,6 +570,28 @@ static void cmd_sock_closed(zf_io *io, zf_io_cmd *c)
     zf_session_tx_leave(s, p);
 }
 
+/* An accepted connection handed over by a listener on another I/O thread: from here on it is
+ * this thread's, as if accepted here. */
+static void cmd_accepted(zf_io *io, zf_io_cmd *c)
+{
+    zf_session *s = c->a;
+    io->on_stop = close_all;
+    zf_session_link(s);
+    if (io->stopping) { /* cannot happen while its socket is open: term waits for that */
+        zf_session_destroy(s);
+        return;
+    }
+    zf_io_add(io, &s->h, ZF_IO_IN);
+    zf_pipe *p = zf_session_tx_enter(s);
+    s->engine->connected(s);
+    zf_session_tx_leave(s, p);
+}
+
+int zf_session_post_accepted(zf_session *s)
+{
+    return zf_io_post_new(s->io, cmd_accepted, s, 0);
+}
+
 void zf_session_post_sock_closed(zf_io *io, uint64_t id)
 {
     zf_io_post_new(io, cmd_sock_closed, NULL, id);
@@ -597,7 +620,29 @@ static void cmd_close_listener(zf_io *io, zf_io_cmd *c)
     zf_listener_close(c->a, 0);
 }
 
+static void cmd_stop_listening(zf_io *io, zf_io_cmd *c)
+{
+    (void)io;
+    zf_listener_stop(c->a);
+}
+
+static void cmd_release_unbind(zf_io *io, zf_io_cmd *c) { zf_listener_release_sessions(io, c->a, 1); }
+static void cmd_release_close(zf_io *io, zf_io_cmd *c) { zf_listener_release_sessions(io, c->a, 0); }
+
+/* With several I/O threads, what the listener accepted may live on any of them: it stops
+ * accepting first (so no hand-over is still to come), then each other thread lets go of its
+ * sessions of it (a hand-over posted before is ahead in that thread's mailbox), and last the
+ * listener's own thread closes it, its own sessions with it, and frees it. With one thread this
+ * is the one call it always was. Costs a round trip per thread, at unbind and close only. */
 void zf_listener_post_close(zf_listener *l, int with_sessions)
 {
+    zf_ctx_link *c = l->sock->ctx;
+    if (c->ops->io_at(c, 1)) {
+        zf_io_call(l->io, cmd_stop_listening, l);
+        zf_io *io;
+        for (int i = 0; (io = c->ops->io_at(c, i)) != NULL; i++)
+            if (io != l->io)
+                zf_io_call(io, with_sessions ? cmd_release_unbind : cmd_release_close, l);
+    }
     zf_io_call(l->io, with_sessions ? cmd_unbind : cmd_close_listener, l);
 }

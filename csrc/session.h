@@ -30,7 +30,7 @@ typedef struct zf_session zf_session;
  * in the application thread, then handed to the I/O thread, which owns it from then on. */
 typedef struct zf_listener {
     zf_handler h;
-    zf_io *io;
+    zf_io *io;          /* its own, chosen at bind (AFFINITY); what it accepts may go to any other */
     zf_sock_link *sock; /* the socket that bound it, referenced */
     zf_opts opts;
     zf_addr addr;
@@ -45,6 +45,9 @@ zf_session *zf_session_new_connect(zf_io *io, zf_sock_link *sock, const zf_opts 
 uint64_t zf_session_id(zf_session *s);
 /* Application thread: hand the new session to its I/O thread, which starts connecting. */
 int zf_session_post_start(zf_session *s);
+/* A listener's I/O thread: hand a session it accepted (fd set, not linked) to the session's own
+ * I/O thread, another one, which takes it from there. 0 or -ENOMEM. */
+int zf_session_post_accepted(zf_session *s);
 /* Application thread: the socket closed, or disconnected the endpoint of, the connecting
  * session with this id (it may be gone already). */
 void zf_session_post_sock_closed(zf_io *io, uint64_t id);
@@ -189,6 +192,12 @@ void zf_connecter_on_connect(zf_session *s, uint32_t ev);
 
 /* listener.c */
 void zf_listener_start(zf_listener *l);
+/* Stop accepting (close the fd); the listener stays until zf_listener_close. */
+void zf_listener_stop(zf_listener *l);
+/* On io: the sessions of io that l accepted forget it; with_sessions, or when they carry no
+ * traffic yet, they close. */
+void zf_listener_release_sessions(zf_io *io, zf_listener *l, int with_sessions);
+/* Stop, release the sessions of its own thread, free. */
 void zf_listener_close(zf_listener *l, int with_sessions);
 
 /* socks.c */

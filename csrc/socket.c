@@ -332,7 +332,12 @@ int zf_sock_bind(zf_sock *s, const char *endpoint)
     zf_listener *l = calloc(1, sizeof *l);
     if (!l)
         return -ENOMEM;
-    l->io = s->io;
+    zf_ctx_link *c = s->link.ctx;
+    l->io = c->ops->choose_io(c, (uint64_t)s->opts.affinity);
+    if (!l->io) {
+        free(l);
+        return -ZF_EMTHREAD; /* AFFINITY names no I/O thread of this context: as libzmq */
+    }
     l->sock = &s->link;
     l->opts = s->opts;
     l->addr = a;
@@ -341,6 +346,7 @@ int zf_sock_bind(zf_sock *s, const char *endpoint)
     if (rc < 0) {
         zf_monitor_event(&s->link, ZF_EVENT_BIND_FAILED, -rc, endpoint);
         zf_opts_forget_secret(&l->opts);
+        zf_io_unload(l->io);
         free(l);
         return rc;
     }
@@ -401,25 +407,34 @@ int zf_sock_connect(zf_sock *s, const char *endpoint)
         snprintf(s->last_endpoint, sizeof s->last_endpoint, "%s", endpoint);
         return 0;
     }
+    /* The session (which is also the connecter: it reconnects on the same thread) lives on the
+     * I/O thread chosen for it now, as libzmq chooses one per connect. */
+    zf_io *io = s->link.ctx->ops->choose_io(s->link.ctx, (uint64_t)s->opts.affinity);
+    if (!io)
+        return -ZF_EMTHREAD; /* AFFINITY names no I/O thread of this context: as libzmq */
     zf_pipe *p = NULL;
     if (!s->opts.immediate) {
         p = zf_pipe_new(s->opts.sndhwm > 0 ? (uint64_t)s->opts.sndhwm : 0,
                         s->opts.rcvhwm > 0 && !s->opts.conflate ? (uint64_t)s->opts.rcvhwm : 0);
-        if (!p)
+        if (!p) {
+            zf_io_unload(io);
             return -ENOMEM;
+        }
         zf_sock_own_end(s, p, 0);
         p->end[0].via_session = 1;
         take_connect_rid(s, p, 0);
     }
-    zf_session *ss = zf_session_new_connect(s->io, &s->link, &s->opts, &a, endpoint, p);
+    zf_session *ss = zf_session_new_connect(io, &s->link, &s->opts, &a, endpoint, p);
     if (!ss) {
         if (p)
             zf_pipe_unref(p);
+        zf_io_unload(io);
         return -ENOMEM;
     }
     zf_endpoint *ep = add_endpoint(s, endpoint, a.transport, 0);
     if (ep) {
         ep->session = ss;
+        ep->io = io;
         ep->session_id = zf_session_id(ss);
         if (p) {
             zf_pipe_ref(p);
@@ -446,7 +461,7 @@ static void end_endpoint(zf_sock *s, zf_endpoint *ep, int closing)
         zf_pipe_unref(ep->pipe);
     }
     if (ep->session_id)
-        zf_session_post_sock_closed(s->io, ep->session_id);
+        zf_session_post_sock_closed(ep->io, ep->session_id);
     if (ep->transport == ZF_INPROC && ep->bound) {
         zf_addr a;
         if (zf_addr_parse(ep->uri, 1, &a) == 0)

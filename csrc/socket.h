@@ -28,6 +28,7 @@ typedef struct zf_endpoint {
     int bound;
     zf_listener *listener; /* tcp/ipc bind */
     zf_session *session;   /* tcp/ipc connect: handed to the I/O thread, never dereferenced here */
+    zf_io *io;             /* tcp/ipc connect: the session's I/O thread (its commands go there) */
     uint64_t session_id;
     zf_pipe *pipe;         /* connect: the pipe made for it (referenced), if any */
 } zf_endpoint;
@@ -85,9 +86,9 @@ typedef struct zf_pubsub_state {
 
 struct zf_sock {
     /* What the layers below see of the socket, and its context (link.ctx). First: a pipe end's
-     * owner pointer is read as a zf_sock_link by direct transmit (sock_link.h). */
+     * owner pointer is read as a zf_sock_link by direct transmit (sock_link.h). No I/O thread of
+     * its own: each listener and session has one (zf_ctx_ops.choose_io). */
     zf_sock_link link;
-    zf_io *io;
     _Atomic int refs;
     zf_signal sig;
     const zf_sock_ops *ops;

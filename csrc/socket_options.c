@@ -29,7 +29,8 @@ int zf_sock_setopt_int(zf_sock *s, int option, int64_t value)
     if (s->closed)
         return -ENOTSOCK;
     if (option == ZF_OPT_AFFINITY) {
-        /* one I/O thread per socket is chosen at creation; kept and returned, as libzmq's */
+        /* which I/O threads later binds and connects may use (zf_ctx_choose_io), a listener's
+         * accepted connections included; what exists already stays where it is, as in libzmq */
         s->opts.affinity = value;
         return 0;
     }
