@@ -76,14 +76,19 @@ void zf_signal_drain(zf_signal *s)
 #endif
 }
 
-int zf_signal_wait(zf_signal *s, int timeout_ms)
+int zf_signal_sleep(zf_signal *s, int timeout_ms)
 {
     struct pollfd pfd = {.fd = s->rfd, .events = POLLIN};
     int rc = zf_sys_poll(&pfd, 1, timeout_ms);
     if (rc < 0)
         return -errno;
+    return rc == 0 ? -EAGAIN : 0;
+}
+
+int zf_signal_wait(zf_signal *s, int timeout_ms)
+{
+    int rc = zf_signal_sleep(s, timeout_ms);
     if (rc == 0)
-        return -EAGAIN;
-    zf_signal_drain(s);
-    return 0;
+        zf_signal_drain(s);
+    return rc;
 }

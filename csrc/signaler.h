@@ -31,7 +31,13 @@ static inline void zf_signal_park(zf_signal *s)
 }
 /* Drain pending notifications without blocking. */
 void zf_signal_drain(zf_signal *s);
-/* Sleep until notified or timeout (ms, -1 forever). 0 notified, -EAGAIN timeout, -EINTR. */
+/* Sleep until notified or timeout (ms, -1 forever), then drain. 0 notified, -EAGAIN timeout,
+ * -EINTR. For a signal only one thread sleeps on. */
 int zf_signal_wait(zf_signal *s, int timeout_ms);
+/* The same without the drain: the notification stays for every other thread asleep on s (the
+ * next zf_signal_drain, made before a look at what it announces, clears it). For a signal
+ * several threads may sleep on: one that drained as it woke could take the wake-up from a
+ * thread whose poll had not yet seen the fd readable, and that thread would sleep on. */
+int zf_signal_sleep(zf_signal *s, int timeout_ms);
 
 #endif

@@ -1,5 +1,6 @@
-/* socket.c: socket lifetime, mailbox, endpoints, and the data/wait entry points. Options are in
- * socket_options.c, routing in route.c and the patterns in sock_*.c. */
+/* socket.c: socket lifetime, mailbox, endpoints, the data entry points and sharing a socket
+ * between threads. Waiting and polling are in socket_wait.c, options in socket_options.c,
+ * routing in route.c and the patterns in sock_*.c. */
 #include "socket.h"
 
 #include <errno.h>
@@ -29,6 +30,11 @@ int zf_sock_create(zf_ctx_link *c, int type, const zf_sock_ops *ops, zf_sock **o
     }
     atomic_init(&s->refs, 1);
     pthread_mutex_init(&s->mlock, NULL);
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&s->lock, &ma);
+    pthread_mutexattr_destroy(&ma);
     pthread_mutex_init(&s->blank_lock, NULL);
     s->ops = ops;
     s->link.ops = &link_ops;
@@ -48,6 +54,7 @@ void zf_sock_unref(zf_sock *s)
     zf_signal_close(&s->sig);
     pthread_mutex_destroy(&s->mlock);
     pthread_mutex_destroy(&s->blank_lock);
+    pthread_mutex_destroy(&s->lock);
     zf_monitor_free(atomic_load(&s->link.monitor));
     free(s->pipes);
     free(s->rr.env);
@@ -82,6 +89,36 @@ void zf_sock_own_end(zf_sock *s, zf_pipe *p, int e)
     end->release = sock_release;
     zf_sock_ref(s);
 }
+
+/* ---- sharing a socket between threads -----------------------------------------------------
+ *
+ * A socket's own state (its pipes, cursors, pattern state, mailbox processing) has no lock of
+ * its own on the hot path: the binding keeps a socket's callers apart with the GIL. What that
+ * leaves out is every call made without the GIL: a thread blocked in zf_sock_wait looks at the
+ * socket (its spin, its last look before sleeping, the mail it processes, which attaches pipes)
+ * while another thread, holding the GIL, may be sending; a nogil close or bind; the proxy; and,
+ * on a free-threaded CPython, every call. Such a caller declares itself first, still inside
+ * the exclusion (zf_sock_share), and from then on until it is gone every entry point takes
+ * s->lock, it included. A caller holding the GIL that finds shared at 0 knows that no such
+ * caller exists and none can appear before it lets the GIL go: it pays one relaxed load. The
+ * free-threaded binding shares each socket for good: each call there pays an uncontended mutex
+ * (two atomic operations), about what a critical section costs. The lock is recursive because
+ * getsockopt(EVENTS), taken under zf_sock_enter by the binding, calls zf_sock_events. Lock order:
+ * s->lock, then the context's or the mailbox's lock; the I/O thread never takes it. */
+
+/* The entry points' own bodies are inlined into them (ZF_HOT_BODY) and their locked paths kept
+ * out of line (ZF_SLOW_PATH): see zf_sock_send. */
+#if defined(__GNUC__) || defined(__clang__)
+#define ZF_SLOW_PATH __attribute__((noinline, cold))
+#define ZF_HOT_BODY inline __attribute__((always_inline))
+#else
+#define ZF_SLOW_PATH
+#define ZF_HOT_BODY inline
+#endif
+
+void zf_sock_share(zf_sock *s, int delta) { atomic_fetch_add(&s->shared, delta); }
+int zf_sock_enter(zf_sock *s) { return zf_sock_lock_shared(s); }
+void zf_sock_leave(zf_sock *s, int entered) { zf_sock_unlock_shared(s, entered); }
 
 /* ---- mailbox ----------------------------------------------------------------------------- */
 
@@ -156,11 +193,6 @@ void zf_sock_process(zf_sock *s)
     }
 }
 
-static inline void check_mail(zf_sock *s)
-{
-    if (zf_unlikely(atomic_load_explicit(&s->mpending, memory_order_relaxed)))
-        zf_sock_process(s);
-}
 
 /* A send looks at a mailbox that holds only TERMs (a peer's pipe ending) at most once per
  * ZF_SEND_MAIL_US while it succeeds, as libzmq's send processes commands at most once per
@@ -276,7 +308,7 @@ static int check_usable(zf_sock *s)
         return -ENOTSOCK;
     if (zf_unlikely(atomic_load_explicit(&s->link.ctx->terminating, memory_order_relaxed)))
         return -ZF_ETERM;
-    check_mail(s);
+    zf_sock_check_mail(s);
     return 0;
 }
 
@@ -475,14 +507,14 @@ int zf_sock_disconnect(zf_sock *s, const char *endpoint)
     return endpoint_removed(s, remove_endpoint(s, endpoint, 0));
 }
 
-/* Wake every thread blocked in zf_sock_wait on s (they see closing and leave with -ENOTSOCK)
+/* Wake every thread blocked in zf_sock_wait on s (closing is set: they leave with -ENOTSOCK)
  * and wait until none is left inside, so that none reads the socket while close takes it
  * apart. A waiter leaves within one wake-up; the raise is repeated in case one drained the
  * first between its last look at closing and its sleep. Also wakes a Poller sleeping on the
- * socket's fd (the binding then sees the socket gone). */
+ * socket's fd (the binding then sees the socket gone). Called without s->lock: a waiter takes
+ * it for each look. */
 static void release_waiters(zf_sock *s)
 {
-    atomic_store(&s->closing, 1);
     zf_signal_raise(&s->sig);
     while (atomic_load(&s->waiters)) {
         zf_sys_sleep_us(100);
@@ -544,9 +576,12 @@ static void drop_blanks(zf_sock *s)
 
 int zf_sock_close(zf_sock *s, int linger_set, int linger)
 {
-    if (s->closed)
+    /* One close goes ahead: two threads closing one socket (through two Socket objects sharing
+     * it) must not both take it apart. */
+    if (s->closed || atomic_exchange(&s->closing, 1))
         return -ENOTSOCK;
     release_waiters(s);
+    int entered = zf_sock_lock_shared(s); /* a caller that still holds s (a shadow) waits for the end */
     drop_blanks(s);
     if (linger_set)
         s->opts.linger = linger;
@@ -579,6 +614,7 @@ int zf_sock_close(zf_sock *s, int linger_set, int linger)
         s->ps.manual_pipe = NULL;
     }
     s->link.ctx->ops->sock_closed(s->link.ctx, s);
+    zf_sock_unlock_shared(s, entered);
     zf_sock_unref(s);
     return 0;
 }
@@ -596,7 +632,7 @@ static int check_usable_tx(zf_sock *s)
     return send_mail_deferred(s);
 }
 
-int zf_sock_send(zf_sock *s, const void *data, size_t len, int flags)
+static ZF_HOT_BODY int sock_send(zf_sock *s, const void *data, size_t len, int flags)
 {
     int deferred = check_usable_tx(s);
     if (deferred < 0)
@@ -613,7 +649,7 @@ int zf_sock_send(zf_sock *s, const void *data, size_t len, int flags)
 
 /* buf: the caller's reference is taken either way. A pattern's send consumes it only when it
  * succeeds, so a failed first try leaves it here for the second. */
-int zf_sock_send_buf(zf_sock *s, zf_buf *buf, const void *data, size_t len, int flags)
+static ZF_HOT_BODY int sock_send_buf(zf_sock *s, zf_buf *buf, const void *data, size_t len, int flags)
 {
     int deferred = check_usable_tx(s);
     int rc = deferred;
@@ -628,7 +664,7 @@ int zf_sock_send_buf(zf_sock *s, zf_buf *buf, const void *data, size_t len, int 
     return rc;
 }
 
-int zf_sock_recv(zf_sock *s, zf_frame *f)
+static ZF_HOT_BODY int sock_recv(zf_sock *s, zf_frame *f)
 {
     int rc = check_usable(s);
     if (rc < 0)
@@ -641,165 +677,50 @@ int zf_sock_recv(zf_sock *s, zf_frame *f)
     return rc;
 }
 
-static int readiness(zf_sock *s, int arm)
+/* The entry points, under the lock while the socket is shared (above). The locked path is a
+ * function of its own, kept out of line, and the body inlined into both: the unshared path then
+ * saves no register and costs a load, a test and a branch more than before (callgrind: 3
+ * instructions per call; written with sock_enter/sock_leave in one function, 9-11). */
+static inline int is_shared(zf_sock *s)
 {
-    int ev = 0;
-    if (s->ops->has_in && s->ops->has_in(s))
-        ev |= ZF_POLLIN;
-    if (s->ops->has_out && s->ops->has_out(s, arm))
-        ev |= ZF_POLLOUT;
-    return ev;
+    return zf_unlikely(atomic_load_explicit(&s->shared, memory_order_relaxed) != 0);
 }
 
-/* Drain the fd, declare ourselves parked, then look: any change after this look raises the fd
- * again, so a caller that waits on the fd after a "not ready" answer cannot miss a wake-up. */
-static int arm_and_look(zf_sock *s)
+static ZF_SLOW_PATH int send_locked(zf_sock *s, zf_buf *buf, const void *data, size_t len, int flags)
 {
-    zf_signal_drain(&s->sig);
-    zf_signal_park(&s->sig);
-    check_mail(s);
-    return readiness(s, 1);
-}
-
-int zf_sock_events(zf_sock *s)
-{
-    if (s->closed)
-        return 0;
-    if (atomic_load(&s->link.ctx->terminating))
-        return 0;
-    return arm_and_look(s);
-}
-
-static int only_inproc(zf_sock *s)
-{
-    if (!s->npipes)
-        return 0;
-    for (int i = 0; i < s->npipes; i++)
-        if (s->pipes[i]->end[zf_sock_end(s, s->pipes[i])].via_session)
-            return 0;
-    return 1;
-}
-
-static int wait_ready(zf_sock *s, int events, int timeout_ms)
-{
-    if (atomic_load(&s->closing))
-        return -ENOTSOCK;
-    if (atomic_load(&s->link.ctx->terminating))
-        return -ZF_ETERM;
-    int spin = s->link.ctx->spin_us >= 0 ? s->link.ctx->spin_us : (only_inproc(s) ? 50 : 0);
-    if (spin > 0 && timeout_ms != 0) {
-        /* A reply often comes within microseconds: look for it a little before parking, since a
-         * parked reader costs its writer a syscall and itself a scheduler wake-up. By default
-         * only when every peer is an application thread (inproc): where an I/O thread sits in
-         * between, spinning takes the CPU that thread needs (measured: slower on 2 cores). */
-        int64_t until = zf_now_us() + spin;
-        do {
-            check_mail(s);
-            if (readiness(s, 0) & events)
-                return 0;
-            zf_cpu_relax();
-        } while (zf_now_us() < until);
-    }
-    int ready = arm_and_look(s) & events;
-    if (ready || atomic_load(&s->mpending))
-        return 0;
-    if (atomic_load(&s->link.ctx->terminating))
-        return -ZF_ETERM;
-    if (atomic_load(&s->closing)) /* after arm_and_look's drain: a close's raise is not lost */
-        return -ENOTSOCK;
-    int rc = zf_signal_wait(&s->sig, timeout_ms);
-    return atomic_load(&s->closing) ? -ENOTSOCK : rc;
-}
-
-/* Counted (see release_waiters): the count goes up before closing is first read, so either
- * this thread sees closing or close sees this thread. */
-int zf_sock_wait(zf_sock *s, int events, int timeout_ms)
-{
-    atomic_fetch_add(&s->waiters, 1);
-    int rc = wait_ready(s, events, timeout_ms);
-    atomic_fetch_sub(&s->waiters, 1);
+    pthread_mutex_lock(&s->lock);
+    int rc = buf ? sock_send_buf(s, buf, data, len, flags) : sock_send(s, data, len, flags);
+    pthread_mutex_unlock(&s->lock);
     return rc;
 }
 
-/* ---- polling ----------------------------------------------------------------------------- */
-
-int zf_poll_scan(zf_pollitem *items, int n, int arm)
+static ZF_SLOW_PATH int recv_locked(zf_sock *s, zf_frame *f)
 {
-    int ready = 0, nfds = 0;
-    struct pollfd small[32], *pfd = small;
-    for (int i = 0; i < n; i++)
-        nfds += items[i].sock == NULL;
-    if (nfds > 32 && !(pfd = malloc((size_t)nfds * sizeof *pfd)))
-        return -ENOMEM;
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-        zf_pollitem *it = &items[i];
-        it->revents = 0;
-        if (it->sock) {
-            if (it->sock->closed) {
-                if (pfd != small)
-                    free(pfd);
-                return -ENOTSOCK;
-            }
-            if (atomic_load(&it->sock->link.ctx->terminating)) {
-                if (pfd != small)
-                    free(pfd);
-                return -ZF_ETERM;
-            }
-            if (arm) {
-                it->revents = (short)(arm_and_look(it->sock) & it->events);
-            } else {
-                check_mail(it->sock);
-                it->revents = (short)(readiness(it->sock, 0) & it->events);
-            }
-        } else {
-            pfd[k].fd = it->fd;
-            pfd[k].events = (short)((it->events & ZF_POLLIN ? POLLIN : 0) | (it->events & ZF_POLLOUT ? POLLOUT : 0));
-            pfd[k].revents = 0;
-            k++;
-        }
-    }
-    if (k && zf_sys_poll(pfd, (unsigned)k, 0) > 0) {
-        k = 0;
-        for (int i = 0; i < n; i++) {
-            if (items[i].sock)
-                continue;
-            short r = pfd[k++].revents;
-            items[i].revents = (short)((r & POLLIN ? ZF_POLLIN : 0) | (r & POLLOUT ? ZF_POLLOUT : 0) |
-                                       (r & (POLLERR | POLLHUP | POLLNVAL) ? ZF_POLLERR : 0));
-            items[i].revents &= (short)(items[i].events | ZF_POLLERR);
-        }
-    }
-    for (int i = 0; i < n; i++)
-        ready += items[i].revents != 0;
-    if (pfd != small)
-        free(pfd);
-    return ready;
+    pthread_mutex_lock(&s->lock);
+    int rc = sock_recv(s, f);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
 }
 
-int zf_poll_wait(zf_pollitem *items, int n, int timeout_ms)
+int zf_sock_send(zf_sock *s, const void *data, size_t len, int flags)
 {
-    struct pollfd small[32], *pfd = small;
-    if (n > 32 && !(pfd = malloc((size_t)n * sizeof *pfd)))
-        return -ENOMEM;
-    for (int i = 0; i < n; i++) {
-        zf_pollitem *it = &items[i];
-        if (it->sock) {
-            pfd[i].fd = it->sock->sig.rfd;
-            pfd[i].events = POLLIN;
-        } else {
-            pfd[i].fd = it->fd;
-            pfd[i].events = (short)((it->events & ZF_POLLIN ? POLLIN : 0) | (it->events & ZF_POLLOUT ? POLLOUT : 0));
-        }
-        pfd[i].revents = 0;
-    }
-    int rc = zf_sys_poll(pfd, (unsigned)n, timeout_ms);
-    int err = errno;
-    if (pfd != small)
-        free(pfd);
-    if (rc < 0)
-        return -err;
-    return rc == 0 ? -EAGAIN : 0;
+    if (is_shared(s))
+        return send_locked(s, NULL, data, len, flags);
+    return sock_send(s, data, len, flags);
+}
+
+int zf_sock_send_buf(zf_sock *s, zf_buf *buf, const void *data, size_t len, int flags)
+{
+    if (is_shared(s))
+        return send_locked(s, buf, data, len, flags);
+    return sock_send_buf(s, buf, data, len, flags);
+}
+
+int zf_sock_recv(zf_sock *s, zf_frame *f)
+{
+    if (is_shared(s))
+        return recv_locked(s, f);
+    return sock_recv(s, f);
 }
 
 /* ---- the link (sock_link.h): what sessions, listeners and the monitor may ask ------------- */

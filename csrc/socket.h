@@ -100,8 +100,17 @@ struct zf_sock {
     int64_t mail_us; /* owner thread: when the mailbox was last processed (zf_now_us) */
     /* close() from another thread: a thread blocked in zf_sock_wait must wake up and leave
      * before the socket is taken apart (libzmq aborts here) */
-    _Atomic int closing; /* set first thing in close: waiters return -ENOTSOCK */
+    _Atomic int closing; /* set first thing in close (by the one close that goes ahead): waiters
+                          * return -ENOTSOCK */
     _Atomic int waiters; /* threads inside zf_sock_wait */
+    /* Sharing (see "sharing a socket between threads" in socket.c). While shared > 0 the
+     * entry points take lock (recursive: getopt(EVENTS) calls zf_sock_events); at 0 the caller's
+     * own exclusion (the GIL) covers them and the lock costs one relaxed load. */
+    pthread_mutex_t lock;
+    _Atomic int shared;  /* callers using the socket without the binding's exclusion; the
+                          * free-threaded binding holds one for the socket's whole life */
+    _Atomic int want_in, want_out; /* threads armed to sleep on sig for POLLIN / POLLOUT
+                                    * (zf_sock_wait, a Poller between scan and wait) */
     /* zf_sock_give_blank's buffers: given by application threads, taken by the I/O thread. A
      * lock, not a lock-free stack: close takes them back while the I/O thread may be popping,
      * and it is held for a few instructions once per large frame. */
@@ -131,6 +140,28 @@ struct zf_sock {
  * context's zf_sock_new (ctx.c) makes it with this and registers it (undoing it with
  * zf_sock_unref if it cannot). 0 or -ENOMEM (or the signaler's error). */
 int zf_sock_create(zf_ctx_link *c, int type, const zf_sock_ops *ops, zf_sock **out);
+/* Sharing (socket.c, "sharing a socket between threads"): the socket's lock, taken only while
+ * the socket is shared; returns what zf_sock_unlock_shared needs. Inline: on every call's path. */
+static inline int zf_sock_lock_shared(zf_sock *s)
+{
+    if (zf_likely(!atomic_load_explicit(&s->shared, memory_order_relaxed)))
+        return 0;
+    pthread_mutex_lock(&s->lock);
+    return 1;
+}
+static inline void zf_sock_unlock_shared(zf_sock *s, int locked)
+{
+    if (locked)
+        pthread_mutex_unlock(&s->lock);
+}
+void zf_sock_process(zf_sock *s);
+/* Owner: run the mailbox's commands if any wait (a relaxed load when none). */
+static inline void zf_sock_check_mail(zf_sock *s)
+{
+    if (zf_unlikely(atomic_load_explicit(&s->mpending, memory_order_relaxed)))
+        zf_sock_process(s);
+}
+
 void zf_sock_ref(zf_sock *s);
 void zf_sock_unref(zf_sock *s);
 /* Any thread: make pipe end e belong to socket s (waker, release, a reference on s). */
@@ -142,7 +173,6 @@ int zf_sock_post(zf_sock *s, int type, zf_pipe *p);
 /* Owner thread: attach / detach a pipe end 0... (end is always the socket's: see zf_sock_own_end). */
 void zf_sock_attach(zf_sock *s, zf_pipe *p);
 void zf_sock_detach(zf_sock *s, zf_pipe *p);
-void zf_sock_process(zf_sock *s);
 /* Which end of p belongs to s. */
 static inline int zf_sock_end(zf_sock *s, zf_pipe *p) { return p->end[0].owner == s ? 0 : 1; }
 

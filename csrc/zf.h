@@ -89,6 +89,18 @@ int zf_sock_fd(zf_sock *s);
  * endpoint NULL stops it. */
 int zf_sock_monitor(zf_sock *s, const char *endpoint, int events);
 
+/* Sharing a socket between threads. The engine assumes its caller keeps a socket's other
+ * callers out (the GIL does, for a binding that holds it around every call) except while the
+ * socket is shared: zf_sock_share(s, +1) before a call made without that exclusion (a blocking
+ * wait, a nogil bind, close, the proxy), or once for good where there is none (free-threaded
+ * CPython), and zf_sock_share(s, -1) after. Must be called while still holding the exclusion,
+ * so that every later caller sees it. While shared, zf_sock_send/send_buf/recv/events/wait/
+ * close and zf_poll_scan take the socket's lock themselves; any other zf_sock_* call on the
+ * socket goes between zf_sock_enter and zf_sock_leave (the lock is recursive). */
+void zf_sock_share(zf_sock *s, int delta);
+int zf_sock_enter(zf_sock *s);              /* returns what zf_sock_leave needs */
+void zf_sock_leave(zf_sock *s, int entered);
+
 /* Data. None of these blocks: -EAGAIN means "would block" (see zf_sock_wait). */
 int zf_sock_send(zf_sock *s, const void *data, size_t len, int flags);
 /* Zero-copy: the engine takes over the caller's reference to buf (also on failure). */
@@ -109,7 +121,10 @@ typedef struct zf_pollitem {
     short revents;
 } zf_pollitem;
 /* Non-blocking readiness scan. With arm, every socket's fd is also set to turn readable on
- * any change, as needed before zf_poll_wait. Returns the number of ready items. */
+ * any change, as needed before zf_poll_wait, and the caller counts as asleep on each socket
+ * (so that other threads draining its fd pass wake-ups on): an armed scan that returns 0 must
+ * be followed by zf_poll_wait, which ends that; one that returns anything else ended it.
+ * Returns the number of ready items. */
 int zf_poll_scan(zf_pollitem *items, int n, int arm);
 /* Sleep on all items until something may have changed (call without the GIL).
  * 0, -EAGAIN timeout, -EINTR. */

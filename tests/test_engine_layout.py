@@ -35,7 +35,7 @@ LAYERS = [
     ("sessions and mechanisms", True, """session.h session.c engine_zmtp.c engine_raw.c mech.h
         mech.c mech_null.c mech_plain.h mech_plain.c mech_curve.c connecter.c listener.c socks.h
         socks.c zap_client.h zap_client.c zap.h zap.c direct_send.c"""),
-    ("socket core", True, """socket.h socket.c socket_options.c route.c routing.h routing.c subs.h
+    ("socket core", True, """socket.h socket.c socket_wait.c socket_options.c route.c routing.h routing.c subs.h
         subs.c"""),
     ("shared pattern code", False, """sock_raw.c"""),
     ("patterns", False, """sock_pipeline.c sock_reqrep.c sock_pubsub.c sock_stream.c"""),

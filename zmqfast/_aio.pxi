@@ -412,7 +412,7 @@ cdef class _AioOp:
         if sock._s == NULL:
             _raise_closed()
         if self.kind == _AIO_RECV:
-            rc = zf_sock_recv(sock._s, &f)
+            rc = zf_sock_recv(sock._ref, &f)
             if rc == -EAGAIN:
                 return _aio_AGAIN
             if rc < 0:
@@ -420,13 +420,13 @@ cdef class _AioOp:
             if self.copy:
                 return _bytes_recv(sock, &f)
             fr = _frame_from(&f, sock)
-            fr._meta = zf_sock_meta(sock._s)
+            fr._meta = _meta(sock._ref)
             return fr
         if self.kind == _AIO_SEND:
             data = self.data
             if self.kw is None and self.copy and PyBytes_CheckExact(data) and \
                     PyBytes_GET_SIZE(data) < sock.copy_threshold:
-                rc = zf_sock_send(sock._s, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data),
+                rc = zf_sock_send(sock._ref, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data),
                                   self.flags | _DONTWAIT)
                 if rc == -EAGAIN:
                     return _aio_AGAIN
@@ -536,7 +536,7 @@ cdef object _aio_start(Socket sock, int kind, int want, int flags, bint copy, bi
     w.state = _AIO_WAITING
     op.w = w
     op.st = _OP_QUEUED
-    zf_sock_getopt_int(sock._s, _OPT_RCVTIMEO if want == ZF_POLLIN else _OPT_SNDTIMEO, &t)
+    _getopt_int(sock._ref, _OPT_RCVTIMEO if want == ZF_POLLIN else _OPT_SNDTIMEO, &t)
     if t >= 0:
         op.timer = w.loop.call_later(t / 1000.0, op._expire)
     _aio_service(sock, False)  # arm the fd; serve what became possible meanwhile
@@ -626,7 +626,7 @@ cdef int _aio_service(Socket sock, bint direct) except -1:
     cdef int ev
     cdef list done
     while True:
-        if sock._s == NULL or zf_sock_closed(sock._s):
+        if sock._s == NULL or zf_sock_closed(sock._ref):
             err = _error.ZMQError(ENOTSOCK)
             _aio_wake(st.rin, err, direct)
             _aio_wake(st.rout, err, direct)
@@ -641,7 +641,7 @@ cdef int _aio_service(Socket sock, bint direct) except -1:
         if sock._s == NULL:
             continue
         _drain_releases(sock._zctx)
-        ev = zf_sock_events(sock._s)
+        ev = zf_sock_events(sock._ref)
         if not ((ev & ZF_POLLIN and st.rin) or (ev & ZF_POLLOUT and st.rout)):
             return 0
         spins += 1
@@ -674,7 +674,7 @@ def _aio_fail(list waiters, err):
 def _aio_on_fd(Socket sock, list rin, list rout):
     """The loop's reader callback for an asyncio socket's fd: perform the queued ops in call
     order and wake the Pollers (_aio_service), resuming tasks right from this callback."""
-    if sock._s == NULL or zf_sock_closed(sock._s):
+    if sock._s == NULL or zf_sock_closed(sock._ref):
         err = _error.ZMQError(ENOTSOCK)
         _aio_wake(rin, err, True)
         _aio_wake(rout, err, True)

@@ -1,9 +1,16 @@
 # cython: language_level=3
+# cython: freethreading_compatible=True
 """The binding: Context, Socket, Frame and polling over the C engine.
 
 send, recv, send_multipart and recv_multipart are methods of the extension type itself, so a
 call from Python goes straight to C. The GIL is released only to wait (zf_sock_wait and
 friends); everything that cannot block runs with it held, which is cheaper than releasing it.
+
+Threads: the engine assumes that the GIL keeps a socket's callers apart, except while a call
+made without it is under way; such a call shares the socket first (zf_sock_share, with the GIL
+still held: see csrc/zf.h), and until it ends every engine call on that socket takes the
+socket's lock. On a free-threaded CPython there is no GIL: each socket is shared for its whole
+life, so every engine call on it takes its lock (uncontended: two atomic operations).
 """
 cimport cython
 from cpython.buffer cimport (PyBUF_ANY_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_FillInfo,
@@ -108,6 +115,63 @@ cdef int _addr_error(int rc, addr) except -1:
 
 cdef int _raise_closed() except -1:
     raise _error.ZMQError(ENOTSOCK)
+
+
+# ---- sharing sockets between threads -------------------------------------------------------------
+
+cdef extern from *:
+    """
+    #ifdef Py_GIL_DISABLED
+    #define ZF_FREE_THREADED 1
+    #else
+    #define ZF_FREE_THREADED 0
+    #endif
+    """
+    const bint ZF_FREE_THREADED
+
+# The engine calls that do not take the socket's lock themselves (csrc/zf.h): between
+# zf_sock_enter and zf_sock_leave, which cost one relaxed load while nobody shares the socket.
+
+cdef inline int _setopt_int(zf_sock *s, int option, int64_t v) noexcept nogil:
+    cdef int e = zf_sock_enter(s)
+    cdef int rc = zf_sock_setopt_int(s, option, v)
+    zf_sock_leave(s, e)
+    return rc
+
+
+cdef inline int _setopt_bytes(zf_sock *s, int option, const void *v, size_t n) noexcept nogil:
+    cdef int e = zf_sock_enter(s)
+    cdef int rc = zf_sock_setopt_bytes(s, option, v, n)
+    zf_sock_leave(s, e)
+    return rc
+
+
+cdef inline int _getopt_int(zf_sock *s, int option, int64_t *v) noexcept nogil:
+    cdef int e = zf_sock_enter(s)
+    cdef int rc = zf_sock_getopt_int(s, option, v)
+    zf_sock_leave(s, e)
+    return rc
+
+
+cdef inline int _getopt_bytes(zf_sock *s, int option, void *v, size_t *n) noexcept nogil:
+    cdef int e = zf_sock_enter(s)
+    cdef int rc = zf_sock_getopt_bytes(s, option, v, n)
+    zf_sock_leave(s, e)
+    return rc
+
+
+cdef inline int _rcvmore(zf_sock *s) noexcept nogil:
+    cdef int e = zf_sock_enter(s)
+    cdef int rc = zf_sock_rcvmore(s)
+    zf_sock_leave(s, e)
+    return rc
+
+
+cdef inline zf_buf *_meta(zf_sock *s) noexcept nogil:
+    cdef int e = zf_sock_enter(s)
+    cdef zf_buf *m = zf_sock_meta(s)
+    zf_sock_leave(s, e)
+    return m
 
 
 # ---- zero-copy sends ---------------------------------------------------------------------------
@@ -526,12 +590,12 @@ cdef int _restock(Socket sock, size_t n) except -1:
     elif stock > _BLANK_STOCK_MAX:
         stock = _BLANK_STOCK_MAX
     _drain_releases(sock._zctx)  # blanks the engine did not use (another size) come back here
-    while sock._s != NULL and <size_t>zf_sock_blanks(sock._s) < stock:
+    while sock._s != NULL and <size_t>zf_sock_blanks(sock._ref) < stock:
         o = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>n)
         h = _Hold(o)
         b = _hold_buffer(sock._zctx, h, PyBytes_AS_STRING(o), n)
         b.tag = _BLANK_TAG
-        if zf_sock_give_blank(sock._s, b) < 0:
+        if zf_sock_give_blank(sock._ref, b) < 0:
             zf_buf_unref(b)
             break
     return 0
@@ -567,8 +631,10 @@ cdef Socket _find_socket(address):
 @cython.no_gc_clear
 cdef class Socket:
     """A socket of the engine (see zmqfast.Socket for the full pyzmq surface)."""
-    cdef zf_sock *_s           # NULL once this object has closed it
-    cdef zf_sock *_ref         # the engine socket this object holds a reference to
+    cdef zf_sock *_s           # NULL once this object has closed it: read only to say "closed"
+    cdef zf_sock *_ref         # the engine socket this object holds a reference to: every engine
+                               # call goes through it, since another thread's close() may clear
+                               # _s between a check and a call (the engine answers ENOTSOCK then)
     cdef zf_ctx *_zctx
     cdef Context _context
     cdef int _type
@@ -611,6 +677,8 @@ cdef class Socket:
             _raise(rc)
         self._type = socket_type
         self._ref = self._s
+        if ZF_FREE_THREADED:
+            zf_sock_share(self._ref, 1)  # for good: no GIL keeps its callers apart (see the top)
         zf_sock_ref(self._ref)  # this object's own reference, dropped at dealloc
         _live_sockets[<size_t>self._s] = self
         self.copy_threshold = COPY_THRESHOLD if copy_threshold is None else copy_threshold
@@ -619,8 +687,10 @@ cdef class Socket:
         cdef zf_sock *s = self._ref
         if s != NULL and self._pid == getpid():
             if not self._shadow and not zf_sock_closed(s):
+                zf_sock_share(s, 1)  # a shadow made from its address may still be in use
                 with nogil:  # closing listeners waits for the I/O thread
                     zf_sock_close(s, 0, 0)
+                    zf_sock_share(s, -1)
             zf_sock_unref(s)
         self._s = self._ref = NULL
 
@@ -642,7 +712,7 @@ cdef class Socket:
     @property
     def closed(self):
         """Whether close() has been called (on this object or on one sharing the socket)."""
-        return self._s == NULL or zf_sock_closed(self._s) != 0
+        return self._s == NULL or zf_sock_closed(self._ref) != 0
 
     @property
     def underlying(self):
@@ -674,8 +744,10 @@ cdef class Socket:
             s = self._s
             self._s = NULL
         if s != NULL and not zf_sock_closed(s):
+            zf_sock_share(s, 1)  # a shadow of it may be in use by another thread
             with nogil:  # it waits for blocked threads to leave and for the I/O thread
                 zf_sock_close(s, linger_set, ms)
+                zf_sock_share(s, -1)
 
     # -- endpoints --
 
@@ -685,10 +757,14 @@ cdef class Socket:
             _raise_closed()
         cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
         cdef const char *ep = b
-        cdef zf_sock *s = self._s
-        cdef int rc
+        cdef zf_sock *s = self._ref
+        cdef int rc, e
+        zf_sock_share(s, 1)
         with nogil:  # the I/O thread takes it over
+            e = zf_sock_enter(s)
             rc = zf_sock_bind(s, ep)
+            zf_sock_leave(s, e)
+            zf_sock_share(s, -1)
         if rc < 0:
             _addr_error(rc, addr)
 
@@ -698,10 +774,14 @@ cdef class Socket:
             _raise_closed()
         cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
         cdef const char *ep = b
-        cdef zf_sock *s = self._s
-        cdef int rc
+        cdef zf_sock *s = self._ref
+        cdef int rc, e
+        zf_sock_share(s, 1)
         with nogil:  # the I/O thread takes it over
+            e = zf_sock_enter(s)
             rc = zf_sock_connect(s, ep)
+            zf_sock_leave(s, e)
+            zf_sock_share(s, -1)
         if rc < 0:
             _addr_error(rc, addr)
 
@@ -711,10 +791,14 @@ cdef class Socket:
             _raise_closed()
         cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
         cdef const char *ep = b
-        cdef zf_sock *s = self._s
-        cdef int rc
+        cdef zf_sock *s = self._ref
+        cdef int rc, e
+        zf_sock_share(s, 1)
         with nogil:  # the I/O thread takes it over
+            e = zf_sock_enter(s)
             rc = zf_sock_unbind(s, ep)
+            zf_sock_leave(s, e)
+            zf_sock_share(s, -1)
         if rc < 0:
             _addr_error(rc, addr)
 
@@ -724,10 +808,14 @@ cdef class Socket:
             _raise_closed()
         cdef bytes b = addr.encode() if isinstance(addr, str) else bytes(addr)
         cdef const char *ep = b
-        cdef zf_sock *s = self._s
-        cdef int rc
+        cdef zf_sock *s = self._ref
+        cdef int rc, e
+        zf_sock_share(s, 1)
         with nogil:  # the I/O thread takes it over
+            e = zf_sock_enter(s)
             rc = zf_sock_disconnect(s, ep)
+            zf_sock_leave(s, e)
+            zf_sock_share(s, -1)
         if rc < 0:
             _addr_error(rc, addr)
 
@@ -762,11 +850,11 @@ cdef class Socket:
             if isinstance(optval, int):
                 raise TypeError(f"expected bytes, got: {optval!r}")
             b = bytes(optval)
-            rc = zf_sock_setopt_bytes(self._s, option, <const char *>b, len(b))
+            rc = _setopt_bytes(self._ref, option, <const char *>b, len(b))
         else:
             if isinstance(optval, (str, bytes)):
                 raise TypeError(f"expected int, got: {optval!r}")
-            rc = zf_sock_setopt_int(self._s, option, int(optval))
+            rc = _setopt_int(self._ref, option, int(optval))
         if rc < 0:
             self._option_error(option, rc)
 
@@ -779,15 +867,15 @@ cdef class Socket:
         if self._s == NULL:
             _raise_closed()
         if option == _OPT_RCVMORE:
-            return zf_sock_rcvmore(self._s)
+            return _rcvmore(self._ref)
         if option in _BYTES_OPTS:
-            rc = zf_sock_getopt_bytes(self._s, option, buf, &n)
+            rc = _getopt_bytes(self._ref, option, buf, &n)
             if rc < 0:
                 self._option_error(option, rc)
             return PyBytes_FromStringAndSize(buf, n)
         if option == _OPT_EVENTS:
             _drain_releases(self._zctx)
-        rc = zf_sock_getopt_int(self._s, option, &v)
+        rc = _getopt_int(self._ref, option, &v)
         if rc < 0:
             self._option_error(option, rc)
         return v
@@ -798,7 +886,7 @@ cdef class Socket:
                 raise _error.ZMQError(
                     EINVAL, f"zmqfast has no GSSAPI support ({_OPT_NAMES[option]} is unavailable)")
             types = _PENDING_OPTS.get(option, ())
-            if types is None or zf_sock_type(self._s) in types:
+            if types is None or zf_sock_type(self._ref) in types:
                 raise _error.ZMQError(
                     ENOTSUP, f"zmqfast does not support socket option {_OPT_NAMES[option]} yet")
             raise _error.ZMQError(EINVAL)
@@ -808,13 +896,13 @@ cdef class Socket:
         """The socket's FD: readable when its EVENTS may have changed."""
         if self._s == NULL:
             _raise_closed()
-        return zf_sock_fd(self._s)
+        return zf_sock_fd(self._ref)
 
     # -- blocking --
 
     cdef int _timeout(self, int option):
         cdef int64_t v = -1
-        zf_sock_getopt_int(self._s, option, &v)
+        _getopt_int(self._ref, option, &v)
         return <int>v
 
     cdef int _block(self, int events, int64_t deadline) except -1:
@@ -831,8 +919,10 @@ cdef class Socket:
             s = self._s  # read with the GIL: close() from another thread clears it
             if s == NULL:
                 _raise_closed()
+            zf_sock_share(s, 1)  # its looks take the lock, and so does every other caller's
             with nogil:
                 rc = zf_sock_wait(s, events, t)
+                zf_sock_share(s, -1)
             if self._s == NULL:
                 _raise_closed()  # closed by another thread while we slept
             if rc == -EINTR:
@@ -849,7 +939,7 @@ cdef class Socket:
     # -- sending --
 
     cdef int _send_raw(self, const void *data, size_t n, int flags) except -1:
-        cdef int rc = zf_sock_send(self._s, data, n, flags)
+        cdef int rc = zf_sock_send(self._ref, data, n, flags)
         cdef int64_t deadline
         if rc == 0:
             return 0
@@ -858,7 +948,7 @@ cdef class Socket:
         deadline = self._deadline(_OPT_SNDTIMEO)
         while rc == -EAGAIN:
             self._block(ZF_POLLOUT, deadline)
-            rc = zf_sock_send(self._s, data, n, flags)
+            rc = zf_sock_send(self._ref, data, n, flags)
         if rc < 0:
             _raise(rc)
         return 0
@@ -873,7 +963,7 @@ cdef class Socket:
         while True:
             hold = _Hold(owner)
             b = _hold_buffer(self._zctx, hold, data, n)
-            rc = zf_sock_send_buf(self._s, b, data, n, flags)  # takes the buffer either way
+            rc = zf_sock_send_buf(self._ref, b, data, n, flags)  # takes the buffer either way
             if rc != -EAGAIN or flags & _DONTWAIT:
                 break
             if deadline == -2:
@@ -923,7 +1013,7 @@ cdef class Socket:
         if self._s == NULL:
             _raise_closed()
         if PyBytes_CheckExact(data) and PyBytes_GET_SIZE(data) < self.copy_threshold:
-            rc = zf_sock_send(self._s, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), flags)
+            rc = zf_sock_send(self._ref, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), flags)
             if rc != 0:
                 if rc == -EAGAIN and flags & _DONTWAIT:
                     raise _new_again()
@@ -979,7 +1069,7 @@ cdef class Socket:
     # -- receiving --
 
     cdef int _recv_frame(self, zf_frame *f, int flags) except -1:
-        cdef int rc = zf_sock_recv(self._s, f)
+        cdef int rc = zf_sock_recv(self._ref, f)
         if rc == 0:
             return 0
         return self._recv_wait(f, flags, rc)
@@ -992,7 +1082,7 @@ cdef class Socket:
         deadline = self._deadline(_OPT_RCVTIMEO)
         while rc == -EAGAIN:
             self._block(ZF_POLLIN, deadline)
-            rc = zf_sock_recv(self._s, f)
+            rc = zf_sock_recv(self._ref, f)
         if rc < 0:
             _raise(rc)
         return 0
@@ -1003,7 +1093,7 @@ cdef class Socket:
         cdef int rc
         if self._s == NULL:
             _raise_closed()
-        rc = zf_sock_recv(self._s, &f)
+        rc = zf_sock_recv(self._ref, &f)
         if rc != 0:
             if rc == -EAGAIN and flags & _DONTWAIT:
                 raise _new_again()
@@ -1011,7 +1101,7 @@ cdef class Socket:
         if copy:
             return _bytes_recv(self, &f)
         fr = _frame_from(&f, self)
-        fr._meta = zf_sock_meta(self._s)
+        fr._meta = _meta(self._ref)
         return fr
 
     def try_recv(self, bint copy=True):
@@ -1020,7 +1110,7 @@ cdef class Socket:
         cdef int rc
         if self._s == NULL:
             _raise_closed()
-        rc = zf_sock_recv(self._s, &f)
+        rc = zf_sock_recv(self._ref, &f)
         if rc == -EAGAIN:
             return None
         if rc < 0:
@@ -1036,7 +1126,7 @@ cdef class Socket:
         cdef int rc
         if self._s == NULL:
             _raise_closed()
-        rc = zf_sock_recv(self._s, &f)
+        rc = zf_sock_recv(self._ref, &f)
         if rc != 0:
             if rc == -EAGAIN and flags & _DONTWAIT:
                 raise _new_again()
@@ -1046,7 +1136,7 @@ cdef class Socket:
                 parts.append(_bytes_recv(self, &f))
             else:
                 fr = _frame_from(&f, self)
-                fr._meta = zf_sock_meta(self._s)
+                fr._meta = _meta(self._ref)
                 parts.append(fr)
             if not f.more:
                 return parts
@@ -1090,9 +1180,9 @@ cdef class Socket:
         cdef int ev
         cdef int64_t deadline
         cdef zf_pollitem it
-        if self._s == NULL or zf_sock_closed(self._s):
+        if self._s == NULL or zf_sock_closed(self._ref):
             raise _error.ZMQError(ENOTSUP)  # what pyzmq raises for poll() on a closed socket
-        it.sock = self._s
+        it.sock = self._ref
         it.fd = -1
         it.events = flags
         deadline = -1 if timeout is None or timeout < 0 else zf_clock_ms() + <int64_t>timeout
@@ -1100,7 +1190,7 @@ cdef class Socket:
             ev = zf_poll_scan(&it, 1, 0)  # a plain look first: arming costs a syscall
             if ev > 0:
                 return it.revents
-            ev = zf_sock_events(self._s) & flags
+            ev = zf_sock_events(self._ref) & flags
             if ev:
                 return ev
             if deadline >= 0 and zf_clock_ms() >= deadline:
@@ -1138,22 +1228,31 @@ def _proxy(Socket frontend, Socket backend, Socket capture=None, Socket control=
     for sock in (frontend, backend, capture, control):
         if sock is not None and (<Socket>sock)._s == NULL:
             _raise_closed()
-    px.front = frontend._s
-    px.back = backend._s
-    px.capture = capture._s if capture is not None else NULL
-    px.control = control._s if control is not None else NULL
+    px.front = frontend._ref
+    px.back = backend._ref
+    px.capture = capture._ref if capture is not None else NULL
+    px.control = control._ref if control is not None else NULL
     px.paused = 0
     for i in range(8):
         px.stats[i] = 0
-    while True:
-        with nogil:
-            rc = zf_proxy_run(&px)
-        if rc == -EINTR:
-            PyErr_CheckSignals()
-            continue
-        if rc == 1:
-            return None
-        _raise(rc)
+    # The proxy's engine calls run without the GIL: its sockets are shared while it runs, so a
+    # thread that still uses one (or closes it) takes turns with it instead of racing it.
+    socks = [sock for sock in (frontend, backend, capture, control) if sock is not None]
+    for sock in socks:
+        zf_sock_share((<Socket>sock)._ref, 1)
+    try:
+        while True:
+            with nogil:
+                rc = zf_proxy_run(&px)
+            if rc == -EINTR:
+                PyErr_CheckSignals()
+                continue
+            if rc == 1:
+                return None
+            _raise(rc)
+    finally:
+        for sock in socks:
+            zf_sock_share((<Socket>sock)._ref, -1)
 
 
 cdef class Poller:
@@ -1232,7 +1331,7 @@ cdef class Poller:
                 items[i].revents = 0
                 if isinstance(obj, Socket):
                     s = <Socket>obj
-                    items[i].sock = s._s
+                    items[i].sock = s._ref
                     items[i].fd = -1
                 else:
                     items[i].sock = NULL
@@ -1282,17 +1381,20 @@ cdef class Poller:
             return []  # nothing can become ready: pyzmq returns at once, whatever the timeout
         deadline = -1 if timeout is None or timeout < 0 else zf_clock_ms() + <int64_t>timeout
         while True:
-            rc = zf_poll_scan(items, n, arm)
+            t = -1
+            if deadline >= 0:
+                t = <int>(deadline - zf_clock_ms())
+                if t < 0:
+                    t = 0
+            rc = zf_poll_scan(items, n, arm)  # an armed scan that finds nothing needs its wait
             if rc < 0:
                 _raise(rc)
             if rc > 0:
                 break
-            if deadline >= 0:
-                t = <int>(deadline - zf_clock_ms())
-                if t <= 0:
-                    return []
-            else:
-                t = -1
+            if t == 0:
+                if arm:
+                    zf_poll_wait(items, n, 0)  # ends what the armed scan began (csrc/zf.h)
+                return []
             if not arm:
                 arm = 1  # look again, armed, before sleeping: no wake-up can be missed
                 continue

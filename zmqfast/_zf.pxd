@@ -55,6 +55,10 @@ cdef extern from "zf.h" nogil:
 
     void zf_ctx_forget(zf_ctx *c)
 
+    void zf_sock_share(zf_sock *s, int delta)
+    int zf_sock_enter(zf_sock *s)
+    void zf_sock_leave(zf_sock *s, int entered)
+
     int zf_sock_new(zf_ctx *c, int type, zf_sock **out)
     int zf_sock_close(zf_sock *s, int linger_set, int linger)
     void zf_sock_ref(zf_sock *s)
