@@ -177,11 +177,9 @@ static void fq_activate(zf_sock *s, zf_pipe *p, int e)
         fq_swap(s, i, s->fq.active++);
 }
 
-/* Take back every pipe whose writer handed it back. One relaxed load when there is none. */
-static void fq_take_wakes(zf_sock *s)
+/* Take back every pipe whose writer handed it back. */
+static void fq_take_wakes_slow(zf_sock *s)
 {
-    if (!atomic_load_explicit(&s->fq.wakes, memory_order_relaxed))
-        return;
     zf_pipe *p = atomic_exchange_explicit(&s->fq.wakes, NULL, memory_order_acquire);
     while (p) {
         int e = zf_sock_end(s, p);
@@ -189,6 +187,13 @@ static void fq_take_wakes(zf_sock *s)
         fq_activate(s, p, e);
         p = next;
     }
+}
+
+/* Inline: on every receive, one relaxed load when no pipe came back. */
+static inline void fq_take_wakes(zf_sock *s)
+{
+    if (atomic_load_explicit(&s->fq.wakes, memory_order_relaxed))
+        fq_take_wakes_slow(s);
 }
 
 int zf_fq_add(zf_sock *s, zf_pipe *p)
