@@ -822,6 +822,7 @@ def all_cases() -> list[Case]:
             compare_with="percall/recv_empty" if name == "try_recv" else ""))
     cases += scale_pubsub.scale_cases()  # not quick: only a full run or --cases scale/
     scale_router.register(cases)  # not quick either
+    scale_iothreads.register(cases)  # IO_THREADS 1 and 2: not quick either
     return cases
 
 
@@ -833,3 +834,4 @@ CASE_FUNCS = {f.__name__: f for f in (push_pull, req_rep, pub_sub, percall_send,
 # functions to CASE_FUNCS): never in --quick, `--cases scale/` selects them.
 from . import scale_pubsub  # noqa: E402
 from . import scale_router  # noqa: E402
+from . import scale_iothreads  # noqa: E402

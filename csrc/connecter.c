@@ -7,7 +7,6 @@
 #include <errno.h>
 
 #include "net.h"
-#include "socket.h"
 #include "sys.h"
 
 /* RECONNECT_STOP: whether the attempt that just ended gives the endpoint up. Consumes the

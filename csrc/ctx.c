@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,10 @@ static void more_defaults(zf_ctx *c, int io_threads);
 static void tune_io_thread(zf_ctx *c, zf_io *io, int n);
 static int set_more(zf_ctx *c, int option, int value);
 static int get_more(zf_ctx *c, int option, int *value);
+static const zf_ctx_ops ctx_ops;
+
+/* The link is embedded in the context (ctx.h). */
+static zf_ctx *ctx_of(zf_ctx_link *l) { return (zf_ctx *)((char *)l - offsetof(zf_ctx, link)); }
 
 zf_ctx *zf_ctx_new(int io_threads)
 {
@@ -37,34 +42,55 @@ zf_ctx *zf_ctx_new(int io_threads)
     c->max_sockets = 1023;
     c->blocky = 1;
     const char *spin = getenv("ZMQFAST_SPIN_US");
-    c->spin_us = spin ? atoi(spin) : -1; /* -1: decide per socket */
-    atomic_init(&c->next_id, 1);
+    c->link.ops = &ctx_ops;
+    c->link.spin_us = spin ? atoi(spin) : -1; /* -1: decide per socket */
+    atomic_init(&c->link.next_id, 1);
     more_defaults(c, io_threads);
     return c;
 }
 
-/* I/O threads start with the first socket that needs one, so a context that only does inproc
- * (or nothing) costs no thread. */
-zf_io *zf_ctx_choose_io(zf_ctx *c)
+/* I/O threads start with the first socket, so a context that does nothing costs no thread.
+ * Under c->lock. From then on c->io and c->nio stay as they are until term has waited for every
+ * socket to close, which is what lets zf_ctx_choose_io read them without the lock. */
+void zf_ctx_start_io(zf_ctx *c)
 {
-    if (!c->io_running) {
-        c->io = calloc((size_t)c->nio, sizeof(zf_io));
-        int started = 0;
-        for (int i = 0; c->io && i < c->nio; i++)
-            if (zf_io_start(&c->io[i], c) == 0) {
-                tune_io_thread(c, &c->io[i], i);
-                started++;
-            }
-            else
-                break;
-        c->nio = started;
-        c->io_running = 1;
+    if (c->io_running)
+        return;
+    c->io = calloc((size_t)c->nio, sizeof(zf_io));
+    int started = 0;
+    for (int i = 0; c->io && i < c->nio; i++)
+        if (zf_io_start(&c->io[i], c) == 0) {
+            tune_io_thread(c, &c->io[i], i);
+            started++;
+        }
+        else
+            break;
+    c->nio = started;
+    c->io_running = 1;
+}
+
+/* libzmq's rule (ctx_t::choose_io_thread): among the threads whose index has its bit set in the
+ * AFFINITY mask (0: all of them), the one with the fewest objects attached; the lowest index
+ * wins a tie. The load is taken here, before the object reaches its thread, so a burst of
+ * connects or accepts spreads out instead of all reading the same counts. Costs one relaxed
+ * load per thread and one atomic add: once per connection or bind, never per message. Threads
+ * beyond the 64th are reachable with a mask of 0 only, as in libzmq. */
+zf_io *zf_ctx_choose_io(zf_ctx *c, uint64_t affinity)
+{
+    zf_io *best = NULL;
+    int best_load = 0;
+    for (int i = 0; c->io && i < c->nio; i++) {
+        if (affinity && (i >= 64 || !(affinity & (1ULL << i))))
+            continue;
+        int load = atomic_load_explicit(&c->io[i].load, memory_order_relaxed);
+        if (!best || load < best_load) {
+            best = &c->io[i];
+            best_load = load;
+        }
     }
-    if (c->nio == 0)
-        return NULL;
-    zf_io *io = &c->io[c->next_io];
-    c->next_io = (c->next_io + 1) % c->nio;
-    return io;
+    if (best)
+        atomic_fetch_add_explicit(&best->load, 1, memory_order_relaxed);
+    return best;
 }
 
 int zf_ctx_set(zf_ctx *c, int option, int value)
@@ -73,10 +99,13 @@ int zf_ctx_set(zf_ctx *c, int option, int value)
     case ZF_CTX_IO_THREADS:
         if (value < 0)
             return -EINVAL;
-        if (c->io_running)
-            return 0; /* libzmq ignores it once threads run */
-        c->nio = value > 0 ? value : 1;
+        /* As libzmq: the value is kept (and reported), but only the first socket starts
+         * threads; set after that, it changes nothing that runs. */
+        pthread_mutex_lock(&c->lock);
+        if (!c->io_running)
+            c->nio = value > 0 ? value : 1;
         c->io_threads_asked = value;
+        pthread_mutex_unlock(&c->lock);
         return 0;
     case ZF_CTX_MAX_SOCKETS:
         if (value < 1)
@@ -219,7 +248,7 @@ static void tune_io_thread(zf_ctx *c, zf_io *io, int n)
 void zf_ctx_shutdown(zf_ctx *c)
 {
     pthread_mutex_lock(&c->lock);
-    atomic_store(&c->terminating, 1);
+    atomic_store(&c->link.terminating, 1);
     for (zf_sock *s = c->sockets; s; s = s->ctx_next)
         zf_signal_raise(&s->sig);
     pthread_mutex_unlock(&c->lock);
@@ -236,6 +265,76 @@ void zf_ctx_session_died(zf_ctx *c)
 {
     pthread_mutex_lock(&c->lock);
     c->live_sessions--;
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* The pattern of each socket type: the context names them, as libzmq's socket factory does, so
+ * that the socket core never names the patterns above it. */
+static const zf_sock_ops *ops_for(int type)
+{
+    switch (type) {
+    case ZF_PAIR: return &zf_pair_ops;
+    case ZF_PUSH: return &zf_push_ops;
+    case ZF_PULL: return &zf_pull_ops;
+    case ZF_DEALER: return &zf_dealer_ops;
+    case ZF_ROUTER: return &zf_router_ops;
+    case ZF_REQ: return &zf_req_ops;
+    case ZF_REP: return &zf_rep_ops;
+    case ZF_PUB: return &zf_pub_ops;
+    case ZF_SUB: return &zf_sub_ops;
+    case ZF_XPUB: return &zf_xpub_ops;
+    case ZF_XSUB: return &zf_xsub_ops;
+    case ZF_STREAM: return &zf_stream_ops;
+    default: return NULL;
+    }
+}
+
+/* zmq_socket: the context makes the socket (socket.c) and registers it; the socket tells it when
+ * it has closed (sock_closed, through its link). */
+int zf_sock_new(zf_ctx *c, int type, zf_sock **out)
+{
+    if (type < 0 || type >= ZF_NTYPES)
+        return -EINVAL;
+    const zf_sock_ops *ops = ops_for(type);
+    if (!ops)
+        return -ENOTSUP;
+    zf_sock *s;
+    int rc = zf_sock_create(&c->link, type, ops, &s);
+    if (rc < 0)
+        return rc;
+    s->opts.ipv6 = c->ipv6;
+    pthread_mutex_lock(&c->lock);
+    if (atomic_load(&c->link.terminating) || c->forgotten)
+        rc = -ZF_ETERM;
+    else if (c->nsockets >= c->max_sockets)
+        rc = -EMFILE;
+    if (rc < 0) {
+        pthread_mutex_unlock(&c->lock);
+        zf_sock_unref(s);
+        return rc;
+    }
+    zf_ctx_start_io(c); /* each connection and listener then picks its thread (choose_io) */
+    c->nsockets++;
+    s->ctx_next = c->sockets;
+    if (c->sockets)
+        c->sockets->ctx_prev = s;
+    c->sockets = s;
+    pthread_mutex_unlock(&c->lock);
+    *out = s;
+    return 0;
+}
+
+static void sock_closed(zf_ctx *c, zf_sock *s)
+{
+    pthread_mutex_lock(&c->lock);
+    if (s->ctx_prev)
+        s->ctx_prev->ctx_next = s->ctx_next;
+    else
+        c->sockets = s->ctx_next;
+    if (s->ctx_next)
+        s->ctx_next->ctx_prev = s->ctx_prev;
+    c->nsockets--;
     pthread_cond_broadcast(&c->cond);
     pthread_mutex_unlock(&c->lock);
 }
@@ -292,7 +391,7 @@ void zf_ctx_forget(zf_ctx *c)
 {
     /* In a forked child the I/O threads and their fds are the parent's: touch nothing. */
     c->forgotten = 1;
-    atomic_store(&c->terminating, 1);
+    atomic_store(&c->link.terminating, 1);
     c->io_running = 0;
 }
 
@@ -542,7 +641,7 @@ void zf_ctx_inproc_unbind_monitor(zf_ctx *c, zf_monitor *m)
  * monitor's address is an entry of this context's inproc table. */
 int zf_sock_monitor(zf_sock *s, const char *endpoint, int events)
 {
-    zf_monitor *m = atomic_load(&s->monitor);
+    zf_monitor *m = atomic_load(&s->link.monitor);
     if (!endpoint) {
         if (!m)
             return 0;
@@ -551,7 +650,7 @@ int zf_sock_monitor(zf_sock *s, const char *endpoint, int events)
             zf_pipe_close_end(p, 1);
             zf_pipe_unref(p);
         }
-        zf_ctx_inproc_unbind_monitor(s->ctx, m);
+        zf_ctx_inproc_unbind_monitor(ctx_of(s->link.ctx), m);
         return 0;
     }
     if (strncmp(endpoint, "inproc://", 9) != 0)
@@ -560,10 +659,56 @@ int zf_sock_monitor(zf_sock *s, const char *endpoint, int events)
         m = zf_monitor_new();
         if (!m)
             return -ENOMEM;
-        atomic_store(&s->monitor, m);
+        atomic_store(&s->link.monitor, m);
     } else {
         zf_sock_monitor(s, NULL, 0);
     }
     zf_monitor_set_events(m, events);
-    return zf_ctx_inproc_bind_monitor(s->ctx, m, endpoint + 9);
+    return zf_ctx_inproc_bind_monitor(ctx_of(s->link.ctx), m, endpoint + 9);
 }
+
+/* ---- the link (ctx_link.h): what sockets, sessions and ZAP requests may ask ---------------- */
+
+static int link_inproc_bind(zf_ctx_link *l, zf_sock *s, const char *name)
+{
+    return zf_ctx_inproc_bind(ctx_of(l), s, name);
+}
+static void link_inproc_unbind(zf_ctx_link *l, zf_sock *s, const char *name)
+{
+    zf_ctx_inproc_unbind(ctx_of(l), s, name);
+}
+static int link_inproc_connect(zf_ctx_link *l, zf_sock *s, const char *name, zf_pipe **out)
+{
+    return zf_ctx_inproc_connect(ctx_of(l), s, name, out);
+}
+static int link_inproc_attach_io(zf_ctx_link *l, const char *name, zf_pipe *p, int as_type)
+{
+    return zf_ctx_inproc_attach_io(ctx_of(l), name, p, as_type);
+}
+static int link_monitor(zf_ctx_link *l, zf_sock *s, const char *addr, int events)
+{
+    (void)l;
+    return zf_sock_monitor(s, addr, events);
+}
+static void link_sock_closed(zf_ctx_link *l, zf_sock *s) { sock_closed(ctx_of(l), s); }
+static void link_session_born(zf_ctx_link *l) { zf_ctx_session_born(ctx_of(l)); }
+static void link_session_died(zf_ctx_link *l) { zf_ctx_session_died(ctx_of(l)); }
+static zf_io *link_choose_io(zf_ctx_link *l, uint64_t affinity) { return zf_ctx_choose_io(ctx_of(l), affinity); }
+static zf_io *link_io_at(zf_ctx_link *l, int i)
+{
+    zf_ctx *c = ctx_of(l);
+    return c->io && i >= 0 && i < c->nio ? &c->io[i] : NULL;
+}
+
+static const zf_ctx_ops ctx_ops = {
+    .inproc_bind = link_inproc_bind,
+    .inproc_unbind = link_inproc_unbind,
+    .inproc_connect = link_inproc_connect,
+    .inproc_attach_io = link_inproc_attach_io,
+    .monitor = link_monitor,
+    .sock_closed = link_sock_closed,
+    .session_born = link_session_born,
+    .session_died = link_session_died,
+    .choose_io = link_choose_io,
+    .io_at = link_io_at,
+};

@@ -15,24 +15,23 @@ typedef struct zf_inproc {
 } zf_inproc;
 
 struct zf_ctx {
+    /* What sockets, sessions and ZAP requests see of the context (ctx_link.h): termination, the
+     * spin time, session ids, and the ops below them that reach this file. */
+    zf_ctx_link link;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int nsockets;             /* open (not yet closed) sockets */
     int live_sessions;        /* sessions not yet destroyed by their I/O thread */
-    _Atomic int terminating;
     int forgotten;            /* fork child: unusable */
     int io_running;
     zf_io *io;
     int nio;
-    int next_io;
     int max_sockets;
     int ipv6;
     int blocky;
-    int spin_us; /* how long a blocking call looks before it parks (-1: 50 us when all inproc) */
     zf_sock *sockets;
     zf_inproc *inproc;
     zf_release_stack release;
-    _Atomic uint64_t next_id; /* session ids */
     /* ---- libzmq's other context options (ctx.c, "more options") ---- */
     int io_threads_asked;   /* IO_THREADS as set: libzmq reports it even when it is 0 */
     int thread_priority;    /* THREAD_PRIORITY (-1: the default) */
@@ -44,7 +43,13 @@ struct zf_ctx {
 };
 
 
-zf_io *zf_ctx_choose_io(zf_ctx *c);
+/* Under c->lock: start the context's I/O threads, if they are not running yet. */
+void zf_ctx_start_io(zf_ctx *c);
+/* Any thread, once started: the I/O thread a new session, listener or connecter is to live on,
+ * chosen as libzmq does (see ctx.c), with that object counted in its load; the object gives it
+ * back with zf_io_unload when it goes. NULL when affinity names no running thread (bind and
+ * connect then fail with EMTHREAD, as libzmq's). */
+zf_io *zf_ctx_choose_io(zf_ctx *c, uint64_t affinity);
 void zf_ctx_session_born(zf_ctx *c);
 void zf_ctx_session_died(zf_ctx *c);
 int zf_ctx_inproc_bind(zf_ctx *c, zf_sock *s, const char *name);

@@ -27,14 +27,13 @@
 #include "session.h"
 
 #include "net.h" /* and sys.h: struct iovec */
-#include "socket.h"
 
 /* Called in the application thread from zf_waker_kick; see above. 1: sent, and the session
  * parked again (no wake due); 0: wake the I/O thread as usual. */
 int zf_session_direct(zf_pipe *p, int end)
 {
     (void)end;
-    zf_sock *sock = p->end[0].owner;
+    zf_sock_link *sock = p->end[0].owner; /* the socket: its link is its first member */
     if (!sock || !sock->rx_since_tx)
         return 0;
     sock->rx_since_tx = 0;

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "socket.h"
 #include "sys.h"
 
 /* libzmq hands raw data over in pieces of at most its read batch (8 KiB): keep that granularity,
@@ -127,14 +126,9 @@ static void raw_fill(zf_session *s)
     zf_pipe *p = s->pipe;
     zf_queue *q = &p->q[0];
     while (!s->tx_big && !s->tx_failed) {
-        zf_rec *r = zf_queue_peek(q);
+        zf_rec *r = zf_session_next_rec(s, q);
         if (!r)
             return;
-        if (r->flags & ZF_REC_DELIM) {
-            zf_queue_pop(q, r);
-            s->tx_done = 1;
-            return;
-        }
         int more = r->flags & ZF_REC_MORE;
         if (r->flags & ZF_REC_CMD) {
             zf_queue_drop(q, r);

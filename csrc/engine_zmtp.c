@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "mech_plain.h"
-#include "socket.h"
 #include "sys.h"
 #include "zmtp.h"
 
@@ -230,7 +229,7 @@ int zf_zmtp_frame_put_big(zf_session *s, zf_rec *r, int flags)
  * object. */
 zf_buf *zf_zmtp_frame_rx_buf(zf_session *s, size_t size)
 {
-    zf_buf *b = zf_sock_take_blank(s->sock, size);
+    zf_buf *b = s->sock->ops->take_blank(s->sock, size);
     return b ? b : zf_buf_new(size);
 }
 
@@ -583,14 +582,9 @@ static void zmtp_fill(zf_session *s)
     if (!s->tx_mid)
         take_ctl(s);
     while (!s->tx_big && !s->tx_failed) {
-        zf_rec *r = zf_queue_peek(q);
+        zf_rec *r = zf_session_next_rec(s, q);
         if (!r)
             return;
-        if (r->flags & ZF_REC_DELIM) {
-            zf_queue_pop(q, r);
-            s->tx_done = 1;
-            return;
-        }
         int more = r->flags & ZF_REC_MORE;
         if (r->flags & ZF_REC_CMD) {
             if (encode_sub(s, r) <= 0)

@@ -1,6 +1,8 @@
-/* io.h: the I/O thread. A native pthread that blocks every signal, never touches Python, and runs
+/* io.h: an I/O thread. A native pthread that blocks every signal, never touches Python, and runs
  * an epoll loop over file descriptors (listeners and sessions), a list of timers, and a command
- * mailbox that application threads post to (each command carries its handler: cmd.h).
+ * mailbox that application threads (and other I/O threads) post to (each command carries its
+ * handler: cmd.h). A context runs IO_THREADS of them; each listener and session lives on one,
+ * chosen when it is made (zf_ctx_choose_io), so one socket's connections may be spread over all.
  * Objects it owns (sessions, listeners: session.h) are touched by no other thread once they have
  * been handed over with a command, with one exception: direct transmit, where the application
  * thread that commits to a session's pipe may encode and write for the session under the pipe's
@@ -17,8 +19,7 @@
 #include "signaler.h"
 
 typedef struct zf_io zf_io;
-typedef struct zf_ctx zf_ctx;
-typedef struct zf_sock zf_sock;
+typedef struct zf_ctx zf_ctx; /* io->ctx: the owner's, opaque here */
 
 
 typedef struct zf_timer {
@@ -58,7 +59,14 @@ struct zf_io {
     int stopping;
     void (*on_stop)(zf_io *io); /* at stop, before the last commands: close what is left */
     uint64_t rng;              /* reconnect jitter */
+    /* Sessions and listeners attached, or on their way (zf_ctx_choose_io counts them before
+     * they arrive; each gives its count back when it goes). Read by any thread choosing where
+     * a new one goes: a hint, hence relaxed. */
+    _Atomic int load;
 };
+
+/* Any thread: an object counted by zf_ctx_choose_io has gone (or never came). */
+static inline void zf_io_unload(zf_io *io) { atomic_fetch_sub_explicit(&io->load, 1, memory_order_relaxed); }
 
 int zf_io_start(zf_io *io, zf_ctx *ctx);
 void zf_io_stop(zf_io *io); /* posts STOP and joins */

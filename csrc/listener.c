@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "net.h"
-#include "socket.h"
 #include "sys.h"
 
 static void on_accept(zf_handler *h, uint32_t ev)
@@ -31,8 +30,17 @@ static void on_accept(zf_handler *h, uint32_t ev)
             continue;
         }
         zf_monitor_event(l->sock, ZF_EVENT_ACCEPTED, fd, l->endpoint);
-        zf_session *s = zf_session_alloc(l->io, l->sock, &l->opts);
+        /* Each connection gets its own thread, as in libzmq: the least loaded of those the
+         * listener's AFFINITY allows (the listener's own thread is one of them). */
+        zf_ctx_link *c = l->sock->ctx;
+        zf_io *io = c->ops->choose_io(c, (uint64_t)l->opts.affinity);
+        if (!io) {
+            io = l->io;
+            atomic_fetch_add_explicit(&io->load, 1, memory_order_relaxed);
+        }
+        zf_session *s = zf_session_alloc(io, l->sock, &l->opts);
         if (!s) {
+            zf_io_unload(io);
             zf_sys_close(fd);
             continue;
         }
@@ -41,8 +49,16 @@ static void on_accept(zf_handler *h, uint32_t ev)
         snprintf(s->endpoint, sizeof s->endpoint, "%s", l->endpoint);
         zf_net_tune(fd, &s->opts, s->addr.transport == ZF_TCP);
         s->h.fd = fd;
+        if (io != l->io) {
+            if (zf_session_post_accepted(s) == 0)
+                continue;
+            /* no memory for the command: it stays here (nothing yet depends on its thread) */
+            zf_io_unload(io);
+            io = s->io = l->io;
+            atomic_fetch_add_explicit(&io->load, 1, memory_order_relaxed);
+        }
         zf_session_link(s);
-        zf_io_add(l->io, &s->h, ZF_IO_IN);
+        zf_io_add(io, &s->h, ZF_IO_IN);
         s->engine->connected(s);
     }
 }
@@ -132,9 +148,7 @@ void zf_listener_start(zf_listener *l)
     zf_io_add(l->io, &l->h, ZF_IO_IN);
 }
 
-/* Stop accepting. Sessions it accepted go with it (unbind), or only those that carry no traffic
- * yet (socket close: the others flush within the linger period). */
-void zf_listener_close(zf_listener *l, int with_sessions)
+void zf_listener_stop(zf_listener *l)
 {
     zf_io *io = l->io;
     zf_listener **pp = &io->listeners;
@@ -150,6 +164,10 @@ void zf_listener_close(zf_listener *l, int with_sessions)
         if (l->addr.transport == ZF_IPC && l->opts.use_fd < 0) /* an adopted fd's file is not ours */
             zf_sys_unlink(l->addr.name);
     }
+}
+
+void zf_listener_release_sessions(zf_io *io, zf_listener *l, int with_sessions)
+{
     zf_session *s = io->sessions;
     while (s) {
         zf_session *n = s->next;
@@ -163,7 +181,18 @@ void zf_listener_close(zf_listener *l, int with_sessions)
         }
         s = n;
     }
+}
+
+/* Stop accepting. Sessions it accepted go with it (unbind), or only those that carry no traffic
+ * yet (socket close: the others flush within the linger period). Those on other I/O threads
+ * were released by zf_listener_post_close before this runs. */
+void zf_listener_close(zf_listener *l, int with_sessions)
+{
+    zf_io *io = l->io;
+    zf_listener_stop(l);
+    zf_listener_release_sessions(io, l, with_sessions);
     zf_opts_forget_secret(&l->opts);
-    zf_sock_unref(l->sock);
+    zf_sock_link_unref(l->sock);
     zf_io_bury(io, l);
+    zf_io_unload(io);
 }

@@ -1,12 +1,13 @@
 /* monitor.c: emitting socket events to the monitor's pipe. Binding the monitor's inproc address
- * is the context's (ctx.c, zf_sock_monitor): this file knows sockets and pipes only. */
+ * is the context's (ctx.c, zf_sock_monitor): this file knows a socket's link (sock_link.h, where
+ * the monitor hangs) and pipes only, so sessions below the socket can report events. */
 #include "monitor.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "socket.h"
+#include "sock_link.h"
 
 static void noop_wake(void *arg, zf_pipe *p, int end) { (void)arg; (void)p; (void)end; }
 
@@ -40,7 +41,7 @@ static void put(zf_pipe *p, int event, int64_t value, const char *endpoint)
     zf_pipe_wake_peer(p, 1);
 }
 
-void zf_monitor_event(zf_sock *s, int event, int64_t value, const char *endpoint)
+void zf_monitor_event(zf_sock_link *s, int event, int64_t value, const char *endpoint)
 {
     zf_monitor *m = atomic_load_explicit(&s->monitor, memory_order_acquire);
     if (!m)

@@ -37,8 +37,9 @@ typedef struct zf_monitor {
     int events;    /* what to report; 0 once stopped */
 } zf_monitor;
 
-struct zf_sock;
-void zf_monitor_event(struct zf_sock *s, int event, int64_t value, const char *endpoint);
+struct zf_sock_link;
+/* Report an event of the socket whose link is s, if it is monitored (any thread). */
+void zf_monitor_event(struct zf_sock_link *s, int event, int64_t value, const char *endpoint);
 /* A PAIR connected to the monitor's address: events go to it from now on. */
 void zf_monitor_take_pipe(zf_monitor *m, zf_pipe *p);
 zf_monitor *zf_monitor_new(void);

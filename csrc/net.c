@@ -7,12 +7,9 @@
 #include "options.h"
 
 #if defined(_WIN32)
-int zf_net_socket(int family)
+/* A new or accepted socket made non-blocking, as an fd; closed (errno kept) if that fails. */
+static int nonblocking(SOCKET s)
 {
-    if (zf_sys_init() < 0)
-        return -1;
-    /* WSA_FLAG_NO_HANDLE_INHERIT: close-on-exec from birth, as SOCK_CLOEXEC */
-    SOCKET s = WSASocketW(family, SOCK_STREAM, 0, NULL, 0, WSA_FLAG_NO_HANDLE_INHERIT);
     if (s == INVALID_SOCKET)
         return zf_sys_fail();
     if (zf_sys_set_nonblock((int)s) < 0) {
@@ -24,21 +21,22 @@ int zf_net_socket(int family)
     return (int)s;
 }
 
+int zf_net_socket(int family)
+{
+    if (zf_sys_init() < 0)
+        return -1;
+    /* WSA_FLAG_NO_HANDLE_INHERIT: close-on-exec from birth, as SOCK_CLOEXEC */
+    return nonblocking(WSASocketW(family, SOCK_STREAM, 0, NULL, 0, WSA_FLAG_NO_HANDLE_INHERIT));
+}
+
 int zf_net_accept(int listen_fd)
 {
     SOCKET s = accept((SOCKET)listen_fd, NULL, NULL);
-    if (s == INVALID_SOCKET)
-        return zf_sys_fail();
     /* an accepted socket takes the listener's non-blocking mode but not its inheritance flag
      * in every Windows version: set both */
-    zf_sys_set_cloexec((int)s);
-    if (zf_sys_set_nonblock((int)s) < 0) {
-        int err = errno;
-        closesocket(s);
-        errno = err;
-        return -1;
-    }
-    return (int)s;
+    if (s != INVALID_SOCKET)
+        zf_sys_set_cloexec((int)s);
+    return nonblocking(s);
 }
 
 ssize_t zf_net_sendv(int fd, const struct iovec *iov, int n)

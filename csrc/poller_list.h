@@ -1,6 +1,6 @@
 /* poller_list.h: the registered-handler list that the poll and select backends rebuild their
- * wait set from (epoll keeps its set in the kernel). Internal to poller_poll.c/poller_select.c.
- * Adding is amortised O(1), deleting O(n): sessions come and go far less often than events. */
+ * wait set from (epoll keeps its set in the kernel). Internal to poller_list.c (adding, setting,
+ * deleting: poller.h's calls, the same for both) and poller_poll.c/poller_select.c (the wait). */
 #ifndef ZF_POLLER_LIST_H
 #define ZF_POLLER_LIST_H
 
@@ -8,32 +8,6 @@
 #include <stdlib.h>
 
 #include "poller.h"
-
-/* Append h; grows hs (never the per-wait scratch, which the backend sizes in its wait). */
-static inline int zf_poller_list_add(zf_poller *p, zf_handler *h, uint32_t events)
-{
-    if (p->nhs == p->hs_cap) {
-        int cap = p->hs_cap ? p->hs_cap * 2 : 16;
-        zf_handler **n = realloc(p->hs, (size_t)cap * sizeof *n);
-        if (!n)
-            return -ENOMEM;
-        p->hs = n;
-        p->hs_cap = cap;
-    }
-    p->hs[p->nhs++] = h;
-    h->events = events;
-    return 0;
-}
-
-static inline void zf_poller_list_del(zf_poller *p, zf_handler *h)
-{
-    for (int i = 0; i < p->nhs; i++)
-        if (p->hs[i] == h) {
-            p->hs[i] = p->hs[--p->nhs];
-            break;
-        }
-    h->events = 0;
-}
 
 /* Copy the handler list to p->batch, so that handlers added or deleted while a batch is
  * dispatched do not disturb its walk; 0, or -ENOMEM when the scratch could not grow (the caller

@@ -23,17 +23,6 @@ typedef struct {
     SOCKET fds[];
 } zf_fdset;
 
-int zf_poller_add(zf_poller *p, zf_handler *h, uint32_t events) { return zf_poller_list_add(p, h, events); }
-
-int zf_poller_set(zf_poller *p, zf_handler *h, uint32_t events)
-{
-    (void)p;
-    h->events = events;
-    return 0;
-}
-
-void zf_poller_del(zf_poller *p, zf_handler *h) { zf_poller_list_del(p, h); }
-
 int zf_poller_init(zf_poller *p)
 {
     p->hs = p->batch = NULL;

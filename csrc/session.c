@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctx.h"
 #include "mech.h"
 #include "net.h"
 #include "sys.h"
@@ -23,7 +22,7 @@ uint64_t zf_session_id(zf_session *s) { return s->id; }
 static void t_linger_fire(zf_timer *t);
 static void t_hb_fire(zf_timer *t);
 
-zf_session *zf_session_alloc(zf_io *io, zf_sock *sock, const zf_opts *opts)
+zf_session *zf_session_alloc(zf_io *io, zf_sock_link *sock, const zf_opts *opts)
 {
     zf_session *s = calloc(1, sizeof *s);
     if (!s)
@@ -41,7 +40,7 @@ zf_session *zf_session_alloc(zf_io *io, zf_sock *sock, const zf_opts *opts)
     s->h.on_event = zf_session_on_event;
     s->io = io;
     s->sock = sock;
-    zf_sock_ref(sock);
+    zf_sock_link_ref(sock);
     s->opts = *opts;
     s->engine = opts->raw ? &zf_engine_raw : &zf_engine_zmtp;
     s->mech = zf_mech_of(opts->mechanism);
@@ -53,7 +52,7 @@ zf_session *zf_session_alloc(zf_io *io, zf_sock *sock, const zf_opts *opts)
     s->t_hb.slot = -1;
     s->t_hb.fire = t_hb_fire;
     s->cur_ivl = opts->reconnect_ivl;
-    zf_ctx_session_born(sock->ctx);
+    sock->ctx->ops->session_born(sock->ctx);
     return s;
 }
 
@@ -76,7 +75,7 @@ static void own_end(zf_session *s, zf_pipe *p, int direct)
     p->end[1].waker.direct = direct ? zf_session_direct : NULL;
 }
 
-zf_session *zf_session_new_connect(zf_io *io, zf_sock *sock, const zf_opts *opts, const zf_addr *addr,
+zf_session *zf_session_new_connect(zf_io *io, zf_sock_link *sock, const zf_opts *opts, const zf_addr *addr,
                                    const char *endpoint, zf_pipe *pipe)
 {
     zf_session *s = zf_session_alloc(io, sock, opts);
@@ -115,9 +114,9 @@ int zf_session_attach_pipe(zf_session *s, int direct)
     own_end(s, p, direct);
     fill_peer_info(s, &p->end[0]);
     p->end[0].via_session = 1;
-    zf_sock_own_end(s->sock, p, 0);
+    s->sock->ops->own_end(s->sock, p, 0);
     zf_pipe_ref(p); /* the socket's */
-    if (zf_sock_post(s->sock, ZF_SCMD_ATTACH, p) < 0) {
+    if (s->sock->ops->post(s->sock, ZF_SCMD_ATTACH, p) < 0) {
         p->end[1].owner = NULL;
         zf_pipe_unref(p);
         zf_pipe_unref(p);
@@ -140,7 +139,7 @@ void zf_session_drop_pipe(zf_session *s)
     p->end[1].owner = NULL;
     if (!atomic_load(&p->end[0].closed)) {
         zf_pipe_ref(p);
-        if (zf_sock_post(s->sock, ZF_SCMD_TERM, p) < 0)
+        if (s->sock->ops->post(s->sock, ZF_SCMD_TERM, p) < 0)
             zf_pipe_unref(p);
     }
     zf_pipe_unref(p);
@@ -183,12 +182,13 @@ void zf_session_destroy(zf_session *s)
     if (s->mech->destroy)
         s->mech->destroy(s);
     zf_opts_forget_secret(&s->opts);
-    zf_ctx *ctx = s->sock->ctx;
-    zf_sock_unref(s->sock);
+    zf_ctx_link *ctx = s->sock->ctx;
+    zf_sock_link_unref(s->sock);
     zf_io_bury(s->io, s->rbuf);
     zf_io_bury(s->io, s->wbuf);
     zf_io_bury(s->io, s);
-    zf_ctx_session_died(ctx);
+    zf_io_unload(s->io);
+    ctx->ops->session_died(ctx);
 }
 
 int zf_session_socket_closed(zf_session *s)
@@ -570,6 +570,28 @@ static void cmd_sock_closed(zf_io *io, zf_io_cmd *c)
     zf_session_tx_leave(s, p);
 }
 
+/* An accepted connection handed over by a listener on another I/O thread: from here on it is
+ * this thread's, as if accepted here. */
+static void cmd_accepted(zf_io *io, zf_io_cmd *c)
+{
+    zf_session *s = c->a;
+    io->on_stop = close_all;
+    zf_session_link(s);
+    if (io->stopping) { /* cannot happen while its socket is open: term waits for that */
+        zf_session_destroy(s);
+        return;
+    }
+    zf_io_add(io, &s->h, ZF_IO_IN);
+    zf_pipe *p = zf_session_tx_enter(s);
+    s->engine->connected(s);
+    zf_session_tx_leave(s, p);
+}
+
+int zf_session_post_accepted(zf_session *s)
+{
+    return zf_io_post_new(s->io, cmd_accepted, s, 0);
+}
+
 void zf_session_post_sock_closed(zf_io *io, uint64_t id)
 {
     zf_io_post_new(io, cmd_sock_closed, NULL, id);
@@ -598,7 +620,29 @@ static void cmd_close_listener(zf_io *io, zf_io_cmd *c)
     zf_listener_close(c->a, 0);
 }
 
+static void cmd_stop_listening(zf_io *io, zf_io_cmd *c)
+{
+    (void)io;
+    zf_listener_stop(c->a);
+}
+
+static void cmd_release_unbind(zf_io *io, zf_io_cmd *c) { zf_listener_release_sessions(io, c->a, 1); }
+static void cmd_release_close(zf_io *io, zf_io_cmd *c) { zf_listener_release_sessions(io, c->a, 0); }
+
+/* With several I/O threads, what the listener accepted may live on any of them: it stops
+ * accepting first (so no hand-over is still to come), then each other thread lets go of its
+ * sessions of it (a hand-over posted before is ahead in that thread's mailbox), and last the
+ * listener's own thread closes it, its own sessions with it, and frees it. With one thread this
+ * is the one call it always was. Costs a round trip per thread, at unbind and close only. */
 void zf_listener_post_close(zf_listener *l, int with_sessions)
 {
+    zf_ctx_link *c = l->sock->ctx;
+    if (c->ops->io_at(c, 1)) {
+        zf_io_call(l->io, cmd_stop_listening, l);
+        zf_io *io;
+        for (int i = 0; (io = c->ops->io_at(c, i)) != NULL; i++)
+            if (io != l->io)
+                zf_io_call(io, with_sessions ? cmd_release_unbind : cmd_release_close, l);
+    }
     zf_io_call(l->io, with_sessions ? cmd_unbind : cmd_close_listener, l);
 }

@@ -20,6 +20,7 @@
 #define ZF_SESSION_H
 
 #include "io.h"
+#include "sock_link.h"
 
 /* ---- the API ------------------------------------------------------------------------------ */
 
@@ -29,8 +30,8 @@ typedef struct zf_session zf_session;
  * in the application thread, then handed to the I/O thread, which owns it from then on. */
 typedef struct zf_listener {
     zf_handler h;
-    zf_io *io;
-    zf_sock *sock; /* referenced */
+    zf_io *io;          /* its own, chosen at bind (AFFINITY); what it accepts may go to any other */
+    zf_sock_link *sock; /* the socket that bound it, referenced */
     zf_opts opts;
     zf_addr addr;
     char endpoint[300];
@@ -39,11 +40,14 @@ typedef struct zf_listener {
 
 /* Application thread: a connecting session for endpoint, not yet started. pipe (may be NULL
  * with IMMEDIATE) becomes its end 1. The I/O thread starts it on zf_session_post_start. */
-zf_session *zf_session_new_connect(zf_io *io, zf_sock *sock, const zf_opts *opts, const zf_addr *addr,
+zf_session *zf_session_new_connect(zf_io *io, zf_sock_link *sock, const zf_opts *opts, const zf_addr *addr,
                                    const char *endpoint, zf_pipe *pipe);
 uint64_t zf_session_id(zf_session *s);
 /* Application thread: hand the new session to its I/O thread, which starts connecting. */
 int zf_session_post_start(zf_session *s);
+/* A listener's I/O thread: hand a session it accepted (fd set, not linked) to the session's own
+ * I/O thread, another one, which takes it from there. 0 or -ENOMEM. */
+int zf_session_post_accepted(zf_session *s);
 /* Application thread: the socket closed, or disconnected the endpoint of, the connecting
  * session with this id (it may be gone already). */
 void zf_session_post_sock_closed(zf_io *io, uint64_t id);
@@ -62,8 +66,6 @@ void zf_session_pipe_wake(void *io, zf_pipe *p, int end);
 
 #include "meta.h"
 #include "monitor.h"
-
-struct zf_ctx;
 
 #define ZF_RBUF_SIZE (64 * 1024)
 #define ZF_WBUF_SIZE (64 * 1024)
@@ -90,7 +92,7 @@ struct zf_session {
     zf_handler h; /* h.fd < 0 when not connected */
     uint64_t id;
     zf_io *io;
-    zf_sock *sock; /* referenced */
+    zf_sock_link *sock; /* the socket that owns it, referenced (sock_link.h) */
     const zf_engine *engine;
     const zf_mech *mech;
     void *mech_state; /* the mechanism's own (CURVE: its codec), or NULL */
@@ -157,7 +159,7 @@ struct zf_session {
 extern const zf_engine zf_engine_zmtp, zf_engine_raw;
 
 /* session.c: lifetime */
-zf_session *zf_session_alloc(zf_io *io, zf_sock *sock, const zf_opts *opts);
+zf_session *zf_session_alloc(zf_io *io, zf_sock_link *sock, const zf_opts *opts);
 void zf_session_link(zf_session *s);
 void zf_session_destroy(zf_session *s);
 /* The connection ended (EOF, error, protocol violation, timeout): clean up, then reconnect
@@ -190,6 +192,12 @@ void zf_connecter_on_connect(zf_session *s, uint32_t ev);
 
 /* listener.c */
 void zf_listener_start(zf_listener *l);
+/* Stop accepting (close the fd); the listener stays until zf_listener_close. */
+void zf_listener_stop(zf_listener *l);
+/* On io: the sessions of io that l accepted forget it; with_sessions, or when they carry no
+ * traffic yet, they close. */
+void zf_listener_release_sessions(zf_io *io, zf_listener *l, int with_sessions);
+/* Stop, release the sessions of its own thread, free. */
 void zf_listener_close(zf_listener *l, int with_sessions);
 
 /* socks.c */
@@ -226,6 +234,19 @@ static inline void zf_session_tx_leave(zf_session *s, zf_pipe *p)
     p->direct = ok ? s : NULL;
     zf_pipe_tx_unlock(p);
     zf_pipe_unref(p);
+}
+
+/* The next record an engine's fill encodes, or NULL when there is none or it is the socket's
+ * delimiter (taken, and tx_done set: nothing follows it). Inline: once per frame sent. */
+static inline zf_rec *zf_session_next_rec(zf_session *s, zf_queue *q)
+{
+    zf_rec *r = zf_queue_peek(q);
+    if (r && (r->flags & ZF_REC_DELIM)) {
+        zf_queue_pop(q, r);
+        s->tx_done = 1;
+        return NULL;
+    }
+    return r;
 }
 
 /* engine_zmtp.c: what the mechanisms call back */

@@ -14,7 +14,8 @@
 #include "socket.h"
 
 enum { OPT_ROUTER_MANDATORY = 33, OPT_PROBE_ROUTER = 51, OPT_REQ_CORRELATE = 52,
-       OPT_REQ_RELAXED = 53, OPT_ROUTER_HANDOVER = 56, OPT_CONNECT_ROUTING_ID = 61, OPT_ROUTER_RAW = 41 };
+       OPT_REQ_RELAXED = 53, OPT_ROUTER_HANDOVER = 56, OPT_CONNECT_ROUTING_ID = 61, OPT_ROUTER_RAW = 41,
+       OPT_STREAM_NOTIFY = 73 };
 
 static int int_arg(const void *value, size_t len, int *out)
 {
@@ -219,6 +220,8 @@ static int router_has_out(zf_sock *s, int arm)
     return 1; /* a ROUTER can always take a message (it may drop it) */
 }
 
+static int router_set_raw(zf_sock *s, int on);
+
 static int router_setopt(zf_sock *s, int option, const void *value, size_t len)
 {
     switch (option) {
@@ -233,7 +236,7 @@ static int router_setopt(zf_sock *s, int option, const void *value, size_t len)
         if (v < 0)
             return -EINVAL;
         memcpy(&v, value, sizeof v);
-        return zf_stream_router_raw(s, v != 0);
+        return router_set_raw(s, v != 0);
     }
     case OPT_CONNECT_ROUTING_ID:
         if (len < 1 || len > 255)
@@ -271,6 +274,42 @@ const zf_sock_ops zf_router_ops = {
     .setopt = router_setopt,
     .getopt = router_getopt,
 };
+
+/* ---- ROUTER_RAW: a ROUTER of raw connections (the raw routing of sock_raw.c) --------------- */
+
+static int router_raw_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags)
+{
+    return zf_raw_send(s, data, len, buf, flags, s->rr.router_mandatory);
+}
+
+static int router_raw_setopt(zf_sock *s, int option, const void *value, size_t len)
+{
+    if (option == OPT_STREAM_NOTIFY)
+        return -EINVAL; /* a ROUTER's, even raw, as libzmq */
+    return router_setopt(s, option, value, len);
+}
+
+static const zf_sock_ops router_raw_ops = {
+    .reads = 1, .writes = 1,
+    .attached = zf_raw_attached,
+    .detach = zf_raw_detach,
+    .send = router_raw_send,
+    .recv = zf_raw_recv,
+    .has_in = zf_fq_has_in,
+    .has_out = zf_raw_has_out,
+    .setopt = router_raw_setopt,
+    .getopt = router_getopt,
+};
+
+/* Before any bind or connect only: connections made so far speak ZMTP. */
+static int router_set_raw(zf_sock *s, int on)
+{
+    if (s->endpoints || s->npipes)
+        return -EINVAL;
+    s->opts.raw = on;
+    s->ops = on ? &router_raw_ops : &zf_router_ops;
+    return 0;
+}
 
 /* ---- REQ --------------------------------------------------------------------------------- */
 

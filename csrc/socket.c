@@ -8,39 +8,17 @@
 #include <string.h>
 #include <time.h>
 
-#include "ctx.h"
+#include "monitor.h"
 #include "session.h"
 #include "sys.h"
 #include "zmtp.h"
 
 /* ---- lifetime and references ------------------------------------------------------------- */
 
-static const zf_sock_ops *ops_for(int type)
-{
-    switch (type) {
-    case ZF_PAIR: return &zf_pair_ops;
-    case ZF_PUSH: return &zf_push_ops;
-    case ZF_PULL: return &zf_pull_ops;
-    case ZF_DEALER: return &zf_dealer_ops;
-    case ZF_ROUTER: return &zf_router_ops;
-    case ZF_REQ: return &zf_req_ops;
-    case ZF_REP: return &zf_rep_ops;
-    case ZF_PUB: return &zf_pub_ops;
-    case ZF_SUB: return &zf_sub_ops;
-    case ZF_XPUB: return &zf_xpub_ops;
-    case ZF_XSUB: return &zf_xsub_ops;
-    case ZF_STREAM: return &zf_stream_ops;
-    default: return NULL;
-    }
-}
+static const zf_sock_link_ops link_ops;
 
-int zf_sock_new(zf_ctx *c, int type, zf_sock **out)
+int zf_sock_create(zf_ctx_link *c, int type, const zf_sock_ops *ops, zf_sock **out)
 {
-    if (type < 0 || type >= ZF_NTYPES)
-        return -EINVAL;
-    const zf_sock_ops *ops = ops_for(type);
-    if (!ops)
-        return -ENOTSUP;
     zf_sock *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
@@ -53,30 +31,10 @@ int zf_sock_new(zf_ctx *c, int type, zf_sock **out)
     pthread_mutex_init(&s->mlock, NULL);
     pthread_mutex_init(&s->blank_lock, NULL);
     s->ops = ops;
-    s->ctx = c;
+    s->link.ops = &link_ops;
+    s->link.ctx = c;
     s->rr.next_rid = (uint32_t)zf_now_ms() * 2654435761u; /* ROUTER ids start anywhere, as libzmq's do */
     zf_opts_defaults(&s->opts, type);
-    s->opts.ipv6 = c->ipv6;
-    pthread_mutex_lock(&c->lock);
-    if (c->terminating || c->forgotten) {
-        pthread_mutex_unlock(&c->lock);
-        zf_signal_close(&s->sig);
-        free(s);
-        return -ZF_ETERM;
-    }
-    if (c->nsockets >= c->max_sockets) {
-        pthread_mutex_unlock(&c->lock);
-        zf_signal_close(&s->sig);
-        free(s);
-        return -EMFILE;
-    }
-    s->io = zf_ctx_choose_io(c);
-    c->nsockets++;
-    s->ctx_next = c->sockets;
-    if (c->sockets)
-        c->sockets->ctx_prev = s;
-    c->sockets = s;
-    pthread_mutex_unlock(&c->lock);
     *out = s;
     return 0;
 }
@@ -90,7 +48,7 @@ void zf_sock_unref(zf_sock *s)
     zf_signal_close(&s->sig);
     pthread_mutex_destroy(&s->mlock);
     pthread_mutex_destroy(&s->blank_lock);
-    zf_monitor_free(atomic_load(&s->monitor));
+    zf_monitor_free(atomic_load(&s->link.monitor));
     free(s->pipes);
     zf_fq_free(s);
     free(s->rr.env);
@@ -321,7 +279,7 @@ static int check_usable(zf_sock *s)
 {
     if (zf_unlikely(s->closed))
         return -ENOTSOCK;
-    if (zf_unlikely(atomic_load_explicit(&s->ctx->terminating, memory_order_relaxed)))
+    if (zf_unlikely(atomic_load_explicit(&s->link.ctx->terminating, memory_order_relaxed)))
         return -ZF_ETERM;
     check_mail(s);
     return 0;
@@ -337,7 +295,7 @@ int zf_sock_bind(zf_sock *s, const char *endpoint)
     if (rc < 0)
         return rc;
     if (a.transport == ZF_INPROC) {
-        rc = zf_ctx_inproc_bind(s->ctx, s, a.name);
+        rc = s->link.ctx->ops->inproc_bind(s->link.ctx, s, a.name);
         if (rc < 0)
             return rc;
         add_endpoint(s, endpoint, ZF_INPROC, 1);
@@ -347,19 +305,25 @@ int zf_sock_bind(zf_sock *s, const char *endpoint)
     zf_listener *l = calloc(1, sizeof *l);
     if (!l)
         return -ENOMEM;
-    l->io = s->io;
-    l->sock = s;
+    zf_ctx_link *c = s->link.ctx;
+    l->io = c->ops->choose_io(c, (uint64_t)s->opts.affinity);
+    if (!l->io) {
+        free(l);
+        return -ZF_EMTHREAD; /* AFFINITY names no I/O thread of this context: as libzmq */
+    }
+    l->sock = &s->link;
     l->opts = s->opts;
     l->addr = a;
     l->h.fd = -1;
     rc = zf_listener_open(l);
     if (rc < 0) {
-        zf_monitor_event(s, ZF_EVENT_BIND_FAILED, -rc, endpoint);
+        zf_monitor_event(&s->link, ZF_EVENT_BIND_FAILED, -rc, endpoint);
         zf_opts_forget_secret(&l->opts);
+        zf_io_unload(l->io);
         free(l);
         return rc;
     }
-    zf_monitor_event(s, ZF_EVENT_LISTENING, l->h.fd, l->endpoint);
+    zf_monitor_event(&s->link, ZF_EVENT_LISTENING, l->h.fd, l->endpoint);
     zf_sock_ref(s);
     zf_endpoint *ep = add_endpoint(s, l->endpoint, a.transport, 1);
     if (ep)
@@ -403,7 +367,7 @@ int zf_sock_connect(zf_sock *s, const char *endpoint)
         return rc;
     if (a.transport == ZF_INPROC) {
         zf_pipe *p = NULL;
-        rc = zf_ctx_inproc_connect(s->ctx, s, a.name, &p);
+        rc = s->link.ctx->ops->inproc_connect(s->link.ctx, s, a.name, &p);
         if (rc == 0 && p)
             take_connect_rid(s, p, zf_sock_end(s, p));
         if (rc < 0)
@@ -416,25 +380,34 @@ int zf_sock_connect(zf_sock *s, const char *endpoint)
         snprintf(s->last_endpoint, sizeof s->last_endpoint, "%s", endpoint);
         return 0;
     }
+    /* The session (which is also the connecter: it reconnects on the same thread) lives on the
+     * I/O thread chosen for it now, as libzmq chooses one per connect. */
+    zf_io *io = s->link.ctx->ops->choose_io(s->link.ctx, (uint64_t)s->opts.affinity);
+    if (!io)
+        return -ZF_EMTHREAD; /* AFFINITY names no I/O thread of this context: as libzmq */
     zf_pipe *p = NULL;
     if (!s->opts.immediate) {
         p = zf_pipe_new(s->opts.sndhwm > 0 ? (uint64_t)s->opts.sndhwm : 0,
                         s->opts.rcvhwm > 0 && !s->opts.conflate ? (uint64_t)s->opts.rcvhwm : 0);
-        if (!p)
+        if (!p) {
+            zf_io_unload(io);
             return -ENOMEM;
+        }
         zf_sock_own_end(s, p, 0);
         p->end[0].via_session = 1;
         take_connect_rid(s, p, 0);
     }
-    zf_session *ss = zf_session_new_connect(s->io, s, &s->opts, &a, endpoint, p);
+    zf_session *ss = zf_session_new_connect(io, &s->link, &s->opts, &a, endpoint, p);
     if (!ss) {
         if (p)
             zf_pipe_unref(p);
+        zf_io_unload(io);
         return -ENOMEM;
     }
     zf_endpoint *ep = add_endpoint(s, endpoint, a.transport, 0);
     if (ep) {
         ep->session = ss;
+        ep->io = io;
         ep->session_id = zf_session_id(ss);
         if (p) {
             zf_pipe_ref(p);
@@ -461,11 +434,11 @@ static void end_endpoint(zf_sock *s, zf_endpoint *ep, int closing)
         zf_pipe_unref(ep->pipe);
     }
     if (ep->session_id)
-        zf_session_post_sock_closed(s->io, ep->session_id);
+        zf_session_post_sock_closed(ep->io, ep->session_id);
     if (ep->transport == ZF_INPROC && ep->bound) {
         zf_addr a;
         if (zf_addr_parse(ep->uri, 1, &a) == 0)
-            zf_ctx_inproc_unbind(s->ctx, s, a.name);
+            s->link.ctx->ops->inproc_unbind(s->link.ctx, s, a.name);
     }
     free(ep);
 }
@@ -494,7 +467,7 @@ static int remove_endpoint(zf_sock *s, const char *endpoint, int bound)
 static int endpoint_removed(zf_sock *s, int rc)
 {
     if (rc == 0 && (s->opts.reconnect_stop & ZF_RECONNECT_STOP_AFTER_DISCONNECT))
-        atomic_store(&s->disconnected, 1);
+        atomic_store(&s->link.disconnected, 1);
     return rc;
 }
 
@@ -596,8 +569,8 @@ int zf_sock_close(zf_sock *s, int linger_set, int linger)
         s->endpoints = ep->next;
         end_endpoint(s, ep, 1);
     }
-    zf_ctx_inproc_unbind(s->ctx, s, NULL);
-    zf_sock_monitor(s, NULL, 0);
+    s->link.ctx->ops->inproc_unbind(s->link.ctx, s, NULL);
+    s->link.ctx->ops->monitor(s->link.ctx, s, NULL, 0);
     while (s->npipes)
         zf_sock_detach(s, s->pipes[s->npipes - 1]);
     /* XPUB_MANUAL's pipe references: a pipe holds its socket, so these must go before free */
@@ -610,17 +583,7 @@ int zf_sock_close(zf_sock *s, int linger_set, int linger)
         zf_pipe_unref(s->ps.manual_pipe);
         s->ps.manual_pipe = NULL;
     }
-    zf_ctx *c = s->ctx;
-    pthread_mutex_lock(&c->lock);
-    if (s->ctx_prev)
-        s->ctx_prev->ctx_next = s->ctx_next;
-    else
-        c->sockets = s->ctx_next;
-    if (s->ctx_next)
-        s->ctx_next->ctx_prev = s->ctx_prev;
-    c->nsockets--;
-    pthread_cond_broadcast(&c->cond);
-    pthread_mutex_unlock(&c->lock);
+    s->link.ctx->ops->sock_closed(s->link.ctx, s);
     zf_sock_unref(s);
     return 0;
 }
@@ -633,7 +596,7 @@ static int check_usable_tx(zf_sock *s)
 {
     if (zf_unlikely(s->closed))
         return -ENOTSOCK;
-    if (zf_unlikely(atomic_load_explicit(&s->ctx->terminating, memory_order_relaxed)))
+    if (zf_unlikely(atomic_load_explicit(&s->link.ctx->terminating, memory_order_relaxed)))
         return -ZF_ETERM;
     return send_mail_deferred(s);
 }
@@ -679,7 +642,7 @@ int zf_sock_recv(zf_sock *s, zf_frame *f)
         return -ENOTSUP;
     rc = s->ops->recv(s, f);
     if (rc == 0)
-        s->rx_since_tx = 1;
+        s->link.rx_since_tx = 1;
     return rc;
 }
 
@@ -707,7 +670,7 @@ int zf_sock_events(zf_sock *s)
 {
     if (s->closed)
         return 0;
-    if (atomic_load(&s->ctx->terminating))
+    if (atomic_load(&s->link.ctx->terminating))
         return 0;
     return arm_and_look(s);
 }
@@ -726,9 +689,9 @@ static int wait_ready(zf_sock *s, int events, int timeout_ms)
 {
     if (atomic_load(&s->closing))
         return -ENOTSOCK;
-    if (atomic_load(&s->ctx->terminating))
+    if (atomic_load(&s->link.ctx->terminating))
         return -ZF_ETERM;
-    int spin = s->ctx->spin_us >= 0 ? s->ctx->spin_us : (only_inproc(s) ? 50 : 0);
+    int spin = s->link.ctx->spin_us >= 0 ? s->link.ctx->spin_us : (only_inproc(s) ? 50 : 0);
     if (spin > 0 && timeout_ms != 0) {
         /* A reply often comes within microseconds: look for it a little before parking, since a
          * parked reader costs its writer a syscall and itself a scheduler wake-up. By default
@@ -745,7 +708,7 @@ static int wait_ready(zf_sock *s, int events, int timeout_ms)
     int ready = arm_and_look(s) & events;
     if (ready || atomic_load(&s->mpending))
         return 0;
-    if (atomic_load(&s->ctx->terminating))
+    if (atomic_load(&s->link.ctx->terminating))
         return -ZF_ETERM;
     if (atomic_load(&s->closing)) /* after arm_and_look's drain: a close's raise is not lost */
         return -ENOTSOCK;
@@ -783,7 +746,7 @@ int zf_poll_scan(zf_pollitem *items, int n, int arm)
                     free(pfd);
                 return -ENOTSOCK;
             }
-            if (atomic_load(&it->sock->ctx->terminating)) {
+            if (atomic_load(&it->sock->link.ctx->terminating)) {
                 if (pfd != small)
                     free(pfd);
                 return -ZF_ETERM;
@@ -843,3 +806,21 @@ int zf_poll_wait(zf_pollitem *items, int n, int timeout_ms)
         return -err;
     return rc == 0 ? -EAGAIN : 0;
 }
+
+/* ---- the link (sock_link.h): what sessions, listeners and the monitor may ask ------------- */
+
+/* The link is the socket's first member: a pointer to one is a pointer to the other. */
+static zf_sock *sock_of(zf_sock_link *l) { return (zf_sock *)l; }
+static void link_ref(zf_sock_link *l) { zf_sock_ref(sock_of(l)); }
+static void link_unref(zf_sock_link *l) { zf_sock_unref(sock_of(l)); }
+static int link_post(zf_sock_link *l, int type, zf_pipe *p) { return zf_sock_post(sock_of(l), type, p); }
+static void link_own_end(zf_sock_link *l, zf_pipe *p, int e) { zf_sock_own_end(sock_of(l), p, e); }
+static zf_buf *link_take_blank(zf_sock_link *l, size_t n) { return zf_sock_take_blank(sock_of(l), n); }
+
+static const zf_sock_link_ops link_ops = {
+    .ref = link_ref,
+    .unref = link_unref,
+    .post = link_post,
+    .own_end = link_own_end,
+    .take_blank = link_take_blank,
+};

@@ -8,16 +8,16 @@
 
 #include "io.h"
 #include "routing.h"
+#include "sock_link.h"
 #include "subs.h"
 #include "zf.h"
 
 typedef struct zf_sock_cmd {
     struct zf_sock_cmd *next;
-    int type; /* ZF_SCMD_* */
+    int type; /* ZF_SCMD_* (sock_link.h) */
     zf_pipe *pipe; /* referenced by the command */
 } zf_sock_cmd;
 
-enum { ZF_SCMD_ATTACH = 1, ZF_SCMD_TERM };
 enum { ZF_MAIL_OTHER = 1, ZF_MAIL_TERM = 2 }; /* zf_sock.mpending bits */
 
 /* What the socket bound or connected, so unbind/disconnect/close can find it. */
@@ -28,6 +28,7 @@ typedef struct zf_endpoint {
     int bound;
     zf_listener *listener; /* tcp/ipc bind */
     zf_session *session;   /* tcp/ipc connect: handed to the I/O thread, never dereferenced here */
+    zf_io *io;             /* tcp/ipc connect: the session's I/O thread (its commands go there) */
     uint64_t session_id;
     zf_pipe *pipe;         /* connect: the pipe made for it (referenced), if any */
 } zf_endpoint;
@@ -96,8 +97,10 @@ typedef struct zf_pubsub_state {
 } zf_pubsub_state;
 
 struct zf_sock {
-    zf_ctx *ctx;
-    zf_io *io;
+    /* What the layers below see of the socket, and its context (link.ctx). First: a pipe end's
+     * owner pointer is read as a zf_sock_link by direct transmit (sock_link.h). No I/O thread of
+     * its own: each listener and session has one (zf_ctx_ops.choose_io). */
+    zf_sock_link link;
     _Atomic int refs;
     zf_signal sig;
     const zf_sock_ops *ops;
@@ -130,16 +133,17 @@ struct zf_sock {
     zf_pipe *rx_pipe; /* pipe of the multipart message being received */
     zf_pipe *last_pipe; /* where the last frame received came from (for its metadata) */
     int rx_more;
-    int rx_since_tx; /* a frame was received since the last direct transmit (direct_send.c) */
     zf_endpoint *endpoints;
     char last_endpoint[300];
     zf_reqrep_state rr; /* REQ, REP, DEALER, ROUTER, STREAM */
     zf_pubsub_state ps; /* PUB, SUB, XPUB, XSUB */
-    _Atomic(struct zf_monitor *) monitor; /* read by the I/O thread to report events */
-    _Atomic int disconnected; /* RECONNECT_STOP_AFTER_DISCONNECT: the application removed an endpoint */
     struct zf_sock *ctx_next, *ctx_prev;
 };
 
+/* A socket of this type running the pattern ops, in context c but not yet registered there: the
+ * context's zf_sock_new (ctx.c) makes it with this and registers it (undoing it with
+ * zf_sock_unref if it cannot). 0 or -ENOMEM (or the signaler's error). */
+int zf_sock_create(zf_ctx_link *c, int type, const zf_sock_ops *ops, zf_sock **out);
 void zf_sock_ref(zf_sock *s);
 void zf_sock_unref(zf_sock *s);
 /* Any thread: make pipe end e belong to socket s (waker, release, a reference on s). */
@@ -187,7 +191,14 @@ extern const zf_sock_ops zf_pair_ops, zf_push_ops, zf_pull_ops;
 extern const zf_sock_ops zf_dealer_ops, zf_router_ops, zf_req_ops, zf_rep_ops;
 extern const zf_sock_ops zf_pub_ops, zf_sub_ops, zf_xpub_ops, zf_xsub_ops;
 extern const zf_sock_ops zf_stream_ops;
-/* sock_stream.c: ROUTER_RAW on a ROUTER (before any bind or connect): STREAM's raw mode. */
-int zf_stream_router_raw(zf_sock *s, int on);
+
+/* sock_raw.c: raw routing, the ops STREAM's table and ROUTER_RAW's (sock_reqrep.c) share. send:
+ * mandatory makes an unknown id EHOSTUNREACH and a full pipe EAGAIN, else the message is
+ * dropped. */
+void zf_raw_attached(zf_sock *s, zf_pipe *p);
+void zf_raw_detach(zf_sock *s, zf_pipe *p);
+int zf_raw_recv(zf_sock *s, zf_frame *f);
+int zf_raw_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags, int mandatory);
+int zf_raw_has_out(zf_sock *s, int arm);
 
 #endif

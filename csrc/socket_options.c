@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "ctx.h"
 
 int zf_sock_type(zf_sock *s) { return s->opts.type; }
 
@@ -30,7 +29,8 @@ int zf_sock_setopt_int(zf_sock *s, int option, int64_t value)
     if (s->closed)
         return -ENOTSOCK;
     if (option == ZF_OPT_AFFINITY) {
-        /* one I/O thread per socket is chosen at creation; kept and returned, as libzmq's */
+        /* which I/O threads later binds and connects may use (zf_ctx_choose_io), a listener's
+         * accepted connections included; what exists already stays where it is, as in libzmq */
         s->opts.affinity = value;
         return 0;
     }
@@ -54,7 +54,7 @@ int zf_sock_getopt_int(zf_sock *s, int option, int64_t *value)
     case ZF_OPT_EVENTS:
         /* as libzmq: once the context is terminating, EVENTS says so (an event loop waiting on
          * the FD must learn it, or it waits until the socket is closed) */
-        if (atomic_load_explicit(&s->ctx->terminating, memory_order_relaxed))
+        if (atomic_load_explicit(&s->link.ctx->terminating, memory_order_relaxed))
             return -ZF_ETERM;
         *value = zf_sock_events(s);
         return 0;

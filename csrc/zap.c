@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctx.h"
 #include "zmtp.h"
 
 static int put(zf_queue *q, const void *data, size_t len, int more)
@@ -13,7 +12,7 @@ static int put(zf_queue *q, const void *data, size_t len, int more)
     return zf_queue_put(q, data, len, more ? ZF_REC_MORE : 0);
 }
 
-zf_pipe *zf_zap_request(zf_ctx *c, const zf_opts *o, const char *mechanism, const char *peer_addr,
+zf_pipe *zf_zap_request(zf_ctx_link *c, const zf_opts *o, const char *mechanism, const char *peer_addr,
                         const uint8_t *const *cred, const size_t *cred_len, int ncred,
                         void (*wake)(void *, zf_pipe *, int), void *wake_arg, void *owner, int *err)
 {
@@ -45,7 +44,7 @@ zf_pipe *zf_zap_request(zf_ctx *c, const zf_opts *o, const char *mechanism, cons
     zf_pipe_commit(p, 0);
     /* Parked from the start: the reply's commit must wake us. */
     atomic_store(p->end[0].waker.parked, 1);
-    *err = zf_ctx_inproc_attach_io(c, ZF_ZAP_ENDPOINT, p, ZF_DEALER);
+    *err = c->ops->inproc_attach_io(c, ZF_ZAP_ENDPOINT, p, ZF_DEALER);
     if (*err < 0) {
         p->end[0].owner = NULL;
         zf_pipe_unref(p);

@@ -9,10 +9,9 @@
 #ifndef ZF_ZAP_H
 #define ZF_ZAP_H
 
+#include "ctx_link.h"
 #include "options.h"
 #include "pipe.h"
-
-typedef struct zf_ctx zf_ctx;
 
 #define ZF_ZAP_ENDPOINT "zeromq.zap.01"
 
@@ -24,10 +23,11 @@ typedef struct zf_zap_reply {
     size_t meta_len;
 } zf_zap_reply;
 
-/* Send a request for a peer at peer_addr, speaking mechanism, with credentials cred[0..ncred).
+/* Send a request for a peer at peer_addr, speaking mechanism, with credentials cred[0..ncred),
+ * to the handler c's inproc table holds (asked through c's ops: ctx_link.h).
  * wake/wake_arg/owner: how end 0 of the new pipe wakes its owner. Returns the pipe (the caller's
  * reference), or NULL with *err = -ECONNREFUSED (no handler bound) or -ENOMEM. */
-zf_pipe *zf_zap_request(zf_ctx *c, const zf_opts *o, const char *mechanism, const char *peer_addr,
+zf_pipe *zf_zap_request(zf_ctx_link *c, const zf_opts *o, const char *mechanism, const char *peer_addr,
                         const uint8_t *const *cred, const size_t *cred_len, int ncred,
                         void (*wake)(void *, zf_pipe *, int), void *wake_arg, void *owner, int *err);
 /* The reply, if it has come: 1 with *r filled (free r->meta), 0 not yet, -EPROTO when it is

@@ -8,7 +8,6 @@
 
 #include "mech.h"
 #include "mech_plain.h"
-#include "socket.h"
 #include "zap.h"
 #include "zmtp.h"
 
