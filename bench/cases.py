@@ -154,7 +154,10 @@ class Peer:
     exception as ``("error", text)``.
     """
 
-    def __init__(self, role, harness: Harness, transport: str, endpoint: str, params: dict):
+    def __init__(self, role, harness: Harness, transport: str, endpoint: str, params: dict,
+                 deadline: float = PEER_DEADLINE_S, prepare: Callable | None = None):
+        """``deadline`` and ``prepare`` (a module-level function the process calls first, e.g.
+        to raise a limit) apply to a peer process only."""
         self.name = role.__name__.replace("_role_", "") + " peer"
         self.conn, child = MP.Pipe()
         self.pending: list[tuple] = []  # control messages read early by check()
@@ -164,7 +167,7 @@ class Peer:
             self.thread = threading.Thread(target=_peer_thread, args=args, daemon=True)
             self.thread.start()
         else:
-            args = (role, harness.modname, endpoint, params, child)
+            args = (role, harness.modname, endpoint, params, child, deadline, prepare)
             self.proc = MP.Process(target=_peer_process, args=args, daemon=True)
             self.proc.start()
             child.close()
@@ -236,12 +239,16 @@ def _peer_thread(role, zmq, ctx, endpoint, params, conn) -> None:
         conn.send(("error", f"{type(e).__name__}: {e}"))
 
 
-def _peer_process(role, modname, endpoint, params, conn) -> None:
-    """Entry of a peer process: a watchdog, the module under test, the role, a clean exit."""
-    watchdog = threading.Timer(PEER_DEADLINE_S, os._exit, args=(124,))
+def _peer_process(role, modname, endpoint, params, conn, deadline=PEER_DEADLINE_S,
+                  prepare=None) -> None:
+    """Entry of a peer process: a watchdog that ends it after ``deadline`` s, ``prepare()`` if
+    given, the module under test, the role, a clean exit."""
+    watchdog = threading.Timer(deadline, os._exit, args=(124,))
     watchdog.daemon = True
     watchdog.start()
     try:
+        if prepare is not None:
+            prepare()
         zmq = load(modname)
         ctx = zmq.Context(io_threads=1)
         result = role(zmq, ctx, endpoint, params, conn)

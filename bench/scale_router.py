@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 import os
 import resource
-import threading
 import time
 
 from . import cases as C
@@ -72,40 +71,6 @@ def _check_fds(peers: int) -> None:
 def _rss_bytes() -> int:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def _scale_peer_process(role, modname, endpoint, params, conn) -> None:
-    """bench.cases._peer_process with a longer deadline and the fd limit raised."""
-    watchdog = threading.Timer(PEER_DEADLINE_S, os._exit, args=(124,))
-    watchdog.daemon = True
-    watchdog.start()
-    try:
-        raise_nofile()
-        zmq = C.load(modname)
-        ctx = zmq.Context(io_threads=1)
-        result = role(zmq, ctx, endpoint, params, conn)
-        ctx.term()
-        conn.send(("ok", result))
-    except BaseException as e:
-        try:
-            conn.send(("error", f"{type(e).__name__}: {e}"))
-        finally:
-            os._exit(1)
-
-
-class _ScalePeer(C.Peer):
-    """A peer process started through _scale_peer_process."""
-
-    def __init__(self, role, harness: C.Harness, endpoint: str, params: dict):
-        self.name = role.__name__.replace("_role_", "") + " peer"
-        self.conn, child = C.MP.Pipe()
-        self.pending = []
-        self.thread = None
-        self.proc = C.MP.Process(target=_scale_peer_process,
-                                 args=(role, harness.modname, endpoint, params, child), daemon=True)
-        self.proc.start()
-        child.close()
-        harness.peers.append(self)
 
 
 def _role_dealers(zmq, ctx, endpoint, params, conn):
@@ -182,7 +147,10 @@ def _start(h: C.Harness, peers: int, mode: str, **extra):
     procs = []
     for i in range(nproc):
         k = peers // nproc + (1 if i < peers % nproc else 0)
-        procs.append(_ScalePeer(_role_dealers, h, endpoint, dict(dealers=k, mode=mode, **extra)))
+        peer = C.Peer(_role_dealers, h, "tcp", endpoint, dict(dealers=k, mode=mode, **extra),
+                      deadline=PEER_DEADLINE_S, prepare=raise_nofile)
+        h.peers.append(peer)
+        procs.append(peer)
     return router, procs
 
 

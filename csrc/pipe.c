@@ -25,6 +25,7 @@ zf_pipe *zf_pipe_new(uint64_t hwm0, uint64_t hwm1)
     p->end[1].hwm = hwm1;
     for (int i = 0; i < 2; i++) {
         p->end[i].slot = -1;
+        p->end[i].fq_slot = -1;
         p->end[i].peer_type = -1;
         p->end[i].waker.parked = &p->end[i].own_parked;
     }
@@ -56,6 +57,21 @@ int zf_pipe_check_write(zf_pipe *p, int e)
     return zf_pipe_writable(p, e);
 }
 
+int zf_pipe_rx_requeue(zf_pipe *p, int end)
+{
+    zf_pipe_end *r = &p->end[end];
+    int idle = ZF_RX_IDLE;
+    /* A CAS: the reader may be detaching the pipe (-> GONE) at the same moment. */
+    if (!atomic_compare_exchange_strong(&r->rx_state, &idle, ZF_RX_QUEUED))
+        return 0;
+    /* A Treiber push; the reader only ever takes the whole stack (an exchange), so no ABA. */
+    zf_pipe *head = atomic_load_explicit(r->rx_wakes, memory_order_relaxed);
+    do
+        r->rx_next = head;
+    while (!atomic_compare_exchange_weak(r->rx_wakes, &head, p));
+    return 1;
+}
+
 void zf_pipe_close_end(zf_pipe *p, int e)
 {
     if (atomic_exchange(&p->end[e].closed, 1))
@@ -67,6 +83,8 @@ void zf_pipe_close_end(zf_pipe *p, int e)
     zf_fence();
     /* The peer must notice even if it is not parked on this pipe right now. */
     zf_pipe_end *peer = &p->end[1 - e];
+    if (atomic_load_explicit(&peer->rx_state, memory_order_relaxed) == ZF_RX_IDLE)
+        zf_pipe_rx_requeue(p, 1 - e); /* the reader must come and find the delimiter */
     atomic_store_explicit(peer->waker.parked, 0, memory_order_relaxed);
     if (peer->waker.wake)
         peer->waker.wake(peer->waker.arg, p, 1 - e);

@@ -29,8 +29,20 @@ typedef struct zf_waker {
     int (*direct)(zf_pipe *p, int end);
 } zf_waker;
 
+/* A reading end's place in its socket's fair queue (route.c), for sockets with more pipes than a
+ * scan is worth. The reader moves ACTIVE -> IDLE when it finds the queue empty and anything ->
+ * GONE when it detaches; the writer, after committing, moves IDLE -> QUEUED (one CAS) and pushes
+ * the pipe onto *rx_wakes, which the reader pops, making it ACTIVE again. So the reader learns
+ * which pipe came back without looking at the others; a busy pipe costs its writer one relaxed
+ * load per wake-up. */
+enum { ZF_RX_ACTIVE = 0, ZF_RX_IDLE, ZF_RX_QUEUED, ZF_RX_GONE };
+
 typedef struct zf_pipe_end {
     zf_waker waker;
+    _Atomic int rx_state;             /* ZF_RX_*: ACTIVE until the reader first finds it empty */
+    _Atomic(zf_pipe *) *rx_wakes;     /* the reading socket's stack of pipes that came back */
+    zf_pipe *rx_next;                 /* link in that stack, written by the pushing writer */
+    int fq_slot;                      /* owner-private: index in the socket's fair-queue array */
     _Atomic int own_parked;  /* parked flag storage for owners that park per pipe (sessions) */
     _Atomic int want_credit; /* this end is waiting for HWM room in its out queue */
     _Atomic int closed;      /* this end has written its delimiter */
@@ -76,6 +88,17 @@ zf_pipe *zf_pipe_new(uint64_t hwm0, uint64_t hwm1);
 static inline void zf_pipe_ref(zf_pipe *p) { atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed); }
 void zf_pipe_unref(zf_pipe *p);
 
+/* The same, for a caller that has just issued zf_fence itself. */
+static inline void zf_waker_kick_fenced(zf_waker *w, zf_pipe *p, int end)
+{
+    if (atomic_load_explicit(w->parked, memory_order_relaxed) &&
+        atomic_exchange_explicit(w->parked, 0, memory_order_acq_rel)) {
+        if (w->direct && w->direct(p, end))
+            return;
+        w->wake(w->arg, p, end);
+    }
+}
+
 static inline void zf_waker_kick(zf_waker *w, zf_pipe *p, int end)
 {
     zf_fence();
@@ -110,7 +133,24 @@ static inline void zf_pipe_commit(zf_pipe *p, int e)
     zf_queue_commit(&p->q[e]);
     p->end[e].msgs_out++;
 }
-static inline void zf_pipe_wake_peer(zf_pipe *p, int e) { zf_waker_kick(&p->end[1 - e].waker, p, 1 - e); }
+/* Writer: end `end` had gone idle in its socket's fair queue; hand it back (pipe.c). 1 if this
+ * call queued it. */
+int zf_pipe_rx_requeue(zf_pipe *p, int end);
+/* After commits: tell the reader. The fence orders the commit before both looks (the reader's
+ * fair-queue state and its parked flag), pairing with the reader's fence between marking itself
+ * idle or parked and looking at the queue once more. Requeueing a pipe is a transition (its
+ * reader had drained it), so its extra fence is paid once per idle period, not per message. */
+static inline void zf_pipe_wake_peer(zf_pipe *p, int e)
+{
+    zf_pipe_end *r = &p->end[1 - e];
+    zf_fence();
+    if (zf_unlikely(atomic_load_explicit(&r->rx_state, memory_order_relaxed) == ZF_RX_IDLE) &&
+        zf_pipe_rx_requeue(p, 1 - e)) {
+        zf_waker_kick(&r->waker, p, 1 - e);
+        return;
+    }
+    zf_waker_kick_fenced(&r->waker, p, 1 - e);
+}
 /* End e closes: writes its delimiter (after any complete messages) and wakes the peer. */
 void zf_pipe_close_end(zf_pipe *p, int e);
 

@@ -7,6 +7,8 @@
  * The primitives below (choose a pipe / write to the chosen pipe, peek the next pipe / read a
  * frame from a given pipe) let patterns with envelopes (REQ, REP, ROUTER) reuse them. */
 #include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "socket.h"
@@ -138,33 +140,197 @@ static int conflate(zf_sock *s, zf_pipe *p, int e)
     }
 }
 
-zf_pipe *zf_fq_peek(zf_sock *s)
+/* ---- the fair queue's partition (socket.h, zf_fq) ------------------------------------------ */
+
+/* Above this many pipes an empty one is idled (moved past `active`, its writer to hand it back)
+ * instead of being looked at on every call. Below it a scan costs a few loads per pipe, less than
+ * the hand-off's two CAS and a fence per idle period, and keeps the one-pipe case (PULL, PAIR,
+ * REQ) exactly as fast as before. */
+#define ZF_FQ_SCAN_MAX 16
+
+static inline void fq_put(zf_fq *q, int i, zf_pipe *p, int e)
 {
-    for (;;) {
-        int n = s->npipes, idx = s->fq_next, changed = 0;
-        for (int i = 0; i < n; i++, idx++) {
-            if (idx >= n)
-                idx = 0;
-            zf_pipe *p = s->pipes[idx];
-            int e = zf_sock_end(s, p);
-            zf_rec *r = zf_queue_peek(zf_pipe_inq(p, e));
-            if (!r)
-                continue;
-            if (zf_unlikely(r->flags & (ZF_REC_DELIM | ZF_REC_CMD))) {
-                consume_control(s, p, e, r);
-                changed = 1;
-                break;
-            }
-            if (zf_unlikely(s->opts.conflate || atomic_load_explicit(&p->end[1 - e].conflate, memory_order_relaxed)) &&
-                conflate(s, p, e))
-                return zf_fq_peek(s); /* the pipe changed under us: look again */
-            s->fq_next = idx + 1 >= n ? 0 : idx + 1;
-            return p;
-        }
-        if (!changed)
-            return NULL;
+    q->pipes[i] = p;
+    p->end[e].fq_slot = i;
+}
+
+static void fq_swap(zf_sock *s, int i, int j)
+{
+    zf_fq *q = &s->fq;
+    zf_pipe *a = q->pipes[i], *b = q->pipes[j];
+    fq_put(q, i, b, zf_sock_end(s, b));
+    fq_put(q, j, a, zf_sock_end(s, a));
+}
+
+/* Pipe at slot i (< active) leaves the active region. */
+static void fq_deactivate(zf_sock *s, int i)
+{
+    fq_swap(s, i, --s->fq.active);
+}
+
+/* Pipe p (attached) becomes ACTIVE and joins the active region if it was past it. */
+static void fq_activate(zf_sock *s, zf_pipe *p, int e)
+{
+    atomic_store_explicit(&p->end[e].rx_state, ZF_RX_ACTIVE, memory_order_relaxed);
+    int i = p->end[e].fq_slot;
+    if (i >= s->fq.active)
+        fq_swap(s, i, s->fq.active++);
+}
+
+/* Take back every pipe whose writer handed it back. */
+static void fq_take_wakes_slow(zf_sock *s)
+{
+    zf_pipe *p = atomic_exchange_explicit(&s->fq.wakes, NULL, memory_order_acquire);
+    while (p) {
+        int e = zf_sock_end(s, p);
+        zf_pipe *next = p->end[e].rx_next;
+        fq_activate(s, p, e);
+        p = next;
     }
 }
+
+/* Inline: on every receive, one relaxed load when no pipe came back. */
+static inline void fq_take_wakes(zf_sock *s)
+{
+    if (atomic_load_explicit(&s->fq.wakes, memory_order_relaxed))
+        fq_take_wakes_slow(s);
+}
+
+int zf_fq_add(zf_sock *s, zf_pipe *p)
+{
+    zf_fq *q = &s->fq;
+    int e = zf_sock_end(s, p);
+    if (q->n == q->cap) {
+        int cap = q->cap ? q->cap * 2 : 4;
+        zf_pipe **np = realloc(q->pipes, (size_t)cap * sizeof *np);
+        if (!np)
+            return -ENOMEM;
+        q->pipes = np;
+        q->cap = cap;
+    }
+    p->end[e].rx_wakes = &q->wakes; /* before any IDLE state a writer could act on */
+    atomic_store_explicit(&p->end[e].rx_state, ZF_RX_ACTIVE, memory_order_relaxed);
+    fq_put(q, q->n++, p, e);
+    fq_swap(s, p->end[e].fq_slot, q->active++); /* a new pipe may already hold its first message */
+    return 0;
+}
+
+void zf_fq_remove(zf_sock *s, zf_pipe *p)
+{
+    zf_fq *q = &s->fq;
+    int e = zf_sock_end(s, p);
+    zf_pipe_end *pe = &p->end[e];
+    if (pe->fq_slot < 0)
+        return;
+    /* GONE first, so no writer pushes p after it left. If a writer has already claimed it
+     * (QUEUED), p is in the wakes stack or about to be: take the stack until it has come out, or
+     * the stack would keep a pipe this socket no longer holds. The pusher is between two
+     * instructions, so this waits only if that thread was preempted there. */
+    for (int spins = 0;; spins++) {
+        int st = atomic_load(&pe->rx_state);
+        if (st == ZF_RX_QUEUED) {
+            fq_take_wakes(s);
+            if (atomic_load(&pe->rx_state) == ZF_RX_QUEUED) {
+                if (spins < 200)
+                    zf_cpu_relax();
+                else
+                    sched_yield();
+            }
+            continue;
+        }
+        if (atomic_compare_exchange_strong(&pe->rx_state, &st, ZF_RX_GONE))
+            break;
+    }
+    int i = pe->fq_slot;
+    if (i < q->active) {
+        fq_deactivate(s, i);
+        i = q->active;
+    }
+    fq_swap(s, i, --q->n);
+    pe->fq_slot = -1;
+    /* Pipes idled while the socket was larger stay idle if it shrinks below ZF_FQ_SCAN_MAX:
+     * their writers hand them back all the same. */
+}
+
+void zf_fq_free(zf_sock *s)
+{
+    free(s->fq.pipes);
+    s->fq.pipes = NULL;
+    s->fq.n = s->fq.active = s->fq.cap = 0;
+}
+
+/* The pipe at active slot i was found empty: idle it, unless data arrived meanwhile. 1: it left
+ * the active region. */
+static int fq_idle(zf_sock *s, zf_pipe *p, int e, int i)
+{
+    zf_pipe_end *pe = &p->end[e];
+    if (atomic_load_explicit(&pe->rx_state, memory_order_relaxed) == ZF_RX_ACTIVE) {
+        atomic_store_explicit(&pe->rx_state, ZF_RX_IDLE, memory_order_relaxed);
+        zf_fence(); /* pairs with zf_pipe_wake_peer's: we see its commit, or it sees IDLE */
+        if (zf_queue_peek(zf_pipe_inq(p, e))) {
+            int idle = ZF_RX_IDLE;
+            /* lost to the writer: p is QUEUED and will be popped; it stays active till then */
+            atomic_compare_exchange_strong(&pe->rx_state, &idle, ZF_RX_ACTIVE);
+            return 0;
+        }
+    } else if (zf_queue_peek(zf_pipe_inq(p, e))) {
+        return 0; /* QUEUED, and its data is visible: read it now */
+    }
+    fq_deactivate(s, i);
+    return 1;
+}
+
+/* The next pipe whose head is application data, starting at the cursor; control records on the
+ * way are consumed (a pipe's delimiter detaches it). Leaves the cursor on the pipe found. */
+static zf_pipe *fq_find(zf_sock *s)
+{
+    zf_fq *q = &s->fq;
+    int looked = 0;
+    for (;;) {
+        fq_take_wakes(s);
+        if (!q->active)
+            return NULL;
+        int i = q->next < q->active ? q->next : 0;
+        zf_pipe *p = q->pipes[i];
+        int e = zf_sock_end(s, p);
+        zf_rec *r = zf_queue_peek(zf_pipe_inq(p, e));
+        if (!r) {
+            if (q->n > ZF_FQ_SCAN_MAX) {
+                /* p is idled, and the pipe swapped into slot i gets the turn; or p had data
+                 * after all and is read on the next pass */
+                fq_idle(s, p, e, i);
+                q->next = i;
+                continue;
+            }
+            if (++looked >= q->active)
+                return NULL;
+            q->next = i + 1;
+            continue;
+        }
+        q->next = i;
+        if (zf_unlikely(r->flags & (ZF_REC_DELIM | ZF_REC_CMD))) {
+            consume_control(s, p, e, r);
+            looked = 0;
+            continue;
+        }
+        if (zf_unlikely(s->opts.conflate || atomic_load_explicit(&p->end[1 - e].conflate, memory_order_relaxed)) &&
+            conflate(s, p, e)) {
+            looked = 0;
+            continue; /* a control record surfaced: look again */
+        }
+        return p;
+    }
+}
+
+zf_pipe *zf_fq_peek(zf_sock *s)
+{
+    zf_pipe *p = fq_find(s);
+    if (p)
+        s->fq.next = s->fq.next + 1; /* its turn is taken; wraps when next used */
+    return p;
+}
+
+zf_pipe *zf_fq_look(zf_sock *s) { return fq_find(s); }
 
 int zf_route_recv_frame(zf_sock *s, zf_pipe *p, zf_frame *f)
 {
@@ -212,10 +378,5 @@ void zf_route_skip_message(zf_sock *s, zf_pipe *p)
 
 int zf_fq_has_in(zf_sock *s)
 {
-    if (s->rx_more)
-        return 1;
-    int keep = s->fq_next;
-    zf_pipe *p = zf_fq_peek(s);
-    s->fq_next = keep < s->npipes ? keep : 0; /* looking is not taking a turn */
-    return p != NULL;
+    return s->rx_more || zf_fq_look(s) != NULL;
 }

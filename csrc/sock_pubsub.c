@@ -138,9 +138,7 @@ static int sub_has_in(zf_sock *s)
     if (s->rx_more)
         return 1;
     for (;;) {
-        int keep = s->fq_next;
-        zf_pipe *p = zf_fq_peek(s);
-        s->fq_next = keep < s->npipes ? keep : 0;
+        zf_pipe *p = zf_fq_look(s);
         if (!p)
             return 0;
         zf_rec *r = zf_queue_peek(zf_pipe_inq(p, zf_sock_end(s, p)));

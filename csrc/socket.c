@@ -57,6 +57,7 @@ void zf_sock_unref(zf_sock *s)
     pthread_mutex_destroy(&s->lock);
     zf_monitor_free(atomic_load(&s->link.monitor));
     free(s->pipes);
+    zf_fq_free(s);
     free(s->rr.env);
     free(s->ps.dist);
     free(s->ps.welcome);
@@ -236,6 +237,11 @@ void zf_sock_attach(zf_sock *s, zf_pipe *p)
         s->pipes = np;
         s->cap = cap;
     }
+    if (zf_fq_add(s, p) < 0) {
+        zf_pipe_close_end(p, e);
+        zf_pipe_unref(p);
+        return;
+    }
     p->end[e].slot = s->npipes;
     s->pipes[s->npipes++] = p;
     if (s->opts.conflate) {
@@ -260,14 +266,13 @@ void zf_sock_detach(zf_sock *s, zf_pipe *p)
     int slot = p->end[e].slot;
     if (slot < 0)
         return;
+    zf_fq_remove(s, p);
     zf_pipe *last = s->pipes[--s->npipes];
     s->pipes[slot] = last;
     last->end[zf_sock_end(s, last)].slot = slot;
     p->end[e].slot = -1;
     if (s->lb_next >= s->npipes)
         s->lb_next = 0;
-    if (s->fq_next >= s->npipes)
-        s->fq_next = 0;
     if (s->tx_pipe == p)
         s->tx_pipe = NULL; /* the rest of a multipart message in progress is dropped */
     if (s->rx_pipe == p) {

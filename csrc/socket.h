@@ -48,6 +48,18 @@ typedef struct zf_sock_ops {
     int (*getopt)(zf_sock *s, int option, void *value, size_t *len);
 } zf_sock_ops;
 
+/* route.c's fair queue: the pipes a reading socket takes messages from, partitioned as
+ * libzmq's fq: [0, active) may hold a message, [active, n) were found empty and are idle until
+ * their writer pushes them onto `wakes` (pipe.h, ZF_RX_*). Finding the next message costs O(1)
+ * amortized whatever the number of pipes. Sockets with at most ZF_FQ_SCAN_MAX pipes never idle
+ * one: a scan of a few is cheaper than the hand-off's atomics. Owner thread only, but `wakes`. */
+typedef struct zf_fq {
+    zf_pipe **pipes; /* malloc'd, cap entries; each pipe's fq_slot is its index */
+    int n, active, cap;
+    int next; /* round-robin cursor in [0, active) (taken modulo active when used) */
+    _Atomic(zf_pipe *) wakes; /* idle pipes that got data back, linked through rx_next */
+} zf_fq;
+
 /* The request-reply patterns' state (REQ, REP, DEALER, ROUTER; STREAM and ROUTER_RAW use its
  * routing table). Owner thread only. */
 typedef struct zf_reqrep_state {
@@ -123,7 +135,8 @@ struct zf_sock {
     int closed;
     zf_pipe **pipes;
     int npipes, cap;
-    int lb_next, fq_next;
+    int lb_next;
+    zf_fq fq; /* route.c: the fair queue over the same pipes */
     zf_pipe *tx_pipe; /* pipe of the multipart message being sent; NULL with tx_more: drop the rest */
     int tx_more;
     zf_pipe *rx_pipe; /* pipe of the multipart message being received */
@@ -184,8 +197,15 @@ zf_pipe *zf_lb_choose(zf_sock *s);
 int zf_route_put(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags);
 int zf_fq_recv(zf_sock *s, zf_frame *f);
 int zf_fq_has_in(zf_sock *s);
-/* The next pipe (round robin) whose head is application data, or NULL. */
+/* The next pipe (round robin) whose head is application data, or NULL; it takes that pipe's turn. */
 zf_pipe *zf_fq_peek(zf_sock *s);
+/* The same without taking the turn (for has_in: looking is not reading). */
+zf_pipe *zf_fq_look(zf_sock *s);
+/* Owner thread, from zf_sock_attach / zf_sock_detach: a pipe joins (0, or -ENOMEM) or leaves
+ * the fair queue; zf_fq_free releases the array (socket destruction). */
+int zf_fq_add(zf_sock *s, zf_pipe *p);
+void zf_fq_remove(zf_sock *s, zf_pipe *p);
+void zf_fq_free(zf_sock *s);
 /* A pipe's frames as the socket reads them: the next frame of p (-EAGAIN at a control record),
  * the rest of a message skipped, a PEER record's metadata kept for the frames that follow. */
 int zf_route_recv_frame(zf_sock *s, zf_pipe *p, zf_frame *f);
