@@ -50,7 +50,8 @@ typedef struct zf_pipe_end {
     uint64_t msgs_out;       /* writer-private: messages committed to q[end] */
     int linger;              /* set before closing: how long (ms, -1 forever) the peer may flush */
     _Atomic int conflate;    /* this end's owner wants only its newest message delivered */
-    /* Owner-private bookkeeping (touched only by the thread that owns this end). */
+    /* Owner-private bookkeeping (touched only by the thread that owns this end; end 0's owner
+     * is also compared by the other end's socket: zf_pipe_owner_seen). */
     void *owner;
     void (*release)(void *owner); /* called once when the pipe is destroyed */
     int slot;                     /* index in the owner's pipe array */
@@ -85,6 +86,19 @@ struct zf_pipe {
 };
 
 zf_pipe *zf_pipe_new(uint64_t hwm0, uint64_t hwm1);
+/* An end's owner as another thread may see it. The owner field is its owner's, but a socket
+ * learns which end of a pipe is its own by comparing end 0's owner with itself (zf_sock_end),
+ * and the ZAP client clears its end's owner on the I/O thread while the handler socket may be
+ * doing that comparison: a relaxed load and store make the race defined. Either value gives
+ * the handler the same answer (end 0 is not its own). Costs a plain load/store on x86 and arm. */
+static inline void *zf_pipe_owner_seen(zf_pipe *p, int end)
+{
+    return __atomic_load_n(&p->end[end].owner, __ATOMIC_RELAXED);
+}
+static inline void zf_pipe_owner_clear(zf_pipe *p, int end)
+{
+    __atomic_store_n(&p->end[end].owner, (void *)0, __ATOMIC_RELAXED);
+}
 static inline void zf_pipe_ref(zf_pipe *p) { atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed); }
 void zf_pipe_unref(zf_pipe *p);
 

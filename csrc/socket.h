@@ -187,7 +187,7 @@ int zf_sock_post(zf_sock *s, int type, zf_pipe *p);
 void zf_sock_attach(zf_sock *s, zf_pipe *p);
 void zf_sock_detach(zf_sock *s, zf_pipe *p);
 /* Which end of p belongs to s. */
-static inline int zf_sock_end(zf_sock *s, zf_pipe *p) { return p->end[0].owner == s ? 0 : 1; }
+static inline int zf_sock_end(zf_sock *s, zf_pipe *p) { return zf_pipe_owner_seen(p, 0) == s ? 0 : 1; }
 
 /* route.c: load-balancing and fair-queuing over the socket's pipes. */
 int zf_lb_send(zf_sock *s, const void *data, size_t len, zf_buf *buf, int flags);

@@ -46,7 +46,7 @@ zf_pipe *zf_zap_request(zf_ctx_link *c, const zf_opts *o, const char *mechanism,
     atomic_store(p->end[0].waker.parked, 1);
     *err = c->ops->inproc_attach_io(c, ZF_ZAP_ENDPOINT, p, ZF_DEALER);
     if (*err < 0) {
-        p->end[0].owner = NULL;
+        zf_pipe_owner_clear(p, 0);
         zf_pipe_unref(p);
         return NULL;
     }
@@ -122,7 +122,7 @@ int zf_zap_read_reply(zf_pipe *p, zf_zap_reply *r)
 
 void zf_zap_close(zf_pipe *p)
 {
-    p->end[0].owner = NULL; /* a wake-up still in flight finds nobody to kick */
+    zf_pipe_owner_clear(p, 0); /* a wake-up still in flight finds nobody to kick */
     zf_pipe_close_end(p, 0);
     zf_pipe_unref(p);
 }

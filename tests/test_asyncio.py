@@ -220,11 +220,13 @@ def test_poller_and_recv_on_the_same_socket(zmq, aio, actx, run, connected):
         task = _start(rx.recv())
         p = aio.Poller()
         p.register(rx, zmq.POLLIN)
-        polled = asyncio.ensure_future(p.poll(5000))
+        # the recv may take the message before the poller looks, so the poll may end by its
+        # timeout: that timeout is well inside the wait for it (equal ones raced under load)
+        polled = asyncio.ensure_future(p.poll(1000))
         await asyncio.sleep(0.02)
         await tx.send(b"one")
         assert await asyncio.wait_for(task, 5) == b"one"
-        await asyncio.wait_for(polled, 5)
+        await asyncio.wait_for(polled, 10)
         await tx.send(b"two")  # the recv side still wakes up after the poller is gone
         assert await asyncio.wait_for(rx.recv(), 5) == b"two"
     run(main())
