@@ -255,5 +255,6 @@ void zf_io_stop(zf_io *io)
     zf_poller_close(&io->poller);
     free(io->timers);
     free(io->graveyard);
+    zf_idmap_free(&io->session_ids);
     pthread_mutex_destroy(&io->lock);
 }

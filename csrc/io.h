@@ -15,6 +15,7 @@
 #include "poller.h"
 #include "addr.h"
 #include "options.h"
+#include "idmap.h"
 #include "pipe.h"
 #include "signaler.h"
 
@@ -53,6 +54,8 @@ struct zf_io {
     zf_timer **timers;         /* armed timers (unordered) */
     int ntimers, timers_cap;
     zf_session *sessions;      /* every live session (for unbind and term) */
+    zf_idmap session_ids;      /* the same sessions by id (session.c: a socket's close finds them) */
+    int session_ids_partial;   /* an insert failed (ENOMEM): a miss must walk the list */
     zf_listener *listeners;
     void **graveyard;          /* objects freed after the current event batch */
     int ngrave, grave_cap;

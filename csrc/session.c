@@ -58,6 +58,8 @@ zf_session *zf_session_alloc(zf_io *io, zf_sock_link *sock, const zf_opts *opts)
 
 void zf_session_link(zf_session *s)
 {
+    if (zf_idmap_put(&s->io->session_ids, s->id, s) < 0)
+        s->io->session_ids_partial = 1;
     s->next = s->io->sessions;
     if (s->next)
         s->next->prev = s;
@@ -171,6 +173,7 @@ void zf_session_destroy(zf_session *s)
     s->rx_big = s->tx_big = NULL;
     zf_session_drop_pipe(s);
     zf_zap_cancel(s);
+    zf_idmap_take(&s->io->session_ids, s->id);
     if (s->prev)
         s->prev->next = s->next;
     else if (s->io->sessions == s)
@@ -556,9 +559,10 @@ int zf_session_post_start(zf_session *s)
 
 static void cmd_sock_closed(zf_io *io, zf_io_cmd *c)
 {
-    zf_session *s = io->sessions;
-    while (s && s->id != c->id)
-        s = s->next;
+    zf_session *s = zf_idmap_find(&io->session_ids, c->id);
+    if (!s && io->session_ids_partial)
+        for (s = io->sessions; s && s->id != c->id; s = s->next) {
+        }
     if (!s)
         return;
     if (!s->pipe) {

@@ -26,7 +26,7 @@ CSRC = os.path.join(ROOT, "csrc")
 # (a module: x.h with x.c) must not go round in a circle.
 LAYERS = [
     ("platform", True, """platform.h sys.h sys_posix.h sys_win.h sys_win.c sodium_config.h"""),
-    ("primitives", False, """msg.h msg.c queue.h queue.c cmd.h pipe.h pipe.c signaler.h signaler.c
+    ("primitives", False, """msg.h msg.c queue.h queue.c idmap.h idmap.c cmd.h pipe.h pipe.c signaler.h signaler.c
         poller.h poller_list.h poller_list.c poller_epoll.c poller_poll.c poller_select.c crypto.h
         crypto.c
         curve.h curve.c zmtp.h zmtp.c addr.h addr.c net.h net.c meta.h meta.c options.h options.c
