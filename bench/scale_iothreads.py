@@ -20,8 +20,6 @@ thread cannot gain and may cost: read the io2/io1 pair with the machine's load i
 
 from __future__ import annotations
 
-import math
-import time
 
 from . import cases as C
 from . import scale_pubsub as P
@@ -59,37 +57,7 @@ def iothreads_fanout(modname: str, subscribers: int, io_threads: int, count: int
 
 def iothreads_router_echo(modname: str, peers: int, io_threads: int, count: int) -> float:
     """scale_router.scale_router_echo with the ROUTER's context on ``io_threads`` I/O threads."""
-    R._check_fds(peers)
-    rounds = max(1, math.ceil(count / peers))
-    total = rounds * peers
-    with C.Harness(modname) as h:
-        _threads(h, io_threads)
-        zmq = h.zmq
-        router, procs = R._start(h, peers, "echo", rounds=rounds)
-        R._serve_first_round(zmq, router, peers)
-        for p in procs:
-            p.expect("ready", R.SETUP_WAIT_S)
-        router.setsockopt(zmq.RCVTIMEO, C.TIMEOUT_MS)
-        recv, send = router.recv_multipart, router.send_multipart
-        done = 0
-        t0 = time.monotonic()
-        for p in procs:
-            p.send("go")
-        try:
-            for done in range(total):
-                send(recv())
-            done = total
-        except zmq.Again:
-            for p in procs:
-                p.check()
-            raise C.CountError(f"echoed {done} of {total}, then nothing for "
-                               f"{C.TIMEOUT_MS // 1000}s") from None
-        t1 = time.monotonic()
-        for p in procs:
-            p.finish()
-        if router.poll(C.EXTRA_WAIT_MS):
-            raise C.CountError(f"received more than the {total} requests sent")
-    return total / (t1 - t0)
+    return R.scale_router_echo(modname, peers, count, setup=lambda h: _threads(h, io_threads))
 
 
 def register(all_cases: list) -> None:

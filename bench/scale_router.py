@@ -165,12 +165,15 @@ def _serve_first_round(zmq, router, peers: int) -> None:
         router.send_multipart([ident, body])
 
 
-def scale_router_echo(modname: str, peers: int, count: int) -> float:
-    """ROUTER echo rate with ``peers`` DEALERs, each with one request outstanding (msgs/s)."""
+def scale_router_echo(modname: str, peers: int, count: int, setup=None) -> float:
+    """ROUTER echo rate with ``peers`` DEALERs, each with one request outstanding (msgs/s).
+    ``setup(harness)``, if given, prepares the worker's context before the ROUTER is made."""
     _check_fds(peers)
     rounds = max(1, math.ceil(count / peers))
     total = rounds * peers
     with C.Harness(modname) as h:
+        if setup is not None:
+            setup(h)
         zmq = h.zmq
         router, procs = _start(h, peers, "echo", rounds=rounds)
         _serve_first_round(zmq, router, peers)
