@@ -52,6 +52,12 @@ int zf_pipe_check_write(zf_pipe *p, int e)
 {
     if (zf_pipe_writable(p, e))
         return 1;
+    /* Not writable: msgs_out - nread >= hwm > 0. Wake when at most hwm - room are in flight. A
+     * reader that sees want_credit with an older credit_at wakes us early: harmless, we look
+     * again. */
+    uint64_t hwm = p->end[e].hwm;
+    uint64_t room = hwm > 2048 ? 1024 : hwm / 2;
+    atomic_store_explicit(&p->end[e].credit_at, p->end[e].msgs_out - (hwm - room), memory_order_relaxed);
     atomic_store_explicit(&p->end[e].want_credit, 1, memory_order_relaxed);
     zf_fence();
     return zf_pipe_writable(p, e);
