@@ -6,8 +6,9 @@
  * reader wakes it once the messages in flight are down to a low-water mark (libzmq's rule: half
  * the HWM, or HWM - 1024 above 2048), so a writer at its HWM is woken once per batch of room,
  * not once per message read (a context switch each, which CURVE's 64 B stream paid ~30k times
- * per 1M messages). A writer that looks without sleeping still sees every free slot. When a reader has nothing to read it parks on its waker; the
- * writer wakes it after committing. Both hand-offs cost a syscall only on those transitions.
+ * per 1M messages). A writer that looks without sleeping still sees every free slot. When a
+ * reader has nothing to read it parks on its waker; the writer wakes it after committing. Both
+ * hand-offs cost a syscall only on those transitions.
  *
  * Ownership: a pipe is reference counted, one reference per attached end plus temporary ones
  * held by in-flight commands. The last unref destroys the queues and drops the ends' owner
@@ -177,12 +178,12 @@ static inline zf_queue *zf_pipe_inq(zf_pipe *p, int e) { return &p->q[1 - e]; }
 /* Called after end e consumed the last frame of a message. */
 static inline void zf_pipe_msg_read(zf_pipe *p, int e)
 {
-    atomic_store_explicit(&p->nread[1 - e], atomic_load_explicit(&p->nread[1 - e], memory_order_relaxed) + 1,
-                          memory_order_release);
+    /* only this end writes nread[1 - e]: the count it stores is the one to compare below */
+    uint64_t n = atomic_load_explicit(&p->nread[1 - e], memory_order_relaxed) + 1;
+    atomic_store_explicit(&p->nread[1 - e], n, memory_order_release);
     zf_fence();
     if (atomic_load_explicit(&p->end[1 - e].want_credit, memory_order_relaxed) &&
-        (int64_t)(atomic_load_explicit(&p->nread[1 - e], memory_order_relaxed) -
-                  atomic_load_explicit(&p->end[1 - e].credit_at, memory_order_relaxed)) >= 0 &&
+        (int64_t)(n - atomic_load_explicit(&p->end[1 - e].credit_at, memory_order_relaxed)) >= 0 &&
         atomic_exchange_explicit(&p->end[1 - e].want_credit, 0, memory_order_acq_rel)) {
         /* The writer set want_credit and then parked: wake it whatever its parked flag says. */
         zf_pipe_end *w = &p->end[1 - e];
