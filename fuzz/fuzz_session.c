@@ -78,8 +78,10 @@ static void drain(zf_sock *s)
     zf_frame f;
     for (int i = 0; i < 100000 && zf_sock_recv(s, &f) == 0; i++) {
         CHECK(f.size == 0 || f.data != NULL);
-        if (f.size) /* touch both ends: ASan checks the frame really holds f.size bytes */
-            CHECK((f.data[0] | f.data[f.size - 1]) >= 0);
+        if (f.size) { /* touch both ends: ASan checks the frame really holds f.size bytes */
+            volatile uint8_t sink = (uint8_t)(f.data[0] ^ f.data[f.size - 1]);
+            (void)sink;
+        }
         if (f.buf)
             zf_buf_unref(f.buf);
     }
