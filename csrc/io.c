@@ -4,6 +4,7 @@
 #include "io.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,7 +183,16 @@ static int mailbox_empty(zf_io *io)
     return empty;
 }
 
-static void on_wake(zf_handler *h, uint32_t ev) { (void)h; (void)ev; }
+/* The wake fd was reported readable: empty it. Drained here rather than after every wait, so a
+ * loop turn woken by sockets only (an accept burst, traffic) makes no read that finds nothing;
+ * a notification left unread is reported again by the next wait (level-triggered), which
+ * returns at once, and the mailbox is looked at on every turn anyway. */
+static void on_wake(zf_handler *h, uint32_t ev)
+{
+    (void)ev;
+    zf_io *io = (zf_io *)((char *)h - offsetof(zf_io, wake_h));
+    zf_signal_drain(&io->wake);
+}
 
 /* ---- the loop ---------------------------------------------------------------------------- */
 
@@ -201,9 +211,8 @@ static void *io_main(void *arg)
             atomic_store(&io->wake.parked, 0);
             continue;
         }
-        zf_poller_wait(&io->poller, timeout);
+        zf_poller_wait(&io->poller, timeout); /* on_wake drains the wake fd if it fired */
         atomic_store(&io->wake.parked, 0);
-        zf_signal_drain(&io->wake);
         empty_graveyard(io);
     }
     /* Whatever is left at stop time (term already waited for the sessions it cares about):
