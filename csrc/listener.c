@@ -12,11 +12,18 @@
 #include "net.h"
 #include "sys.h"
 
+#define ZF_ACCEPT_BATCH 1024
+
 static void on_accept(zf_handler *h, uint32_t ev)
 {
     zf_listener *l = zf_container_of(h, zf_listener, h);
     (void)ev;
-    for (int i = 0; i < 64; i++) {
+    /* Up to ZF_ACCEPT_BATCH per event: a burst of connects fills the kernel's accept queue
+     * (BACKLOG, at most net.core.somaxconn) while the thread is busy elsewhere, and a connect
+     * that finds it full waits for its SYN to be sent again, a second later. Each accept here
+     * costs a few syscalls and one write (greeting, with READY under NULL); the sessions already
+     * up wait at most that long times the batch. */
+    for (int i = 0; i < ZF_ACCEPT_BATCH; i++) {
         int fd = zf_net_accept(h->fd);
         if (fd < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK)
