@@ -36,6 +36,11 @@ typedef struct zf_listener {
     zf_addr addr;
     char endpoint[300];
     struct zf_listener *next; /* in io->listeners */
+    /* Connections taken from the kernel's accept queue and not yet made sessions (listener.c:
+     * a connect burst is taken at once, set up a batch per loop turn). Owned, closed at stop. */
+    int *parked;
+    int nparked, parked_head, parked_cap;
+    zf_timer t_more; /* fires at once while connections are parked */
 } zf_listener;
 
 /* Application thread: a connecting session for endpoint, not yet started. pipe (may be NULL
