@@ -27,6 +27,7 @@ static void raw_notify(zf_session *s)
 
 static void raw_connected(zf_session *s)
 {
+    s->peer_addr_known = 0;
     s->rlen = s->rpos = 0;
     s->wlen = s->wpos = 0;
     s->ctl_len = 0;

@@ -31,6 +31,7 @@ static void lost_in_handshake(zf_session *s)
 static void zmtp_connected(zf_session *s)
 {
     s->state = S_GREETING;
+    s->peer_addr_known = 0;
     s->rlen = s->rpos = 0;
     s->wlen = s->wpos = 0;
     s->ctl_len = 0;
@@ -42,6 +43,15 @@ static void zmtp_connected(zf_session *s)
     }
     zf_zmtp_greeting(s->wbuf, s->mech->name, s->mech->greeting_as_server ? s->opts.as_server : 0);
     s->wlen = ZF_GREETING_SIZE;
+    s->hs_early = 0;
+    if (!s->connect_side && s->mech->start_early) { /* see mech.h: greeting and first step in one write */
+        int rc = s->mech->start_early(s);
+        if (rc < 0) {
+            zf_session_lost(s);
+            return;
+        }
+        s->hs_early = rc;
+    }
     if (s->opts.handshake_ivl > 0)
         zf_io_timer_set(s->io, &s->t_conn, s->opts.handshake_ivl);
     zf_io_set(s->io, &s->h, ZF_IO_IN);
@@ -351,7 +361,7 @@ static void zmtp_decode(zf_session *s)
             s->peer_minor = minor;
             s->rpos += ZF_GREETING_SIZE;
             s->state = S_HANDSHAKE;
-            if (s->mech->start(s) < 0) {
+            if (!s->hs_early && s->mech->start(s) < 0) {
                 zf_session_lost(s);
                 return;
             }

@@ -4,6 +4,7 @@
 #include "io.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,11 +13,56 @@
 
 /* ---- timers ------------------------------------------------------------------------------ */
 
+/* A binary min-heap on `when`, each timer knowing its index (slot): arming, re-arming and
+ * cancelling cost O(log n), and a loop turn looks at the earliest timer only. Every session in
+ * a handshake or with heartbeats holds one, so an I/O thread may hold thousands; an unordered
+ * array scanned on every turn (as before) cost a connect burst of 2,500 sessions per thread
+ * about 7% of that thread's time. */
+
+static void heap_put(zf_io *io, zf_timer *t, int i)
+{
+    io->timers[i] = t;
+    t->slot = i;
+}
+
+static void sift_up(zf_io *io, int i)
+{
+    zf_timer *t = io->timers[i];
+    while (i > 0) {
+        int parent = (i - 1) / 2;
+        if (io->timers[parent]->when <= t->when)
+            break;
+        heap_put(io, io->timers[parent], i);
+        i = parent;
+    }
+    heap_put(io, t, i);
+}
+
+static void sift_down(zf_io *io, int i)
+{
+    zf_timer *t = io->timers[i];
+    for (;;) {
+        int c = 2 * i + 1;
+        if (c >= io->ntimers)
+            break;
+        if (c + 1 < io->ntimers && io->timers[c + 1]->when < io->timers[c]->when)
+            c++;
+        if (io->timers[c]->when >= t->when)
+            break;
+        heap_put(io, io->timers[c], i);
+        i = c;
+    }
+    heap_put(io, t, i);
+}
+
 void zf_io_timer_set(zf_io *io, zf_timer *t, int64_t delay_ms)
 {
     t->when = zf_now_ms() + delay_ms;
-    if (t->slot >= 0)
+    if (t->slot >= 0) { /* re-armed: moves either way */
+        sift_up(io, t->slot);
+        sift_down(io, t->slot);
         return;
+    }
     if (io->ntimers == io->timers_cap) {
         int cap = io->timers_cap ? io->timers_cap * 2 : 16;
         zf_timer **nt = realloc(io->timers, (size_t)cap * sizeof *nt);
@@ -25,43 +71,39 @@ void zf_io_timer_set(zf_io *io, zf_timer *t, int64_t delay_ms)
         io->timers = nt;
         io->timers_cap = cap;
     }
-    t->slot = io->ntimers;
-    io->timers[io->ntimers++] = t;
+    heap_put(io, t, io->ntimers++);
+    sift_up(io, t->slot);
 }
 
 void zf_io_timer_cancel(zf_io *io, zf_timer *t)
 {
     if (t->slot < 0)
         return;
+    int i = t->slot;
     zf_timer *last = io->timers[--io->ntimers];
-    io->timers[t->slot] = last;
-    last->slot = t->slot;
     t->slot = -1;
+    if (last == t)
+        return;
+    heap_put(io, last, i);
+    sift_up(io, i);
+    sift_down(io, last->slot);
 }
 
-/* Fire due timers; return ms until the next one (-1: none). */
+/* Fire due timers, earliest first; return ms until the next one (-1: none). */
 static int run_timers(zf_io *io)
 {
     int64_t now = zf_now_ms();
-    int64_t next = -1;
-    for (int i = 0; i < io->ntimers;) {
-        zf_timer *t = io->timers[i];
-        if (t->when <= now) {
-            zf_io_timer_cancel(io, t);
-            t->fire(t);
-            i = 0; /* the set may have changed under us */
-            now = zf_now_ms();
-            next = -1;
-            continue;
+    while (io->ntimers > 0) {
+        zf_timer *t = io->timers[0];
+        if (t->when > now) {
+            int64_t d = t->when - now;
+            return d > 1000000 ? 1000000 : (int)d;
         }
-        if (next < 0 || t->when < next)
-            next = t->when;
-        i++;
+        zf_io_timer_cancel(io, t);
+        t->fire(t); /* may arm or cancel timers, this one included */
+        now = zf_now_ms();
     }
-    if (next < 0)
-        return -1;
-    int64_t d = next - now;
-    return d > 1000000 ? 1000000 : (int)d;
+    return -1;
 }
 
 /* ---- deferred frees ---------------------------------------------------------------------- */
@@ -182,7 +224,16 @@ static int mailbox_empty(zf_io *io)
     return empty;
 }
 
-static void on_wake(zf_handler *h, uint32_t ev) { (void)h; (void)ev; }
+/* The wake fd was reported readable: empty it. Drained here rather than after every wait, so a
+ * loop turn woken by sockets only (an accept burst, traffic) makes no read that finds nothing;
+ * a notification left unread is reported again by the next wait (level-triggered), which
+ * returns at once, and the mailbox is looked at on every turn anyway. */
+static void on_wake(zf_handler *h, uint32_t ev)
+{
+    (void)ev;
+    zf_io *io = (zf_io *)((char *)h - offsetof(zf_io, wake_h));
+    zf_signal_drain(&io->wake);
+}
 
 /* ---- the loop ---------------------------------------------------------------------------- */
 
@@ -201,9 +252,8 @@ static void *io_main(void *arg)
             atomic_store(&io->wake.parked, 0);
             continue;
         }
-        zf_poller_wait(&io->poller, timeout);
+        zf_poller_wait(&io->poller, timeout); /* on_wake drains the wake fd if it fired */
         atomic_store(&io->wake.parked, 0);
-        zf_signal_drain(&io->wake);
         empty_graveyard(io);
     }
     /* Whatever is left at stop time (term already waited for the sessions it cares about):

@@ -25,7 +25,7 @@ typedef struct zf_ctx zf_ctx; /* io->ctx: the owner's, opaque here */
 
 typedef struct zf_timer {
     int64_t when; /* monotonic ms; armed iff slot >= 0 */
-    int slot;
+    int slot;     /* its index in io->timers (a min-heap on when, io.c), -1: not armed */
     void (*fire)(struct zf_timer *t);
 } zf_timer;
 
@@ -51,7 +51,7 @@ struct zf_io {
     zf_handler wake_h;
     pthread_mutex_t lock;
     zf_io_cmd *head, *tail;    /* mailbox, guarded by lock */
-    zf_timer **timers;         /* armed timers (unordered) */
+    zf_timer **timers;         /* armed timers: a min-heap on when (io.c) */
     int ntimers, timers_cap;
     zf_session *sessions;      /* every live session (for unbind and term) */
     zf_idmap session_ids;      /* the same sessions by id (session.c: a socket's close finds them) */

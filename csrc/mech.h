@@ -38,6 +38,10 @@ struct zf_mech {
     int (*begin)(zf_session *s);
     /* The greeting exchanged: the first step (commands into wbuf, s->hs). 0, or -1: fail. */
     int (*start)(zf_session *s);
+    /* Optional, accepting side: the first step taken at once, its commands behind our greeting
+     * in the same write, when they depend on nothing the peer's greeting says. 1: taken (start
+     * is not called), 0: not now (start runs after the peer's greeting), -1: fail. */
+    int (*start_early)(zf_session *s);
     /* One handshake command other than ERROR: body/len the whole frame (in rbuf, may be
      * decrypted in place), name/data its parts. 1: handshake complete, 0: go on, -1: fail. */
     int (*command)(zf_session *s, uint8_t *body, size_t len, const uint8_t *name, size_t nl,

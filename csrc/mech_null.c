@@ -28,6 +28,19 @@ static int null_start(zf_session *s)
     return zf_mech_send_ready(s, "READY");
 }
 
+/* Accepting side: our READY says nothing the peer's greeting could change (NULL has no roles,
+ * ZMTP 3.0 and 3.1 read the same READY, and older peers are refused whatever we send), so
+ * unless ZAP must approve the peer first it goes out with the greeting: one write and one
+ * segment per accepted connection instead of two, and one wake-up fewer for the peer. A peer
+ * whose greeting is then refused (other mechanism) has read a READY it will never act on. */
+static int null_start_early(zf_session *s)
+{
+    if (s->opts.zap_domain_len)
+        return 0;
+    s->hs = HS_READY;
+    return zf_mech_send_ready(s, "READY") < 0 ? -1 : 1;
+}
+
 static int null_command(zf_session *s, uint8_t *body, size_t len, const uint8_t *name, size_t nl,
                         const uint8_t *data, size_t dl)
 {
@@ -48,6 +61,7 @@ const zf_mech zf_mech_null = {
     .greeting_as_server = 1,
     .framed_commands = 1,
     .start = null_start,
+    .start_early = null_start_early,
     .command = null_command,
     .zap_approved = null_zap_approved,
     .span = zf_zmtp_frame_span,

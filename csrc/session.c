@@ -290,17 +290,23 @@ void zf_session_lost(zf_session *s)
     zf_connecter_reconnect(s);
 }
 
+/* Asked twice per connection (the metadata frame, the pipe's peer info) and by ZAP: the
+ * system is asked once per connection (the engines' connected clears peer_addr_known). */
 void zf_session_peer_address(zf_session *s, char *buf, size_t cap)
 {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    buf[0] = 0;
-    if (getpeername(s->h.fd, (struct sockaddr *)&ss, &len) < 0)
-        return;
-    if (ss.ss_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, (socklen_t)cap);
-    else if (ss.ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, (socklen_t)cap);
+    if (!s->peer_addr_known) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        s->peer_addr[0] = 0;
+        if (getpeername(s->h.fd, (struct sockaddr *)&ss, &len) == 0) {
+            if (ss.ss_family == AF_INET)
+                inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, s->peer_addr, sizeof s->peer_addr);
+            else if (ss.ss_family == AF_INET6)
+                inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, s->peer_addr, sizeof s->peer_addr);
+            s->peer_addr_known = 1; /* a failure is asked again */
+        }
+    }
+    snprintf(buf, cap, "%s", s->peer_addr);
 }
 
 /* ---- inbound, shared by the engines ------------------------------------------------------- */

@@ -36,6 +36,11 @@ typedef struct zf_listener {
     zf_addr addr;
     char endpoint[300];
     struct zf_listener *next; /* in io->listeners */
+    /* Connections taken from the kernel's accept queue and not yet made sessions (listener.c:
+     * a connect burst is taken at once, set up a batch per loop turn). Owned, closed at stop. */
+    int *parked;
+    int nparked, parked_head, parked_cap;
+    zf_timer t_more; /* fires at once while connections are parked */
 } zf_listener;
 
 /* Application thread: a connecting session for endpoint, not yet started. pipe (may be NULL
@@ -105,6 +110,7 @@ struct zf_session {
     int state;
     int peer_minor;
     int hs;               /* handshake step: the mechanism's, or ZF_HS_ZAP (mech.h) */
+    int hs_early;         /* the first step went out with our greeting (zf_mech.start_early) */
     zf_pipe *zap;         /* a ZAP request awaiting its reply (zap.h) */
     uint8_t *zap_props;   /* what the ZAP handler said of the peer (User-Id, metadata), as properties */
     size_t zap_props_len;
@@ -114,6 +120,8 @@ struct zf_session {
     int socks_step;       /* SOCKS_PROXY: the SOCKS5 reply awaited, 0 when not in SOCKS */
     zf_addr proxy;        /* SOCKS_PROXY: where the tcp connection really goes */
     int peer_type;
+    char peer_addr[64];   /* the connection's peer IP address ("" for ipc), once asked */
+    int peer_addr_known;  /* cleared by the engines' connected: a new connection */
     uint8_t peer_id[256];
     int peer_id_len;
     uint8_t *peer_props;

@@ -337,6 +337,7 @@ int zf_sock_bind(zf_sock *s, const char *endpoint)
     zf_listener *l = calloc(1, sizeof *l);
     if (!l)
         return -ENOMEM;
+    l->t_more.slot = -1; /* not armed (listener.c arms it while connections are parked) */
     zf_ctx_link *c = s->link.ctx;
     l->io = c->ops->choose_io(c, (uint64_t)s->opts.affinity);
     if (!l->io) {

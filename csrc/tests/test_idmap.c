@@ -1,11 +1,16 @@
-/* test_idmap.c: the id -> pointer map (idmap.h) an I/O thread finds its sessions by: empty
- * lookups, growth keeping every entry, and a random model check of puts and takes (takes shift
- * later members of a probe run back, which a wrong rule would lose). */
+/* test_idmap.c: the I/O thread's two lookup structures. The id -> pointer map (idmap.h) it
+ * finds its sessions by: empty lookups, growth keeping every entry, and a random model check of
+ * puts and takes (takes shift later members of a probe run back, which a wrong rule would
+ * lose). Its timers (io.h, a min-heap): a random model check of arming, re-arming and
+ * cancelling, the heap order and every timer's slot verified after each step. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "idmap.h"
+#include "io.h"
 
 static void test_empty_map_finds_nothing(void)
 {
@@ -87,10 +92,74 @@ static void test_random_puts_and_takes_match_a_model(void)
         CHECK_EQ(model_run(12, 2000, seed), 0);
 }
 
+static void no_fire(zf_timer *t) { (void)t; }
+
+/* 0 if io's heap holds exactly the timers with armed[i] set, in heap order, slots right. */
+static int heap_ok(const zf_io *io, const zf_timer *ts, const int *armed, int n)
+{
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        if (armed[i] != (ts[i].slot >= 0))
+            return 1;
+        if (armed[i]) {
+            count++;
+            if (ts[i].slot >= io->ntimers || io->timers[ts[i].slot] != &ts[i])
+                return 2;
+        }
+    }
+    if (count != io->ntimers)
+        return 3;
+    for (int i = 1; i < io->ntimers; i++)
+        if (io->timers[(i - 1) / 2]->when > io->timers[i]->when)
+            return 4; /* a parent later than its child: the earliest is not at the top */
+    return 0;
+}
+
+static void test_timer_heap_matches_a_model(void)
+{
+    enum { N = 300, STEPS = 60000 };
+    static zf_timer ts[N];
+    static int armed[N];
+    zf_io io;
+    memset(&io, 0, sizeof io);
+    for (int i = 0; i < N; i++) {
+        ts[i].slot = -1;
+        ts[i].fire = no_fire;
+    }
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    int bad = 0;
+    for (int step = 0; step < STEPS && !bad; step++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int i = (int)(x % N);
+        int64_t delay = (int64_t)((x >> 20) % 100000); /* ties too: many equal whens */
+        if ((x >> 40) % 3 == 0) {
+            zf_io_timer_cancel(&io, &ts[i]);
+            armed[i] = 0;
+        } else {
+            zf_io_timer_set(&io, &ts[i], (x >> 50) % 4 == 0 ? 5 : delay); /* re-arms move both ways */
+            armed[i] = 1;
+        }
+        bad = heap_ok(&io, ts, armed, N);
+    }
+    CHECK_EQ(bad, 0);
+    /* taking the top until empty gives the whens in order */
+    int64_t last = INT64_MIN;
+    int disorder = 0;
+    while (io.ntimers > 0) {
+        zf_timer *t = io.timers[0];
+        disorder += t->when < last;
+        last = t->when;
+        zf_io_timer_cancel(&io, t);
+    }
+    CHECK_EQ(disorder, 0);
+    free(io.timers);
+}
+
 int main(void)
 {
     RUN(test_empty_map_finds_nothing);
     RUN(test_growth_keeps_every_entry);
     RUN(test_random_puts_and_takes_match_a_model);
+    RUN(test_timer_heap_matches_a_model);
     return check_summary("test_idmap");
 }
