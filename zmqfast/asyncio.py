@@ -13,14 +13,13 @@ callback rather than one loop iteration later."""
 from __future__ import annotations
 
 import asyncio
-import errno as _errno
 import pickle
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
 
 import zmqfast as _zmq
 from zmqfast import _core
 from zmqfast import error as _error
-from zmqfast.constants import EVENTS, FD, POLLIN, POLLOUT
+from zmqfast.constants import ENOTSOCK, ENOTSUP, EVENTS, FD, POLLIN, POLLOUT
 from zmqfast.utils import jsonapi
 
 if TYPE_CHECKING:
@@ -178,7 +177,7 @@ class Socket(_zmq.Socket):
         self._wwait.clear()
         self._aio_unwatch()
         super().close(linger)
-        _core._aio_fail(pending, _error.ZMQError(_errno.ENOTSOCK))
+        _core._aio_fail(pending, _error.ZMQError(ENOTSOCK))
 
     # -- the rest of the family, on top of the primitives: Futures, as pyzmq's --
 
@@ -232,7 +231,7 @@ class Socket(_zmq.Socket):
     def poll(self, timeout: float | None = None, flags: int = POLLIN) -> asyncio.Future[int]:  # type: ignore[override]
         """A Future of the ready events once ready for flags (timeout in ms; 0 on timeout)."""
         if self.closed:
-            raise _error.ZMQError(_errno.ENOTSUP)
+            raise _error.ZMQError(ENOTSUP)
         if timeout == 0:  # answered now, as pyzmq's: the Future is done on return
             f: asyncio.Future[int] = asyncio.get_running_loop().create_future()
             f.set_result(_zmq.Socket.poll(self, 0, flags))
@@ -299,7 +298,7 @@ class Poller(_zmq.Poller):
         try:
             return await self._poll_inner(timeout)
         except _error.ZMQError as e:
-            if e.errno in (_errno.ENOTSOCK, _errno.ENOTSUP) and any(
+            if e.errno in (ENOTSOCK, ENOTSUP) and any(
                     isinstance(obj, _zmq.Socket) and obj.closed for obj, _ in self.sockets):
                 raise asyncio.CancelledError() from None  # a polled socket was closed
             raise
