@@ -74,29 +74,31 @@ def test_recv_and_send_that_wait_work_on_a_loop_without_add_reader(zmq, proactor
         push.linger = 0
         push.sndhwm = 10
         pull.rcvhwm = 10
-        # receivers wait first: nothing is queued, so each one parks and the fd watch wakes it
-        receivers = [asyncio.ensure_future(pull.recv()) for _ in range(5)]
-        await asyncio.sleep(0.05)
-        assert not any(r.done() for r in receivers)
-        push.connect(f"tcp://127.0.0.1:{port}")
-        for i in range(5):
-            await push.send(b"%d" % i)
-        got = await asyncio.wait_for(asyncio.gather(*receivers), 10)
-        assert got == [b"0", b"1", b"2", b"3", b"4"]
-        # more than the HWMs hold: senders wait for room, and all arrive in order
-        n = 500
-
-        async def send_all():
-            for i in range(n):
+        try:
+            # receivers wait first: nothing is queued, so each one parks and the fd watch wakes it
+            receivers = [asyncio.ensure_future(pull.recv()) for _ in range(5)]
+            await asyncio.sleep(0.05)
+            assert not any(r.done() for r in receivers)
+            push.connect(f"tcp://127.0.0.1:{port}")
+            for i in range(5):
                 await push.send(b"%d" % i)
+            got = await asyncio.wait_for(asyncio.gather(*receivers), 10)
+            assert got == [b"0", b"1", b"2", b"3", b"4"]
+            # more than the HWMs hold: senders wait for room, and all arrive in order
+            n = 500
 
-        sender = asyncio.ensure_future(send_all())
-        out = [await asyncio.wait_for(pull.recv(), 10) for _ in range(n)]
-        await sender
-        assert out == [b"%d" % i for i in range(n)]
-        push.close()
-        pull.close()
-        c.term()
+            async def send_all():
+                for i in range(n):
+                    await push.send(b"%d" % i)
+
+            sender = asyncio.ensure_future(send_all())
+            out = [await asyncio.wait_for(pull.recv(), 10) for _ in range(n)]
+            await sender
+            assert out == [b"%d" % i for i in range(n)]
+        finally:
+            push.close()
+            pull.close()
+            c.term()
 
     proactor.run_until_complete(main())
 
@@ -185,11 +187,13 @@ def test_closing_the_loop_stops_its_selector_thread(zmq, proactor):
         s = c.socket(zmq.PULL)
         s.linger = 0
         s.bind("tcp://127.0.0.1:*")
-        with pytest.raises(asyncio.TimeoutError):
-            await asyncio.wait_for(s.recv(), 0.1)  # parks: the loop gets its thread
-        assert len(selector_threads()) == before + 1
-        s.close()
-        c.term()
+        try:
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(s.recv(), 0.1)  # parks: the loop gets its thread
+            assert len(selector_threads()) == before + 1
+        finally:
+            s.close()
+            c.term()
 
     proactor.run_until_complete(main())
     proactor.close()
