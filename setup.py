@@ -83,6 +83,25 @@ def pkg_config(*args):
 
 include_dirs = ["csrc"]
 extra_link = ["-fsanitize=" + sanitize] if sanitize else []
+define_macros = []
+libraries = ["pthread"] if sys.platform != "darwin" else []
+windows = sys.platform == "win32"
+if windows:
+    # Winsock, GetAdaptersAddresses (interface names), BCryptGenRandom (CURVE's randomness); the
+    # engine's threads are mingw-w64's winpthreads, linked statically with libgcc so the .pyd
+    # needs only system DLLs and python3X.dll. WIN32_LEAN_AND_MEAN: Python.h may include
+    # windows.h, which otherwise brings the old winsock.h that clashes with the engine's
+    # winsock2.h. This is what .ci/wine-python builds and tests under Wine (there with a
+    # cross-compiler); a build on Windows itself with MinGW-w64 gcc was not run here.
+    libraries = ["ws2_32", "iphlpapi", "bcrypt"]
+    define_macros.append(("WIN32_LEAN_AND_MEAN", None))
+    extra_link += ["-static-libgcc", "-Wl,-Bstatic", "-lpthread", "-Wl,-Bdynamic"]
+    # The free-threaded interpreter (3.13t/3.14t): on Windows its pyconfig.h leaves
+    # Py_GIL_DISABLED to the compiler's command line, so an extension must set it itself.
+    import sysconfig
+
+    if sysconfig.get_config_var("Py_GIL_DISABLED"):
+        define_macros.append(("Py_GIL_DISABLED", "1"))
 if system_sodium:
     cflags += ["-DZF_SYSTEM_SODIUM"] + pkg_config("--cflags")
     extra_link += pkg_config("--libs")
@@ -94,6 +113,13 @@ class BuildExt(build_ext):
     """Compiles the vendored libsodium with its own flags, then the extension with them linked in."""
 
     def build_extension(self, ext):
+        if windows and self.compiler.compiler_type == "msvc":
+            # MSVC does not take the engine (C11 <stdatomic.h> needs VS 2022 17.5+ with
+            # /experimental:c11atomics; __attribute__ and __builtin_* are GCC/clang spellings):
+            # say so before a page of compiler errors
+            sys.exit("zmqfast's engine needs a GCC-compatible C11 compiler on Windows: build with "
+                     "MinGW-w64 gcc (`python setup.py build_ext --compiler=mingw32`); MSVC is "
+                     "not supported (docs/windows-port.md)")
         if not system_sodium:
             objects = []
             for rel in SODIUM_SOURCES:
@@ -117,9 +143,10 @@ ext = Extension(
     # that a change to them or to their settings relinks the extension
     depends=[] if system_sodium else ([os.path.join(SODIUM_DIR, rel) for rel in SODIUM_SOURCES]
                                       + ["csrc/sodium_config.h"]),
+    define_macros=define_macros,
     extra_compile_args=cflags,
     extra_link_args=extra_link,
-    libraries=["pthread"] if sys.platform != "darwin" else [],
+    libraries=libraries,
 )
 
 # Metadata, the licence files included, is all in pyproject.toml ([project]).

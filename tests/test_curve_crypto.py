@@ -12,6 +12,8 @@ import threading
 
 import pytest
 
+from conftest import pyzmq_module
+
 nacl = pytest.importorskip("nacl.bindings")
 
 # the first test to use lib builds crypto.c and libsodium (tests/crypto_lib.py): past the suite's
@@ -330,7 +332,7 @@ def test_boxes_from_many_threads(lib):
 
 
 def test_curve_keypair(zmq):
-    from zmq.utils import z85 as py_z85
+    py_z85 = pyzmq_module("zmq.utils.z85")
 
     public, secret = zmq.curve_keypair()
     assert type(public) is bytes and type(secret) is bytes
@@ -352,7 +354,7 @@ def test_curve_keys_interoperate_with_libzmq(zmq, pyzmq):
 
 def test_curve_public_known_key(zmq):
     # RFC 7748's Alice, in Z85
-    from zmq.utils import z85 as py_z85
+    py_z85 = pyzmq_module("zmq.utils.z85")
 
     sk = py_z85.encode(h("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"))
     pk = py_z85.encode(h("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"))

@@ -5,6 +5,7 @@ and against libzmq (pyzmq) over a raw TCP connection; tampering, replays and mis
 import errno
 import os
 import socket
+import sys
 import time
 
 import pytest
@@ -220,7 +221,10 @@ def test_cookie_key_lasts_sixty_seconds(core, zmq):
     sv.server_hello(cl.hello())
     welcome = sv.welcome()
     now_ms = time.monotonic() * 1000  # the engine's clock (CLOCK_MONOTONIC)
-    assert 59_000 <= sv.cookie_deadline - now_ms <= 60_000
+    # Windows: the engine reads QueryPerformanceCounter, Python 3.11's monotonic() GetTickCount64,
+    # which moves in steps of up to 16 ms
+    slack = 16 if sys.platform == "win32" else 0
+    assert 59_000 - slack <= sv.cookie_deadline - now_ms <= 60_000 + slack
     cl.client_welcome(welcome)
     initiate = cl.initiate(CLIENT_META)
     sv.cookie_deadline = int(now_ms) - 5_000  # as if the INITIATE came 65 s after WELCOME
@@ -505,7 +509,7 @@ def test_out_of_order_calls(core, zmq):
 
 def test_buffer_too_small(core, zmq):
     cl, sv, _, _ = _pair(core)
-    _err(zmq, errno.ENOBUFS, cl.hello, 199)
+    _err(zmq, zmq.ENOBUFS, cl.hello, 199)  # the C library's number (Windows: not WSAENOBUFS)
     assert cl.state == 0  # can retry with room
     assert len(cl.hello()) == 200
 

@@ -96,14 +96,19 @@ cdef object _aio_CancelledError = None  # asyncio's, set by zmqfast.asyncio (_ai
 cdef object _aio_current_task = None
 cdef object _aio_get_running_loop = None
 cdef object _aio_drive = None  # async def drive(op): return await op
+# loop -> what watches fds for it (zmqfast.asyncio._reader_host), or None where every loop
+# has add_reader (no Proactor loop outside Windows): then the loop itself, with no call
+cdef object _aio_reader_host = None
 
 
-def _aio_setup(cancelled_error, current_task, get_running_loop, drive):
+def _aio_setup(cancelled_error, current_task, get_running_loop, drive, reader_host=None):
     global _aio_CancelledError, _aio_current_task, _aio_get_running_loop, _aio_drive
+    global _aio_reader_host
     _aio_CancelledError = cancelled_error
     _aio_current_task = current_task
     _aio_get_running_loop = get_running_loop
     _aio_drive = drive
+    _aio_reader_host = reader_host
 
 
 @cython.final
@@ -141,7 +146,8 @@ cdef object _aio_park(Socket sock, object w, int want):
         lst[:] = [x for x in lst if _aio_pending(x)]
     lst.append(w)
     if not st.watching:
-        loop.add_reader(st.fd, _aio_on_fd, sock, st.rin, st.rout)
+        host = loop if _aio_reader_host is None else _aio_reader_host(loop)
+        host.add_reader(st.fd, _aio_on_fd, sock, st.rin, st.rout)
         st.watching = True
     return loop
 

@@ -461,6 +461,7 @@ def _aio_setup(
     current_task: Callable[..., Any],
     get_running_loop: Callable[[], asyncio.AbstractEventLoop],
     drive: Callable[[Any], Any],
+    reader_host: Callable[[asyncio.AbstractEventLoop], Any] | None = None,
 ) -> None: ...
 
 class _AioState:

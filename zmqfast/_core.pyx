@@ -65,6 +65,20 @@ _PENDING_OPTS = {
 _GSSAPI_OPTS = frozenset((62, 63, 64, 65, 90, 91))
 
 
+cdef extern from *:
+    """
+    /* A blocking wait (recv, send, Socket.poll, Poller.poll) sleeps at most this long at a time,
+       then looks for a pending signal (PyErr_CheckSignals) before sleeping again. On POSIX a
+       signal also cuts the wait short (EINTR); nothing does on Windows, where Ctrl-C arrives on
+       a thread of its own and select()/WSAPoll sleep on, and _thread.interrupt_main() (what
+       IPython and ipykernel use to interrupt on Windows) only sets Python's flag, on every
+       platform. Cost: one wake-up of a blocked thread per 100 ms; nothing for a call that finds
+       its message or is woken by it (the slice only caps the timeout handed to the wait). */
+    #define ZF_WAIT_SLICE_MS 100
+    """
+    int ZF_WAIT_SLICE_MS
+
+
 cdef object _Again = _error.Again
 cdef tuple _AGAIN_ARGS = (EAGAIN,)  # what pyzmq's Again carries in .args
 
@@ -916,6 +930,8 @@ cdef class Socket:
                 t = <int>(deadline - zf_clock_ms())
                 if t <= 0:
                     raise _error.Again(EAGAIN)
+            if t < 0 or t > ZF_WAIT_SLICE_MS:
+                t = ZF_WAIT_SLICE_MS  # then look for Ctrl-C (see ZF_WAIT_SLICE_MS)
             s = self._s  # read with the GIL: close() from another thread clears it
             if s == NULL:
                 _raise_closed()
@@ -925,8 +941,9 @@ cdef class Socket:
                 zf_sock_share(s, -1)
             if self._s == NULL:
                 _raise_closed()  # closed by another thread while we slept
-            if rc == -EINTR:
+            if rc == -EINTR or rc == -EAGAIN:
                 PyErr_CheckSignals()  # Ctrl-C raises KeyboardInterrupt here
+            if rc == -EINTR:
                 continue
             if rc == 0 or rc == -EAGAIN:
                 return 0
@@ -1398,13 +1415,15 @@ cdef class Poller:
             if not arm:
                 arm = 1  # look again, armed, before sleeping: no wake-up can be missed
                 continue
+            if t < 0 or t > ZF_WAIT_SLICE_MS:
+                t = ZF_WAIT_SLICE_MS  # then look for Ctrl-C (see ZF_WAIT_SLICE_MS)
             with nogil:
                 rc = zf_poll_wait(items, n, t)
             for i in range(n):  # closed by another thread while we slept
                 if items[i].fd < 0 and (<Socket>snap[i])._s == NULL:
                     _raise_closed()
-            if rc == -EINTR:
-                PyErr_CheckSignals()
+            if rc == -EINTR or rc == -EAGAIN:
+                PyErr_CheckSignals()  # Ctrl-C raises KeyboardInterrupt here
             elif rc < 0 and rc != -EAGAIN:
                 _raise(rc)
         # sockets come back as registered; anything else as its fd, as pyzmq does

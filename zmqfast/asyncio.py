@@ -13,14 +13,14 @@ callback rather than one loop iteration later."""
 from __future__ import annotations
 
 import asyncio
-import errno as _errno
 import pickle
+import threading
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
 
 import zmqfast as _zmq
 from zmqfast import _core
 from zmqfast import error as _error
-from zmqfast.constants import EVENTS, FD, POLLIN, POLLOUT
+from zmqfast.constants import ENOTSOCK, ENOTSUP, EVENTS, FD, POLLIN, POLLOUT
 from zmqfast.utils import jsonapi
 
 if TYPE_CHECKING:
@@ -46,7 +46,151 @@ async def _drive(op: Any) -> Any:
     return await op
 
 
-_core._aio_setup(asyncio.CancelledError, asyncio.current_task, asyncio.get_running_loop, _drive)
+# ---- loops without add_reader (Windows' ProactorEventLoop) ---------------------------------------
+#
+# The sockets are watched through their FD with the loop's add_reader. The Proactor loop, the
+# default on Windows, has none (IOCP completes operations; it does not report readiness). As
+# pyzmq does (with tornado's selector thread), such a loop gets a helper thread that waits in
+# select() on the watched fds (zmq.FD is a SOCKET on Windows, which select() takes) and runs
+# their callbacks on the loop, through call_soon_threadsafe. After each wake-up the thread waits
+# until the loop has run the callbacks before it selects again: the callbacks are what drain a
+# ready fd, so it never spins on one the loop has not served yet. Cost, only on such loops: a
+# thread per loop and a cross-thread hop per wake-up; selector loops (every loop elsewhere, and
+# WindowsSelectorEventLoopPolicy's) are used directly, as before.
+
+
+class _SelectorThread:
+    """add_reader/remove_reader for one loop that lacks them, served by a select() thread."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        import socket
+
+        self._loop = loop
+        self._readers: dict[int, tuple[Callable[..., Any], tuple[Any, ...]]] = {}
+        self._lock = threading.Lock()
+        self._served = threading.Event()
+        self._closing = False
+        # wakes select() when the set of fds changes or the loop closes
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._thread = threading.Thread(target=self._run, name="zmqfast-asyncio-selector",
+                                        daemon=True)
+        self._thread.start()
+
+    def add_reader(self, fd: int, callback: Callable[..., Any], *args: Any) -> None:
+        with self._lock:
+            self._readers[fd] = (callback, args)
+        self._wake()
+
+    def remove_reader(self, fd: int) -> bool:
+        with self._lock:
+            found = self._readers.pop(fd, None) is not None
+        self._wake()
+        return found
+
+    def close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        self._wake()
+        self._served.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(5)
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def _wake(self) -> None:
+        try:
+            self._wake_w.send(b"x")
+        except OSError:
+            pass  # its buffer is full (a wake-up is pending anyway) or it is closed
+
+    def _run(self) -> None:
+        import select
+
+        wake = self._wake_r.fileno()
+        while not self._closing:
+            with self._lock:
+                fds = list(self._readers)
+            try:
+                ready, _, _ = select.select([wake, *fds], [], [])
+            except (OSError, ValueError):
+                # an fd closed while watched: drop the ones select() refuses, then go on
+                with self._lock:
+                    for fd in fds:
+                        try:
+                            select.select([fd], [], [], 0)
+                        except (OSError, ValueError):
+                            self._readers.pop(fd, None)
+                continue
+            if self._closing:
+                return
+            if wake in ready:
+                try:
+                    while self._wake_r.recv(512):
+                        pass
+                except OSError:
+                    pass  # drained
+            ready = [fd for fd in ready if fd != wake]
+            if not ready:
+                continue
+            self._served.clear()
+            try:
+                self._loop.call_soon_threadsafe(self._dispatch, ready)
+            except RuntimeError:
+                return  # the loop is closed
+            self._served.wait()
+
+    def _dispatch(self, ready: list[int]) -> None:
+        """On the loop: run the callbacks of the fds select() found readable."""
+        try:
+            for fd in ready:
+                with self._lock:
+                    entry = self._readers.get(fd)
+                if entry is None:
+                    continue  # removed since
+                try:
+                    entry[0](*entry[1])
+                except Exception as e:
+                    self._loop.call_exception_handler(
+                        {"message": "exception in a zmqfast.asyncio fd callback",
+                         "exception": e})
+        finally:
+            self._served.set()
+
+
+_selector_threads: Any = None  # weakref.WeakKeyDictionary: loop -> _SelectorThread
+
+
+def _reader_host(loop: asyncio.AbstractEventLoop) -> Any:
+    """What watches fds for loop: the loop itself, or its selector thread if it has no
+    add_reader (Windows' ProactorEventLoop)."""
+    global _selector_threads
+    proactor = getattr(asyncio, "ProactorEventLoop", None)
+    if proactor is None or not isinstance(loop, proactor):
+        return loop
+    if _selector_threads is None:
+        import weakref
+
+        _selector_threads = weakref.WeakKeyDictionary()
+    host = _selector_threads.get(loop)
+    if host is None:
+        host = _selector_threads[loop] = _SelectorThread(loop)
+        # stop the thread with the loop: wrap this loop's close (an instance attribute)
+        loop_close = loop.close
+
+        def close() -> None:
+            host.close()
+            _selector_threads.pop(loop, None)
+            loop_close()
+
+        loop.close = close  # type: ignore[method-assign]
+    return host
+
+
+_core._aio_setup(asyncio.CancelledError, asyncio.current_task, asyncio.get_running_loop, _drive,
+                 _reader_host if hasattr(asyncio, "ProactorEventLoop") else None)
 
 
 class Socket(_zmq.Socket):
@@ -158,7 +302,7 @@ class Socket(_zmq.Socket):
         if st.watching:
             st.watching = False
             try:
-                st.loop.remove_reader(st.fd)  # type: ignore[union-attr]
+                _reader_host(st.loop).remove_reader(st.fd)  # type: ignore[arg-type]
             except (ValueError, OSError, RuntimeError):
                 pass  # the loop is closed already
 
@@ -178,7 +322,7 @@ class Socket(_zmq.Socket):
         self._wwait.clear()
         self._aio_unwatch()
         super().close(linger)
-        _core._aio_fail(pending, _error.ZMQError(_errno.ENOTSOCK))
+        _core._aio_fail(pending, _error.ZMQError(ENOTSOCK))
 
     # -- the rest of the family, on top of the primitives: Futures, as pyzmq's --
 
@@ -232,7 +376,7 @@ class Socket(_zmq.Socket):
     def poll(self, timeout: float | None = None, flags: int = POLLIN) -> asyncio.Future[int]:  # type: ignore[override]
         """A Future of the ready events once ready for flags (timeout in ms; 0 on timeout)."""
         if self.closed:
-            raise _error.ZMQError(_errno.ENOTSUP)
+            raise _error.ZMQError(ENOTSUP)
         if timeout == 0:  # answered now, as pyzmq's: the Future is done on return
             f: asyncio.Future[int] = asyncio.get_running_loop().create_future()
             f.set_result(_zmq.Socket.poll(self, 0, flags))
@@ -299,7 +443,7 @@ class Poller(_zmq.Poller):
         try:
             return await self._poll_inner(timeout)
         except _error.ZMQError as e:
-            if e.errno in (_errno.ENOTSOCK, _errno.ENOTSUP) and any(
+            if e.errno in (ENOTSOCK, ENOTSUP) and any(
                     isinstance(obj, _zmq.Socket) and obj.closed for obj, _ in self.sockets):
                 raise asyncio.CancelledError() from None  # a polled socket was closed
             raise
@@ -309,6 +453,7 @@ class Poller(_zmq.Poller):
         if ready or timeout == 0:
             return ready
         loop = asyncio.get_running_loop()
+        host = _reader_host(loop)  # the loop, or its selector thread (Proactor)
         deadline = None if timeout is None or timeout < 0 else loop.time() + timeout / 1000.0
         while True:
             wake = loop.create_future()
@@ -336,7 +481,7 @@ class Poller(_zmq.Poller):
                         if isinstance(obj, _zmq.Socket):
                             fd = obj.get(FD)
                             obj.get(EVENTS)
-                        loop.add_reader(fd, fire)
+                        host.add_reader(fd, fire)
                         readers.append(fd)
                 # the arming above came before this look: what it misses raises an fd
                 ready = _zmq.Poller.poll(self, 0)
@@ -356,7 +501,7 @@ class Poller(_zmq.Poller):
                     elif not f.cancelled():
                         f.exception()  # seen (a close while polling): the next look raises it
                 for fd in readers:
-                    loop.remove_reader(fd)
+                    host.remove_reader(fd)
 
 
 class Context(_zmq.Context):

@@ -16,6 +16,8 @@ import sys
 import typing as _typing
 from enum import Enum, IntEnum, IntFlag
 
+from .error import _socket_errno
+
 # ---------------------------------------------------------------------------
 # Module-level settings
 # ---------------------------------------------------------------------------
@@ -43,9 +45,10 @@ def _os_errno(name: str, offset: int) -> int:
 
     libzmq only invents a number (HAUSNUMERO + offset) when the C library
     does not define the symbol, so follow the same rule via Python's
-    ``errno`` module.
+    ``errno`` module; on Windows the socket errors are the C runtime's
+    numbers, not that module's Winsock ones (see zmqfast.error).
     """
-    return getattr(_errno, name, _HAUSNUMERO + offset)
+    return _socket_errno(name, offset)
 
 
 # ---------------------------------------------------------------------------

@@ -33,6 +33,28 @@ ENOCOMPATPROTO = _HAUSNUMERO + 52
 ETERM = _HAUSNUMERO + 53
 EMTHREAD = _HAUSNUMERO + 54
 
+# Windows: the C runtime's numbers for the socket errors (MSVC's <errno.h> since VS 2010, and
+# mingw-w64's, which matches it). libzmq, and so pyzmq, reports these there, and so does the
+# engine, which is compiled against the same header. Python's errno module on Windows gives
+# Winsock's numbers for the same names instead (errno.EADDRINUSE == WSAEADDRINUSE == 10048), so
+# on Windows the socket errors' numbers come from this table, not from the module.
+_WINDOWS_CRT_ERRNO: dict[str, int] = {
+    "EADDRINUSE": 100, "EADDRNOTAVAIL": 101, "EAFNOSUPPORT": 102, "ECONNABORTED": 106,
+    "ECONNREFUSED": 107, "ECONNRESET": 108, "EHOSTUNREACH": 110, "EINPROGRESS": 112,
+    "EMSGSIZE": 115, "ENETDOWN": 116, "ENETRESET": 117, "ENETUNREACH": 118, "ENOBUFS": 119,
+    "ENOTCONN": 126, "ENOTSOCK": 128, "ENOTSUP": 129, "EPROTONOSUPPORT": 135, "ETIMEDOUT": 138,
+}
+
+
+def _socket_errno(name: str, offset: int) -> int:
+    """The number libzmq gives errno ``name`` on this platform: the C runtime's on Windows, the
+    C library's elsewhere (Python's errno module has it), or libzmq's own HAUSNUMERO + offset
+    where the C library lacks the name."""
+    if sys.platform == "win32" and name in _WINDOWS_CRT_ERRNO:
+        return _WINDOWS_CRT_ERRNO[name]
+    return getattr(_errno, name, _HAUSNUMERO + offset)
+
+
 # Messages for 0MQ's own error numbers.
 _ZMQ_MESSAGES: dict[int, str] = {
     EFSM: "Operation cannot be accomplished in current state",
@@ -40,7 +62,7 @@ _ZMQ_MESSAGES: dict[int, str] = {
     ETERM: "Context was terminated",
     EMTHREAD: "No thread available",
     # libzmq overrides the C library's wording for this one, on every platform
-    getattr(_errno, "EHOSTUNREACH", _HAUSNUMERO + 17): "Host unreachable",
+    _socket_errno("EHOSTUNREACH", 17): "Host unreachable",
 }
 
 # Socket-related POSIX errors that libzmq numbers itself (HAUSNUMERO + n)
@@ -73,10 +95,8 @@ _POSIX_FALLBACKS = (
 
 _FALLBACK_MESSAGES: dict[int, str] = {}
 for _name, _offset, _text in _POSIX_FALLBACKS:
-    if not hasattr(_errno, _name):
-        _FALLBACK_MESSAGES[_HAUSNUMERO + _offset] = _text
-    elif sys.platform == "win32":
-        _FALLBACK_MESSAGES[getattr(_errno, _name)] = _text
+    if not hasattr(_errno, _name) or sys.platform == "win32":
+        _FALLBACK_MESSAGES[_socket_errno(_name, _offset)] = _text
 del _name, _offset, _text
 
 
