@@ -56,6 +56,7 @@ EXAMPLES = [
     "gevent/simple.py",
 ]
 EXAMPLE_LIMIT = 60
+RERUNS = 3  # more runs of a test that failed (see main: pyzmq's timing-sensitive tests)
 
 # What pyzmq's tests import besides zmq (test-requirements.txt, less coverage and linters).
 TEST_REQUIREMENTS = [
@@ -271,17 +272,23 @@ def main() -> int:
         got = run_file(py, root, test_file, args.pytest_args, env, args.file_limit)
         retry = [t for t, v in got.items() if v == "failed" and t not in listed]
         if retry:
-            # One more run of each of those tests, in a fresh process: several of pyzmq's tests race
-            # a subscription or a connection against a send (test_log's PUBHandler tests among
-            # them, on libzmq too), and lose when the machine is busy. A test that fails twice
-            # counts as failed; one that passes the second time is named here.
+            # Up to RERUNS more runs of each of those tests, each in a fresh process: several of
+            # pyzmq's tests race a subscription or a connection against a send (test_log's
+            # PUBHandler tests among them, on libzmq too), and lose when the machine is busy.
+            # test_log's test_blank_root_topic subscribes and publishes ~100 us apart: measured
+            # with its steps in a loop (30 runs, 2 series), its subscription arrives too late in
+            # 7-9 of 30 runs on zmqfast and 4-5 of 30 on pyzmq, so two runs failed together in
+            # about 1 CI run in 12. A test that fails every time counts as failed; one that
+            # passes on a later run is named here.
             for t in retry:
-                # each in its own process: one that hangs again must not take the others along
-                again = run_file(py, root, test_file, args.pytest_args, env, args.file_limit,
-                                 only=[t])
-                if again.get(t) == "passed":
-                    log(f"{t}: failed, then passed when run again (a timing-sensitive test)")
-                    got[t] = "passed"
+                for n in range(1, RERUNS + 1):
+                    # each in its own process: one that hangs again must not take others along
+                    again = run_file(py, root, test_file, args.pytest_args, env, args.file_limit,
+                                     only=[t])
+                    if again.get(t) == "passed":
+                        log(f"{t}: failed, then passed on run {n + 1} (a timing-sensitive test)")
+                        got[t] = "passed"
+                        break
         outcomes.update(got)
         n_failed = sum(1 for v in got.values() if v == "failed")
         log(f"{test_file}: {len(got)} tests, {n_failed} failed ({time.monotonic() - t1:.0f} s)")
