@@ -113,9 +113,10 @@ int zf_proxy_run(zf_proxy *px)
         if (rc < 0)
             return rc;
         if (rc == 0) {
-            rc = zf_poll_wait(it, n, -1);
-            if (rc == -EINTR)
-                return rc; /* the caller checks for signals and calls again */
+            rc = zf_poll_wait(it, n, px->wait_ms);
+            if (rc == -EINTR || rc == -EAGAIN)
+                return -EINTR; /* a signal, or the slice is over: the caller looks for signals
+                                * and calls again (costs one wake-up per slice when idle) */
             continue;
         }
         if (ic >= 0 && it[ic].revents) {

@@ -131,11 +131,15 @@ int zf_poll_scan(zf_pollitem *items, int n, int arm);
 int zf_poll_wait(zf_pollitem *items, int n, int timeout_ms);
 
 /* Proxy: forward messages both ways until the control socket says TERMINATE (returns 1),
- * a signal arrives (-EINTR: call again, the state is kept), or the context ends (-ETERM).
- * stats: frontend msgs in, bytes in, msgs out, bytes out, then the same for the backend. */
+ * a signal arrives or an idle wait of wait_ms ends (-EINTR: look for signals and call again,
+ * the state is kept), or the context ends (-ETERM). wait_ms < 0 sleeps until something happens;
+ * the binding gives a slice, since on Windows (and for _thread.interrupt_main anywhere) no
+ * signal cuts the wait short. stats: frontend msgs in, bytes in, msgs out, bytes out, then the
+ * same for the backend. */
 typedef struct zf_proxy {
     zf_sock *front, *back, *capture, *control;
     int paused;
+    int wait_ms;
     uint64_t stats[8];
 } zf_proxy;
 int zf_proxy_run(zf_proxy *px);

@@ -109,3 +109,25 @@ def test_send_blocked_without_peer_raises_keyboardinterrupt_soon(zmq, ctx):
         push.close(linger=0)
     assert late < LATE
 
+
+
+def test_proxy_steerable_raises_keyboardinterrupt_soon_after_interrupt_main(zmq, ctx):
+    # the proxy's loop waits inside the engine: it comes back to the binding once per slice
+    front = ctx.socket(zmq.PULL)
+    back = ctx.socket(zmq.PUSH)
+    control = ctx.socket(zmq.PAIR)
+    steer = ctx.socket(zmq.PAIR)
+    socks = [front, back, control, steer]
+    for s in socks:
+        s.linger = 0
+    front.bind_to_random_port("tcp://127.0.0.1")
+    back.bind_to_random_port("tcp://127.0.0.1")
+    control.bind("inproc://interrupt-proxy-control")
+    steer.connect("inproc://interrupt-proxy-control")
+    try:
+        late = interrupted_after(lambda: zmq.proxy_steerable(front, back, None, control),
+                                 lambda: steer.send(b"TERMINATE"))
+    finally:
+        for s in socks:
+            s.close(linger=0)
+    assert late < LATE

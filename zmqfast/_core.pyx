@@ -1250,6 +1250,7 @@ def _proxy(Socket frontend, Socket backend, Socket capture=None, Socket control=
     px.capture = capture._ref if capture is not None else NULL
     px.control = control._ref if control is not None else NULL
     px.paused = 0
+    px.wait_ms = ZF_WAIT_SLICE_MS  # then look for Ctrl-C (see ZF_WAIT_SLICE_MS)
     for i in range(8):
         px.stats[i] = 0
     # The proxy's engine calls run without the GIL: its sockets are shared while it runs, so a

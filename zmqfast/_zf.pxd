@@ -95,5 +95,6 @@ cdef extern from "zf.h" nogil:
         zf_sock *capture
         zf_sock *control
         int paused
+        int wait_ms
         uint64_t stats[8]
     int zf_proxy_run(zf_proxy *px)
