@@ -58,6 +58,18 @@ def _warm_up(zmq, reader, writers, multipart):
         reader.recv(zmq.DONTWAIT)
 
 
+def _pull_and_idle_pushes(zmq, ctx, fast, endpoint, n, room):
+    """A PULL bound to an inproc endpoint with n PUSHes connected, each pipe attached and run
+    dry: (pull, pushes, endpoint)."""
+    _ctx_for(zmq, ctx, room)
+    pull = fast(ctx.socket(zmq.PULL))
+    ep = endpoint("inproc")
+    pull.bind(ep)
+    pushes = _connected(zmq, ctx, fast, ep, n, zmq.PUSH)
+    _warm_up(zmq, pull, pushes, False)
+    return pull, pushes, ep
+
+
 @pytest.mark.parametrize("kind", ["PULL", "ROUTER"])
 def test_each_round_takes_one_message_from_every_one_of_many_peers(zmq, ctx, fast, endpoint, kind):
     _ctx_for(zmq, ctx, MANY)
@@ -82,12 +94,7 @@ def test_each_round_takes_one_message_from_every_one_of_many_peers(zmq, ctx, fas
 
 
 def test_pipes_that_run_dry_and_come_back_are_read_again_and_nothing_else_is(zmq, ctx, fast, endpoint):
-    _ctx_for(zmq, ctx, MANY)
-    pull = fast(ctx.socket(zmq.PULL))
-    ep = endpoint("inproc")
-    pull.bind(ep)
-    pushes = _connected(zmq, ctx, fast, ep, MANY, zmq.PUSH)
-    _warm_up(zmq, pull, pushes, False)
+    pull, pushes, _ = _pull_and_idle_pushes(zmq, ctx, fast, endpoint, MANY, MANY)
     rng = random.Random(16)
     for rnd in range(60):
         # a few pipes, many, or one: each writes 1-3 messages into a pipe that had run dry
@@ -108,12 +115,7 @@ def test_pipes_that_run_dry_and_come_back_are_read_again_and_nothing_else_is(zmq
 
 
 def test_a_poller_sees_a_message_arriving_on_any_one_of_many_idle_pipes(zmq, ctx, fast, endpoint):
-    _ctx_for(zmq, ctx, MANY)
-    pull = fast(ctx.socket(zmq.PULL))
-    ep = endpoint("inproc")
-    pull.bind(ep)
-    pushes = _connected(zmq, ctx, fast, ep, MANY, zmq.PUSH)
-    _warm_up(zmq, pull, pushes, False)
+    pull, pushes, _ = _pull_and_idle_pushes(zmq, ctx, fast, endpoint, MANY, MANY)
     poller = zmq.Poller()
     poller.register(pull, zmq.POLLIN)
     for i in (0, MANY - 1, MANY // 2, 7, 7, 150):
@@ -196,12 +198,7 @@ def test_a_peer_that_disconnects_while_its_pipe_is_idle_frees_its_routing_id(zmq
 
 
 def test_a_socket_shrinking_below_and_growing_past_many_pipes_reads_from_all(zmq, ctx, fast, endpoint):
-    _ctx_for(zmq, ctx, 64)
-    pull = fast(ctx.socket(zmq.PULL))
-    ep = endpoint("inproc")
-    pull.bind(ep)
-    pushes = _connected(zmq, ctx, fast, ep, 40, zmq.PUSH)
-    _warm_up(zmq, pull, pushes, False)  # 40 idle pipes
+    pull, pushes, ep = _pull_and_idle_pushes(zmq, ctx, fast, endpoint, 40, 64)  # 40 idle pipes
     for size in (30, 17, 16, 15, 3, 1):  # close all but `size`, each remaining one still heard
         _close(pushes[size:])
         pushes = pushes[:size]

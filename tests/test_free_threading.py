@@ -50,6 +50,12 @@ def run_threads(targets, timeout=30):
     return errors
 
 
+def _assert_every_message(got, senders, per_sender):
+    """got holds b"k:i" from each of `senders` senders for i in range(per_sender), each once."""
+    assert sorted(got) == sorted(b"%d:%d" % (k, i)
+                                 for k in range(senders) for i in range(per_sender))
+
+
 def test_one_context_shared_by_threads_that_make_use_and_close_sockets(zmq, ctx, bind, fast):
     received = [0] * THREADS
     per_round = 20
@@ -191,8 +197,7 @@ def test_one_socket_hammered_by_several_threads_loses_and_duplicates_nothing(
                              + [receiver(k) for k in range(THREADS)])
         assert not errors, errors[0]
         assert len(got) == expected, f"{len(got)} of {expected} received"
-        assert sorted(got) == sorted(b"%d:%d" % (k, i)
-                                     for k in range(senders) for i in range(per_sender))
+        _assert_every_message(got, senders, per_sender)
     finally:
         push.close()
         pull.close()
@@ -586,8 +591,7 @@ def test_setting_options_on_a_socket_while_other_threads_send_on_it(zmq, ctx, bi
     try:
         errors = run_threads([sender(k) for k in range(senders)] + [fiddler, receiver])
         assert not errors, errors[0]
-        assert sorted(got) == sorted(b"%d:%d" % (k, i)
-                                     for k in range(senders) for i in range(per_sender))
+        _assert_every_message(got, senders, per_sender)
     finally:
         push.close()
         pull.close()
