@@ -40,8 +40,9 @@ struct zf_sock_link {
     zf_ctx_link *ctx;            /* the socket's context */
     _Atomic(struct zf_monitor *) monitor; /* read by the I/O thread to report events (monitor.h) */
     _Atomic int disconnected; /* RECONNECT_STOP_AFTER_DISCONNECT: the application removed an endpoint */
-    int rx_since_tx; /* owner thread: a frame was received since the last direct transmit
-                      * (direct_send.c reads and clears it in the thread that commits) */
+    int rx_since_tx; /* owner thread: a frame the application had waited for was received
+                      * since the last direct transmit (socket.c sets it; direct_send.c reads
+                      * and clears it in the thread that commits) */
 };
 
 static inline void zf_sock_link_ref(zf_sock_link *l) { l->ops->ref(l); }

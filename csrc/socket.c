@@ -678,8 +678,18 @@ static ZF_HOT_BODY int sock_recv(zf_sock *s, zf_frame *f)
     if (!s->ops->recv)
         return -ENOTSUP;
     rc = s->ops->recv(s, f);
-    if (rc == 0)
-        s->link.rx_since_tx = 1;
+    /* Direct transmit (direct_send.c) only for a reply to what the application waited for: it
+     * was ahead of its peers, so latency is what counts. A frame found queued means it is
+     * behind them; its replies then go through the I/O thread, which batches beside it. Cost:
+     * a test and a store per frame. */
+    if (rc == 0) {
+        if (s->rx_starved) {
+            s->link.rx_since_tx = 1;
+            s->rx_starved = 0;
+        }
+    } else if (rc == -EAGAIN) {
+        s->rx_starved = 1;
+    }
     return rc;
 }
 

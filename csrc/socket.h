@@ -142,6 +142,9 @@ struct zf_sock {
     zf_pipe *rx_pipe; /* pipe of the multipart message being received */
     zf_pipe *last_pipe; /* where the last frame received came from (for its metadata) */
     int rx_more;
+    int rx_starved; /* the application looked for input and found none (recv's -EAGAIN, a poll
+                     * that found no POLLIN); the next frame received then lets the send that
+                     * follows it be a direct transmit (sock_recv) */
     zf_endpoint *endpoints;
     char last_endpoint[300];
     zf_reqrep_state rr; /* REQ, REP, DEALER, ROUTER, STREAM */

@@ -12,8 +12,12 @@
 static int readiness(zf_sock *s, int arm)
 {
     int ev = 0;
-    if (s->ops->has_in && s->ops->has_in(s))
-        ev |= ZF_POLLIN;
+    if (s->ops->has_in) {
+        if (s->ops->has_in(s))
+            ev |= ZF_POLLIN;
+        else
+            s->rx_starved = 1;
+    }
     if (s->ops->has_out && s->ops->has_out(s, arm))
         ev |= ZF_POLLOUT;
     return ev;
