@@ -7,7 +7,8 @@
  * across a minor version's patch releases) and puts this file in place of its pyconfig.h.
  *
  * It declares only what the public headers (Python.h and what it includes) and Cython's output
- * consult, for 64-bit Windows with a GCC-compatible compiler (mingw-w64 gcc): the platform,
+ * consult, for 64-bit Windows (x86-64 or arm64) with a GCC-compatible compiler (mingw-w64 gcc,
+ * or Zig's clang for arm64): the platform,
  * that the core is a DLL whose symbols are imported, the sizes of the LLP64 types, and the few
  * HAVE_* switches the headers test. Nothing here is used to build CPython itself, so the long
  * list of HAVE_<function> results a real pyconfig.h carries is left out on purpose: a header
@@ -27,7 +28,11 @@
 #define MS_WINDOWS
 #define MS_WINDOWS_DESKTOP
 #define PLATFORM "win32"
+#if defined(__aarch64__)
+#define PYD_PLATFORM_TAG "win_arm64"
+#else
 #define PYD_PLATFORM_TAG "win_amd64"
+#endif
 
 /* Threads are Windows threads: this picks the Py_tss_t key type CPython was built with
    (cpython/pythread.h). _POSIX_THREADS must stay undefined even though mingw-w64 ships
@@ -90,6 +95,21 @@
    -DZF_PY_GIL_DISABLED=1 selects it here. */
 #if defined(ZF_PY_GIL_DISABLED) && ZF_PY_GIL_DISABLED
 #define Py_GIL_DISABLED 1
+#endif
+
+/* Free-threaded headers on arm64: object.h's _Py_ThreadId reads the thread's TEB pointer with
+   __getReg(18), an MSVC intrinsic that clang provides only with -fms-extensions (not a mingw
+   default). The same read: x18 holds the TEB pointer on Windows arm64, so the id is the one
+   python3Xt.dll (built by MSVC) computes. Only register 18 is ever asked for; another fails to
+   compile. */
+#if defined(Py_GIL_DISABLED) && defined(__aarch64__) && !defined(_MSC_VER)
+static inline unsigned long long zf_win_arm64_x18(void)
+{
+    unsigned long long v;
+    __asm__("mov %0, x18" : "=r"(v));
+    return v;
+}
+#define __getReg(n) ((void)sizeof(char[(n) == 18 ? 1 : -1]), zf_win_arm64_x18())
 #endif
 
 #endif /* ZF_WIN_PYCONFIG_H */
