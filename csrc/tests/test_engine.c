@@ -708,27 +708,35 @@ static long io_wakeups(pid_t tid)
     return n;
 }
 
-/* An engine DEALER bound to tcp and a raw DEALER connected to it. */
-static int reply_setup(zf_ctx **c, zf_sock **dealer, int *fd, pid_t *tid)
+/* An engine DEALER bound to tcp, a raw DEALER connected to it, the I/O thread's id. */
+typedef struct {
+    zf_ctx *c;
+    zf_sock *dealer;
+    int fd;
+    pid_t io_tid;
+} reply_pair;
+
+static int reply_setup(reply_pair *r)
 {
-    *c = zf_ctx_new(1);
-    if (!*c)
+    memset(r, 0, sizeof *r);
+    r->fd = -1;
+    if (!(r->c = zf_ctx_new(1)))
         return -1;
-    *dealer = sock(*c, ZF_DEALER);
+    r->dealer = sock(r->c, ZF_DEALER);
     char ep[256];
     int peer_type;
-    if (zf_sock_bind(*dealer, "tcp://127.0.0.1:*") != 0 || last_endpoint(*dealer, ep, sizeof ep) <= 0 ||
-        (*fd = raw_connect(tcp_port(ep))) < 0 || raw_handshake(*fd, ZF_DEALER, &peer_type) != 0)
+    if (zf_sock_bind(r->dealer, "tcp://127.0.0.1:*") != 0 || last_endpoint(r->dealer, ep, sizeof ep) <= 0 ||
+        (r->fd = raw_connect(tcp_port(ep))) < 0 || raw_handshake(r->fd, ZF_DEALER, &peer_type) != 0)
         return -1;
-    *tid = io_thread_tid();
-    return *tid > 0 ? 0 : -1;
+    r->io_tid = io_thread_tid();
+    return r->io_tid > 0 ? 0 : -1;
 }
 
-static void reply_teardown(zf_ctx *c, zf_sock *dealer, int fd)
+static void reply_teardown(reply_pair *r)
 {
-    zf_sys_close(fd);
-    zf_sock *all[] = {dealer};
-    close_all(c, all, 1);
+    zf_sys_close(r->fd);
+    zf_sock *all[] = {r->dealer};
+    close_all(r->c, all, 1);
 }
 
 static int recv_ready(zf_sock *s, const char *want)
@@ -744,38 +752,35 @@ static int recv_ready(zf_sock *s, const char *want)
 #endif
 
 /* The latency case: the application asked for a request before it came (recv said EAGAIN, or
- * a poll found nothing).
- * The reply is written by the application thread, without waking the I/O thread. */
+ * a poll found nothing). The reply is written by the application thread, without waking the
+ * I/O thread. */
 static void test_reply_to_an_awaited_request_is_written_by_the_application_thread(void)
 {
 #ifndef __linux__
     SKIP("counts the I/O thread's wake-ups in /proc (Linux)");
 #else
-    zf_ctx *c = NULL;
-    zf_sock *dealer = NULL;
-    int fd = -1;
-    pid_t tid = -1;
-    REQUIRE(reply_setup(&c, &dealer, &fd, &tid) == 0);
+    reply_pair r;
+    REQUIRE(reply_setup(&r) == 0);
     zf_frame f;
     uint8_t buf[16];
     int flags;
     for (int round = 0; round < 3; round++) {
         /* asked before the request came: a recv (EAGAIN), or a poll that found nothing */
         if (round == 1)
-            CHECK_EQ(zf_sock_events(dealer) & ZF_POLLIN, 0);
+            CHECK_EQ(zf_sock_events(r.dealer) & ZF_POLLIN, 0);
         else
-            CHECK_EQ(zf_sock_recv(dealer, &f), -EAGAIN);
-        CHECK_EQ(raw_send_frame(fd, "ping", 4, 0), 0);
-        CHECK_EQ(zf_sock_wait(dealer, ZF_POLLIN, WAIT_MS), 0);
-        long before = io_wakeups(tid);
+            CHECK_EQ(zf_sock_recv(r.dealer, &f), -EAGAIN);
+        CHECK_EQ(raw_send_frame(r.fd, "ping", 4, 0), 0);
+        CHECK_EQ(zf_sock_wait(r.dealer, ZF_POLLIN, WAIT_MS), 0);
+        long before = io_wakeups(r.io_tid);
         REQUIRE(before >= 0);
-        CHECK(recv_ready(dealer, "ping"));
-        CHECK_EQ(send_str(dealer, "pong", ZF_DONTWAIT), 0);
-        CHECK_EQ(raw_recv_frame(fd, buf, sizeof buf, &flags), 4);
+        CHECK(recv_ready(r.dealer, "ping"));
+        CHECK_EQ(send_str(r.dealer, "pong", ZF_DONTWAIT), 0);
+        CHECK_EQ(raw_recv_frame(r.fd, buf, sizeof buf, &flags), 4);
         CHECK_MEM(buf, "pong", 4);
-        CHECK_EQ(io_wakeups(tid), before); /* the I/O thread slept through it */
+        CHECK_EQ(io_wakeups(r.io_tid), before); /* the I/O thread slept through it */
     }
-    reply_teardown(c, dealer, fd);
+    reply_teardown(&r);
 #endif
 }
 
@@ -788,11 +793,8 @@ static void test_reply_to_a_queued_request_is_written_by_the_io_thread(void)
 #ifndef __linux__
     SKIP("counts the I/O thread's wake-ups in /proc (Linux)");
 #else
-    zf_ctx *c = NULL;
-    zf_sock *dealer = NULL;
-    int fd = -1;
-    pid_t tid = -1;
-    REQUIRE(reply_setup(&c, &dealer, &fd, &tid) == 0);
+    reply_pair r;
+    REQUIRE(reply_setup(&r) == 0);
     uint8_t two[12], buf[16];
     size_t n = zf_zmtp_put_header(two, 1, 0);
     two[n++] = 'a';
@@ -802,34 +804,34 @@ static void test_reply_to_a_queued_request_is_written_by_the_io_thread(void)
     /* Both requests in one segment, so that the second is queued when the first is received;
      * if it came later after all (recv says EAGAIN), the round proves nothing and is repeated. */
     for (int round = 0; round < 20 && seen < 3; round++) {
-        CHECK_EQ(raw_send(fd, two, n), 0);
-        CHECK_EQ(zf_sock_wait(dealer, ZF_POLLIN, WAIT_MS), 0);
-        CHECK(recv_ready(dealer, "a"));
-        CHECK_EQ(send_str(dealer, "A", ZF_DONTWAIT), 0);
-        CHECK_EQ(raw_recv_frame(fd, buf, sizeof buf, &flags), 1);
-        long before = io_wakeups(tid);
+        CHECK_EQ(raw_send(r.fd, two, n), 0);
+        CHECK_EQ(zf_sock_wait(r.dealer, ZF_POLLIN, WAIT_MS), 0);
+        CHECK(recv_ready(r.dealer, "a"));
+        CHECK_EQ(send_str(r.dealer, "A", ZF_DONTWAIT), 0);
+        CHECK_EQ(raw_recv_frame(r.fd, buf, sizeof buf, &flags), 1);
+        long before = io_wakeups(r.io_tid);
         REQUIRE(before >= 0);
         zf_frame f;
-        int rc = zf_sock_recv(dealer, &f);
+        int rc = zf_sock_recv(r.dealer, &f);
         if (rc == 0) {
             CHECK(f.size == 1 && ((const char *)f.data)[0] == 'b');
             if (f.buf)
                 zf_buf_unref(f.buf);
         } else {
             CHECK_EQ(rc, -EAGAIN);
-            CHECK_EQ(zf_sock_wait(dealer, ZF_POLLIN, WAIT_MS), 0);
-            CHECK(recv_ready(dealer, "b"));
+            CHECK_EQ(zf_sock_wait(r.dealer, ZF_POLLIN, WAIT_MS), 0);
+            CHECK(recv_ready(r.dealer, "b"));
         }
-        CHECK_EQ(send_str(dealer, "B", ZF_DONTWAIT), 0);
-        CHECK_EQ(raw_recv_frame(fd, buf, sizeof buf, &flags), 1);
+        CHECK_EQ(send_str(r.dealer, "B", ZF_DONTWAIT), 0);
+        CHECK_EQ(raw_recv_frame(r.fd, buf, sizeof buf, &flags), 1);
         CHECK_EQ(buf[0], 'B');
         if (rc == 0) {
-            CHECK(io_wakeups(tid) > before); /* woken to write it */
+            CHECK(io_wakeups(r.io_tid) > before); /* woken to write it */
             seen++;
         }
     }
     CHECK_EQ(seen, 3);
-    reply_teardown(c, dealer, fd);
+    reply_teardown(&r);
 #endif
 }
 
