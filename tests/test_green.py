@@ -248,10 +248,13 @@ def test_green_device(green, gctx):
     dev = gevent.spawn(green.device, green.QUEUE, front, back)
 
     def worker():
-        with _tcp(gctx.socket(green.REP)) as rep:
-            rep.connect(f"tcp://127.0.0.1:{bport}")
-            for _ in range(6):
-                rep.send(rep.recv().upper())
+        # kept open until the clients have their replies: closed at once with linger 0, it
+        # would drop a last reply still queued for its I/O thread, as libzmq's would
+        rep = _tcp(gctx.socket(green.REP))
+        rep.connect(f"tcp://127.0.0.1:{bport}")
+        for _ in range(6):
+            rep.send(rep.recv().upper())
+        return rep
 
     def client(k):
         with _tcp(gctx.socket(green.REQ)) as req:
@@ -262,6 +265,7 @@ def test_green_device(green, gctx):
     gs = [gevent.spawn(client, k) for k in range(2)]
     gevent.joinall(gs + [w], timeout=10, raise_error=True)
     assert [g.value for g in gs] == [[b"M0"] * 3, [b"M1"] * 3]
+    w.value.close()
     dev.kill()
     front.close()
     back.close()
