@@ -644,8 +644,9 @@ static void test_raw_peer_incompatible_type_refused(void)
  * current syscall, from /proc) and every time it is woken its count of voluntary context
  * switches goes up. A reply that reached the peer while the count stood still was written by
  * the application thread itself (direct transmit, csrc/direct_send.c); one handed to the I/O
- * thread had to wake it. Nothing else wakes it in these tests: no heartbeats, no timers, and
- * the peer sends nothing while a reply is on its way. */
+ * thread had to wake it. Nothing of the tests' own wakes it otherwise (no heartbeats, no timers,
+ * the peer sends nothing while a reply is on its way), though a loaded machine was seen to add
+ * a wake-up now and then: the awaited-reply test allows for it. */
 #include <dirent.h>
 #include <sys/syscall.h>
 
