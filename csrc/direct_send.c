@@ -4,9 +4,10 @@
  * syscall) and a thread hop before the message reaches the kernel. When the application thread
  * commits to a parked session's pipe right after receiving a message it had waited for (the
  * request/reply rhythm: socket.c's rx_starved), it writes the message to the connection itself,
- * under the pipe's tx_lock, which the I/O thread holds while it handles any event of the session (zf_session_tx_enter .. zf_session_tx_leave around
- * every entry into a session, inline in session.h). Anything short of a complete write (EAGAIN, a partial write, an
- * error, a lock held) falls back to waking the I/O thread, which carries on from the same state.
+ * under the pipe's tx_lock, which the I/O thread holds while it handles any event of the
+ * session (zf_session_tx_enter .. zf_session_tx_leave around every entry into a session, inline
+ * in session.h). Anything short of a complete write (EAGAIN, a partial write, an error, a lock
+ * held) falls back to waking the I/O thread, which carries on from the same state.
  * A streaming sender never takes this path: it does not receive between its sends, and batching
  * in the I/O thread is what makes it fast. Nor does a server that finds its requests already
  * queued (busy, behind its peers): its replies go through the I/O thread, which then runs beside
